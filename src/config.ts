@@ -1,0 +1,117 @@
+/**
+ * Configuration, parsed once per `env` object with zod. A missing or malformed value fails here
+ * with a message naming the variable, never as an `undefined` deep inside a handler.
+ */
+import { z } from "zod";
+import type { Env } from "./env";
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+const url = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v && v.trim() !== "" ? v.trim() : fallback))
+    .pipe(z.url());
+const int = (fallback: number, min = 0) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? String(fallback) : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^-?\d+$/, "must be an integer")
+        .transform(Number)
+        .pipe(z.number().int().min(min)),
+    );
+
+export const creditPackSchema = z.object({
+  id: z.string().min(1),
+  credits: z.number().int().positive(),
+  priceCents: z.number().int().positive(),
+  currency: z.string().length(3),
+});
+export type CreditPack = z.infer<typeof creditPackSchema>;
+
+const DEFAULT_PACKS = '[{ "id": "pack_5", "credits": 5, "priceCents": 5000, "currency": "usd" }]';
+
+const configSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "production", "test"]).default("production"),
+  PUBLIC_API_URL: url("http://localhost:8787"),
+  JWT_SECRET: z
+    .string({ error: "JWT_SECRET is required (set it in .dev.vars or with `wrangler secret put`)" })
+    .min(32, "JWT_SECRET must be at least 32 characters"),
+  JWT_ISSUER: z.string().default("tutorloop"),
+  JWT_AUDIENCE: z.string().default("tutorloop-api"),
+  AUTH_JWKS_URL: optionalString.pipe(z.url().optional()),
+  ADMIN_EMAILS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_API_BASE: url("https://api.stripe.com"),
+  CREDIT_PACKS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return JSON.parse(v && v.trim() !== "" ? v : DEFAULT_PACKS) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "CREDIT_PACKS must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(creditPackSchema).min(1)),
+  CHECKOUT_SUCCESS_URL: url("http://localhost:3000/credits/success"),
+  CHECKOUT_CANCEL_URL: url("http://localhost:3000/credits/cancel"),
+  DEEPGRAM_API_KEY: optionalString,
+  DEEPGRAM_API_URL: url("https://api.deepgram.com"),
+  DEEPGRAM_MODEL: z.string().default("nova-3"),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: url("https://api.openai.com/v1"),
+  OPENAI_MODEL: z.string().default("gpt-4o-mini"),
+  RESEND_API_KEY: optionalString,
+  RESEND_API_URL: url("https://api.resend.com"),
+  EMAIL_FROM: z.string().default("tutorloop <no-reply@tutorloop.local>"),
+  AGORA_APP_BUILDER_URL: optionalString.pipe(z.url().optional()),
+  AGORA_API_KEY: optionalString,
+  AGORA_PROJECT_ID: optionalString,
+  SESSIONS_APP_URL: url("http://localhost:3001"),
+  CANCELLATION_WINDOW_HOURS: int(24),
+  BOOKING_MIN_NOTICE_MINUTES: int(60),
+  MAX_RECORDING_BYTES: int(209715200, 1),
+  ACCESS_TOKEN_TTL_SECONDS: int(900, 30),
+  OTP_MAX_PER_ADDRESS: int(5, 1),
+  OTP_MAX_PER_IP: int(30, 1),
+  CORS_ORIGINS: z.string().default("*"),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** The typed configuration for this `env`; parsed on first use and cached. */
+export function getConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

@@ -1,0 +1,44 @@
+/** What every handler and service can reach, built once per request (or per job). */
+import type { Config } from "../config";
+import type { DbHandle } from "../db/client";
+import type { UserContext } from "../db/schema";
+import type { Env } from "../env";
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  name: string | null;
+  context: UserContext;
+  studentProfileId: string | null;
+  tutorProfileId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Auth {
+  userId: string;
+  /** The token's role (the user's context when the token was minted). */
+  role: UserContext;
+  user: AuthUser;
+}
+
+/** Dependencies of domain services: no Hono types, so queue and cron code can build one too. */
+export interface ServiceContext {
+  env: Env;
+  config: Config;
+  db: DbHandle["db"];
+  d1: DbHandle["d1"];
+  requestId: string;
+  /** Runs work after the response (`ctx.waitUntil`) or inline in jobs. */
+  defer(promise: Promise<unknown>): void;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    svc: ServiceContext;
+    dbHandle: DbHandle;
+    auth: Auth;
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Route declaration helpers on @hono/zod-openapi: each route is declared once with its zod schemas,
+ * so request validation, handler types and the OpenAPI 3.1 document come from the same source.
+ */
+import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import type { ZodError } from "zod";
+import { authenticate, type Guard } from "./auth";
+import { jsonBodyLimit } from "./body";
+import type { AppEnv } from "./context";
+import { ApiError, type FieldProblem } from "./errors";
+
+export function zodProblems(error: ZodError): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        out.push({ path: base ? `${base}.${key}` : key, message: "Unknown field" });
+      }
+    } else {
+      out.push({ path: base, message: issue.message });
+    }
+  }
+  return out;
+}
+
+export function validationError(error: ZodError): ApiError {
+  return new ApiError("validation_failed", "The request is invalid", zodProblems(error));
+}
+
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error as ZodError);
+    },
+  });
+}
+
+/** 415 unless the request says it is JSON (checked before the body is parsed). */
+export const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new ApiError("unsupported_media_type", "Send the body as application/json");
+  }
+  await next();
+};
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: problemSchema } },
+});
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** `limit` (1–100, default 20) and `cursor` query parameters of every list. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(500).optional(),
+};
+
+interface RouteSpec<
+  B extends z.ZodType | undefined,
+  Q extends z.ZodObject | undefined,
+  P extends z.ZodObject | undefined,
+> {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  path: string;
+  summary: string;
+  tags: string[];
+  guard?: Guard;
+  body?: B;
+  query?: Q;
+  params?: P;
+  /** Raw (non-JSON) request body, documented only; the handler reads the stream. */
+  rawBody?: { contentTypes: string[]; description: string };
+  ok: { status: number; description: string; schema?: z.ZodType };
+  errors?: number[];
+  middleware?: MiddlewareHandler<AppEnv>[];
+}
+
+const errorText: Record<number, string> = {
+  400: "Invalid input",
+  401: "Missing, invalid or expired token",
+  402: "Insufficient credits",
+  403: "Not allowed for this role",
+  404: "Not found (or not yours)",
+  409: "Conflict",
+  413: "Body too large",
+  415: "Wrong content type",
+  422: "Idempotency key reused with a different body",
+  429: "Rate limited",
+  503: "Provider unavailable",
+};
+
+type TypedRequest<B, Q, P> = (B extends z.ZodType
+  ? { body: { required: true; content: { "application/json": { schema: B } } } }
+  : { body?: undefined }) &
+  (Q extends z.ZodObject ? { query: Q } : { query?: undefined }) &
+  (P extends z.ZodObject ? { params: P } : { params?: undefined });
+
+export function defineRoute<
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodObject | undefined = undefined,
+  P extends z.ZodObject | undefined = undefined,
+>(spec: RouteSpec<B, Q, P>) {
+  const middleware: MiddlewareHandler<AppEnv>[] = [];
+  if (spec.guard) middleware.push(authenticate(spec.guard));
+  if (spec.body) middleware.push(requireJson, jsonBodyLimit);
+  middleware.push(...(spec.middleware ?? []));
+  const responses: RouteConfig["responses"] = {
+    [spec.ok.status]: spec.ok.schema
+      ? { description: spec.ok.description, content: { "application/json": { schema: spec.ok.schema } } }
+      : { description: spec.ok.description },
+  };
+  const errorStatuses = new Set([
+    ...(spec.errors ?? []),
+    ...(spec.guard ? [401] : []),
+    ...(spec.body ? [400, 415] : []),
+  ]);
+  if (spec.query || spec.params) errorStatuses.add(400);
+  if (spec.guard && spec.guard !== "user") errorStatuses.add(403);
+  for (const status of [...errorStatuses].sort()) responses[status] = problem(errorText[status] ?? "Error");
+  const request: RouteConfig["request"] = {};
+  if (spec.body) {
+    request.body = { required: true, content: { "application/json": { schema: spec.body } } };
+  } else if (spec.rawBody) {
+    request.body = {
+      required: true,
+      description: spec.rawBody.description,
+      content: Object.fromEntries(
+        spec.rawBody.contentTypes.map((t) => [t, { schema: z.string().openapi({ format: "binary" }) }]),
+      ),
+    };
+  }
+  if (spec.query) request.query = spec.query;
+  if (spec.params) request.params = spec.params;
+  return createRoute({
+    method: spec.method,
+    path: spec.path,
+    summary: spec.summary,
+    tags: spec.tags,
+    ...(spec.guard ? { security: [{ bearerAuth: [] }] } : {}),
+    middleware,
+    request: request as TypedRequest<B, Q, P>,
+    responses,
+  });
+}
+
+export { z };

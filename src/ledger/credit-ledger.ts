@@ -1,0 +1,320 @@
+/**
+ * CreditLedger: one Durable Object per user (idFromName(userId)), the only writer of that user's
+ * ledger. Operations run one at a time through an explicit FIFO lock (a promise chain): the input
+ * gate does not protect across awaits on D1. Each operation is ONE D1 batch (one transaction) with
+ * the ledger entry and everything it pays for, and is idempotent by its key: a repeated call returns
+ * the first result (`replayed: true`).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { type D1Like, openPrimary } from "../db/client";
+import type { Env } from "../env";
+import { newId } from "../lib/crypto";
+import { balanceOf, entryByKey, insertEntry, insertNotification, ledgerErrorKind } from "./sql";
+import type { AdjustInput, BookInput, CancelInput, LedgerEntry, LedgerFailure, LedgerResult } from "./types";
+
+const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
+
+interface OrderRow {
+  id: string;
+  userId: string;
+  status: string;
+  totalCredits: number;
+  packId: string;
+}
+
+export class CreditLedger extends DurableObject<Env> {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `op` after every operation queued before it; failures do not break the chain. */
+  #serialize<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(op, op);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  get #d1(): D1Like {
+    return openPrimary(this.env.DB).d1;
+  }
+
+  /** Runs a ledger batch; a lost race on the chain (a writer outside this object) is retried. */
+  async #withChainRetry<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (ledgerErrorKind(err) !== "chain" || i >= 3) throw err;
+      }
+    }
+  }
+
+  async balance(userId: string): Promise<number> {
+    return balanceOf(this.#d1, userId);
+  }
+
+  /** Credits a paid order once: ledger `credit/purchase` + order `completed` + `payment_completed`. */
+  creditPurchase(userId: string, orderId: string): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
+    return this.#serialize(async () => {
+      const d1 = this.#d1;
+      const key = `purchase:${orderId}`;
+      const existing = await entryByKey(d1, key);
+      if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, userId) };
+      const order = await d1
+        .prepare("SELECT id, userId, status, totalCredits, packId FROM creditPurchaseOrders WHERE id = ?")
+        .bind(orderId)
+        .first<OrderRow>();
+      if (!order || order.userId !== userId) return fail("not_found", "Order not found");
+      if (order.status !== "pending") return fail("conflict", `Order is already ${order.status}`);
+      const now = Date.now();
+      const pendingGuard = {
+        sql: "EXISTS (SELECT 1 FROM creditPurchaseOrders WHERE id = ? AND status = 'pending')",
+        binds: [orderId],
+      };
+      await this.#withChainRetry(() =>
+        d1.batch([
+          insertEntry(
+            d1,
+            {
+              id: newId("led"),
+              userId,
+              type: "credit",
+              amount: order.totalCredits,
+              source: "purchase",
+              purchaseOrderId: orderId,
+              sessionId: null,
+              description: `Purchase of ${order.totalCredits} credits (${order.packId})`,
+              idempotencyKey: key,
+              createdAt: now,
+            },
+            pendingGuard,
+          ),
+          insertNotification(
+            d1,
+            {
+              id: newId("ntf"),
+              userId,
+              type: "payment_completed",
+              data: { orderId, credits: order.totalCredits },
+              dedupeKey: `payment_completed:${orderId}`,
+              createdAt: now,
+            },
+            pendingGuard,
+          ),
+          d1
+            .prepare(
+              "UPDATE creditPurchaseOrders SET status = 'completed', completedAt = ?, updatedAt = ? WHERE id = ? AND status = 'pending'",
+            )
+            .bind(now, now, orderId),
+        ]),
+      );
+      const entry = await entryByKey(d1, key);
+      if (!entry) return fail("conflict", "Order was settled concurrently");
+      return { ok: true, replayed: false, entry, balance: entry.balanceAfter };
+    });
+  }
+
+  /**
+   * Books a session and debits it in one transaction: the session insert refuses any overlap with
+   * the tutor's or the student's non-cancelled sessions; the debit's CHECK refuses a negative balance.
+   */
+  bookSession(input: BookInput): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
+    return this.#serialize(async () => {
+      const d1 = this.#d1;
+      const key = `booking:${input.sessionId}`;
+      const existing = await entryByKey(d1, key);
+      if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
+      const now = Date.now();
+      const maxSpan = 24 * 60 * 60 * 1000;
+      const sessionGuard = { sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ?)", binds: [input.sessionId] };
+      let results: D1Result[];
+      try {
+        results = await this.#withChainRetry(() =>
+          d1.batch([
+            d1
+              .prepare(
+                `INSERT INTO sessions (id, tutorProfileId, studentProfileId, subjectId, startTime, endTime, status, creditsCost, refunded, createdAt, updatedAt)
+SELECT ?, ?, ?, ?, ?, ?, 'scheduled', ?, 0, ?, ?
+WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime < ? AND startTime > ? AND endTime > ? AND status != 'cancelled')
+  AND NOT EXISTS (SELECT 1 FROM sessions WHERE studentProfileId = ? AND startTime < ? AND startTime > ? AND endTime > ? AND status != 'cancelled')`,
+              )
+              .bind(
+                input.sessionId,
+                input.tutorProfileId,
+                input.studentProfileId,
+                input.subjectId,
+                input.startTime,
+                input.endTime,
+                input.creditsCost,
+                now,
+                now,
+                input.tutorProfileId,
+                input.endTime,
+                input.startTime - maxSpan,
+                input.startTime,
+                input.studentProfileId,
+                input.endTime,
+                input.startTime - maxSpan,
+                input.startTime,
+              ),
+            insertEntry(
+              d1,
+              {
+                id: newId("led"),
+                userId: input.userId,
+                type: "debit",
+                amount: input.creditsCost,
+                source: "session_booking",
+                purchaseOrderId: null,
+                sessionId: input.sessionId,
+                description: input.description,
+                idempotencyKey: key,
+                createdAt: now,
+              },
+              sessionGuard,
+            ),
+            ...[
+              { userId: input.userId, role: "student" },
+              { userId: input.tutorUserId, role: "tutor" },
+            ].map((n) =>
+              insertNotification(
+                d1,
+                {
+                  id: newId("ntf"),
+                  userId: n.userId,
+                  type: "session_scheduled",
+                  data: {
+                    sessionId: input.sessionId,
+                    startTime: input.startTime,
+                    endTime: input.endTime,
+                    role: n.role,
+                  },
+                  dedupeKey: `session_scheduled:${input.sessionId}:${n.userId}`,
+                  createdAt: now,
+                },
+                sessionGuard,
+              ),
+            ),
+          ]),
+        );
+      } catch (err) {
+        if (ledgerErrorKind(err) === "insufficient") {
+          return fail("insufficient_credits", `This session costs ${input.creditsCost} credits`);
+        }
+        throw err;
+      }
+      if ((results[0]?.meta.changes ?? 0) === 0) {
+        return fail("slot_unavailable", "The tutor or the student already has a session at that time");
+      }
+      const entry = await entryByKey(d1, key);
+      if (!entry) throw new Error("booking entry missing after a successful batch");
+      return { ok: true, replayed: false, entry, balance: entry.balanceAfter };
+    });
+  }
+
+  /**
+   * Cancels a scheduled session; when `refund` is set, credits its cost back in the same transaction.
+   * At most one refund per session (idempotency key `refund:<sessionId>`), whatever the retries.
+   */
+  cancelSession(input: CancelInput): Promise<LedgerResult<{ refunded: boolean; entry: LedgerEntry | null }>> {
+    return this.#serialize(async () => {
+      const d1 = this.#d1;
+      const key = `refund:${input.sessionId}`;
+      const now = Date.now();
+      const statements = [
+        d1
+          .prepare(
+            "UPDATE sessions SET status = 'cancelled', cancelledAt = ?, cancelledBy = ?, cancellationReason = ?, refunded = ?, updatedAt = ? WHERE id = ? AND status = 'scheduled'",
+          )
+          .bind(now, input.cancelledBy, input.reason, input.refund ? 1 : 0, now, input.sessionId),
+      ];
+      const cancelledGuard = {
+        sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND status = 'cancelled' AND cancelledAt = ? AND refunded = 1)",
+        binds: [input.sessionId, now],
+      };
+      if (input.refund) {
+        const session = await d1
+          .prepare("SELECT creditsCost FROM sessions WHERE id = ?")
+          .bind(input.sessionId)
+          .first<{ creditsCost: number }>();
+        if (!session) return fail("not_found", "Session not found");
+        statements.push(
+          insertEntry(
+            d1,
+            {
+              id: newId("led"),
+              userId: input.userId,
+              type: "credit",
+              amount: session.creditsCost,
+              source: "session_refund",
+              purchaseOrderId: null,
+              sessionId: input.sessionId,
+              description: "Refund of a cancelled session",
+              idempotencyKey: key,
+              createdAt: now,
+            },
+            cancelledGuard,
+          ),
+        );
+      }
+      const justCancelled = {
+        sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND status = 'cancelled' AND cancelledAt = ?)",
+        binds: [input.sessionId, now],
+      };
+      for (const userId of [input.userId, input.tutorUserId]) {
+        statements.push(
+          insertNotification(
+            d1,
+            {
+              id: newId("ntf"),
+              userId,
+              type: "session_cancelled",
+              data: { sessionId: input.sessionId, cancelledBy: input.cancelledBy, refunded: input.refund },
+              dedupeKey: `session_cancelled:${input.sessionId}:${userId}`,
+              createdAt: now,
+            },
+            justCancelled,
+          ),
+        );
+      }
+      const results = await this.#withChainRetry(() => d1.batch(statements));
+      if ((results[0]?.meta.changes ?? 0) === 0) return fail("conflict", "Only scheduled sessions can be cancelled");
+      const entry = input.refund ? await entryByKey(d1, key) : null;
+      return { ok: true, replayed: false, refunded: entry !== null, entry };
+    });
+  }
+
+  /** An admin's manual credit or debit; a debit below zero is refused. Idempotent by `key`. */
+  adjust(input: AdjustInput): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
+    return this.#serialize(async () => {
+      const d1 = this.#d1;
+      const key = `adjust:${input.key}`;
+      const existing = await entryByKey(d1, key);
+      if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
+      try {
+        await this.#withChainRetry(() =>
+          d1.batch([
+            insertEntry(d1, {
+              id: newId("led"),
+              userId: input.userId,
+              type: input.type,
+              amount: input.amount,
+              source: "manual_adjustment",
+              purchaseOrderId: null,
+              sessionId: null,
+              description: input.description,
+              idempotencyKey: key,
+              createdAt: Date.now(),
+            }),
+          ]),
+        );
+      } catch (err) {
+        if (ledgerErrorKind(err) === "insufficient") {
+          return fail("insufficient_credits", "The debit would make the balance negative");
+        }
+        throw err;
+      }
+      const entry = await entryByKey(d1, key);
+      if (!entry) throw new Error("adjustment entry missing after a successful batch");
+      return { ok: true, replayed: false, entry, balance: entry.balanceAfter };
+    });
+  }
+}

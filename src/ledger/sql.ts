@@ -1,0 +1,92 @@
+/**
+ * The ledger's SQL. The next entry's `seq` and `balanceAfter` are computed by the database from the
+ * user's latest entry (an index search on (userId, seq)); the schema's CHECKs, UNIQUE indexes and
+ * triggers reject anything that would break the chain or go negative, aborting the whole batch.
+ */
+import type { D1Like } from "../db/client";
+
+const LATEST = "(SELECT seq, balanceAfter FROM creditsLedger WHERE userId = ? ORDER BY seq DESC LIMIT 1)";
+
+export interface EntrySpec {
+  id: string;
+  userId: string;
+  type: "credit" | "debit";
+  amount: number;
+  source: "purchase" | "session_booking" | "session_refund" | "manual_adjustment";
+  purchaseOrderId: string | null;
+  sessionId: string | null;
+  description: string;
+  idempotencyKey: string;
+  createdAt: number;
+}
+
+/**
+ * INSERT of the next entry, only when `guard` (an SQL boolean with its own binds) holds and the
+ * idempotency key is new.
+ */
+export function insertEntry(d1: D1Like, e: EntrySpec, guard?: { sql: string; binds: unknown[] }) {
+  const sign = e.type === "credit" ? "+" : "-";
+  const sql = `INSERT INTO creditsLedger (id, userId, seq, type, amount, balanceAfter, source, purchaseOrderId, sessionId, description, idempotencyKey, createdAt)
+SELECT ?, ?, COALESCE(l.seq, 0) + 1, ?, ?, COALESCE(l.balanceAfter, 0) ${sign} ?, ?, ?, ?, ?, ?, ?
+FROM (SELECT 1) AS one LEFT JOIN ${LATEST} AS l ON 1
+WHERE NOT EXISTS (SELECT 1 FROM creditsLedger WHERE idempotencyKey = ?)${guard ? ` AND (${guard.sql})` : ""}`;
+  return d1
+    .prepare(sql)
+    .bind(
+      e.id,
+      e.userId,
+      e.type,
+      e.amount,
+      e.amount,
+      e.source,
+      e.purchaseOrderId,
+      e.sessionId,
+      e.description,
+      e.idempotencyKey,
+      e.createdAt,
+      e.userId,
+      e.idempotencyKey,
+      ...(guard?.binds ?? []),
+    );
+}
+
+/** A notification row, written only when `guard` holds; its dedupe key makes it once-only. */
+export function insertNotification(
+  d1: D1Like,
+  n: { id: string; userId: string; type: string; data: Record<string, unknown>; dedupeKey: string; createdAt: number },
+  guard?: { sql: string; binds: unknown[] },
+) {
+  return d1
+    .prepare(
+      `INSERT INTO notifications (id, userId, type, data, read, dedupeKey, createdAt)
+SELECT ?, ?, ?, ?, 0, ?, ? WHERE ${guard ? guard.sql : "1"}
+ON CONFLICT (dedupeKey) DO NOTHING`,
+    )
+    .bind(n.id, n.userId, n.type, JSON.stringify(n.data), n.dedupeKey, n.createdAt, ...(guard?.binds ?? []));
+}
+
+export async function entryByKey(d1: D1Like, key: string) {
+  return d1
+    .prepare("SELECT * FROM creditsLedger WHERE idempotencyKey = ?")
+    .bind(key)
+    .first<import("./types").LedgerEntry>();
+}
+
+export async function balanceOf(d1: D1Like, userId: string): Promise<number> {
+  const row = await d1
+    .prepare("SELECT balanceAfter FROM creditsLedger WHERE userId = ? ORDER BY seq DESC LIMIT 1")
+    .bind(userId)
+    .first<{ balanceAfter: number }>();
+  return row?.balanceAfter ?? 0;
+}
+
+/** Classifies a D1 error raised by a ledger batch. */
+export function ledgerErrorKind(err: unknown): "insufficient" | "duplicate" | "chain" | "other" {
+  const message = String((err as Error)?.message ?? err);
+  if (message.includes("creditsLedger_balance_non_negative")) return "insufficient";
+  if (message.includes("creditsLedger.idempotencyKey")) return "duplicate";
+  if (message.includes("ledger_chain_broken") || message.includes("creditsLedger.userId, creditsLedger.seq")) {
+    return "chain";
+  }
+  return "other";
+}

@@ -1,0 +1,86 @@
+/**
+ * Queue consumer. Each message is validated with its zod schema, dispatched by type and acked only
+ * after its effect is durable. Transient failures are retried with exponential backoff; after
+ * `max_retries` the queue moves the message to the dead-letter queue, whose consumer records it in
+ * `deadLetters` for admins. Messages that can never succeed (invalid body, permanent provider
+ * refusal) are recorded there at once instead of being retried.
+ */
+import { deadLetters } from "../db/schema";
+import type { Env } from "../env";
+import type { ServiceContext } from "../http/context";
+import { jobContext } from "../jobs/context";
+import { newId } from "../lib/crypto";
+import { ProviderError } from "../providers/errors";
+import { jobHandlers } from "./handlers";
+import { type QueueMessage, queueMessage } from "./messages";
+
+/** An error that retrying cannot fix. */
+export class PermanentJobError extends Error {
+  override name = "PermanentJobError";
+}
+
+export function backoffSeconds(attempts: number): number {
+  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
+}
+
+async function recordDeadLetter(svc: ServiceContext, msg: Message<unknown>, queue: string, reason?: string) {
+  const body = msg.body as { type?: unknown } | null;
+  await svc.db
+    .insert(deadLetters)
+    .values({
+      id: newId("dlq"),
+      messageId: msg.id,
+      queue,
+      type: typeof body?.type === "string" ? body.type : null,
+      body: JSON.stringify({ body: msg.body, reason: reason ?? null }).slice(0, 100_000),
+      attempts: msg.attempts,
+      createdAt: Date.now(),
+    })
+    .onConflictDoNothing();
+}
+
+function log(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown>) {
+  console.log(JSON.stringify({ level, msg, ...fields }));
+}
+
+export async function dispatch(svc: ServiceContext, message: QueueMessage): Promise<void> {
+  const handler = jobHandlers[message.type] as (svc: ServiceContext, m: QueueMessage) => Promise<void>;
+  await handler(svc, message);
+}
+
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+  const svc = jobContext(env, `queue:${batch.queue}`, ctx);
+  if (batch.queue.endsWith("-dlq")) {
+    for (const msg of batch.messages) {
+      await recordDeadLetter(svc, msg, batch.queue, "retries exhausted");
+      log("error", "dead letter recorded", { queue: batch.queue, messageId: msg.id });
+      msg.ack();
+    }
+    return;
+  }
+  for (const msg of batch.messages) {
+    const parsed = queueMessage.safeParse(msg.body);
+    if (!parsed.success) {
+      await recordDeadLetter(svc, msg, batch.queue, `invalid message: ${parsed.error.issues[0]?.message ?? "schema"}`);
+      log("error", "invalid queue message", { messageId: msg.id });
+      msg.ack();
+      continue;
+    }
+    const type = parsed.data.type;
+    try {
+      await dispatch({ ...svc, requestId: `job:${msg.id}` }, parsed.data);
+      msg.ack();
+    } catch (err) {
+      const permanent = err instanceof PermanentJobError || (err instanceof ProviderError && !err.transient);
+      const reason = err instanceof Error ? err.message : String(err);
+      if (permanent) {
+        await recordDeadLetter(svc, msg, batch.queue, reason);
+        log("error", "job failed permanently", { type, messageId: msg.id, reason });
+        msg.ack();
+      } else {
+        log("warn", "job failed; will retry", { type, messageId: msg.id, attempts: msg.attempts, reason });
+        msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Cron: periodic sweeps. Each task is idempotent, so a late or doubled run changes nothing twice. */
+import type { Env } from "./env";
+import { jobContext } from "./jobs/context";
+
+export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+  const svc = jobContext(env, `cron:${controller.scheduledTime}`, ctx);
+  const tasks: [string, () => Promise<unknown>][] = [];
+  for (const [name, task] of tasks) {
+    try {
+      await task();
+    } catch (err) {
+      console.log(JSON.stringify({ level: "error", msg: "cron task failed", task: name, error: String(err) }));
+    }
+  }
+  void svc;
+}
