@@ -11,11 +11,13 @@ import { ApiError, problemResponse } from "./http/errors";
 import { accessLog, requestId, securityHeaders, services } from "./http/middleware";
 import { createRouter, defineRoute, z } from "./http/openapi";
 import { authRoutes } from "./modules/auth/routes";
+import { creditRoutes } from "./modules/credits/routes";
 import { userRoutes } from "./modules/users/routes";
+import { webhookRoutes } from "./modules/webhooks/routes";
 
 export const VERSION = pkg.version;
 
-const modules = [authRoutes, userRoutes];
+const modules = [authRoutes, userRoutes, creditRoutes, webhookRoutes];
 
 function routePattern(path: string): RegExp {
   const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\{[^/]+?\\\}|:[^/]+/g, "[^/]+");

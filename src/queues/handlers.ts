@@ -2,6 +2,7 @@
 
 import { sendEmailJob } from "../email/send";
 import type { ServiceContext } from "../http/context";
+import { fulfilOrderJob } from "../modules/credits/fulfil";
 import type { QueueMessage } from "./messages";
 
 type Handlers = {
@@ -10,9 +11,7 @@ type Handlers = {
 
 export const jobHandlers: Handlers = {
   "email.send": sendEmailJob,
-  "stripe.fulfil": async () => {
-    throw new Error("not wired yet");
-  },
+  "stripe.fulfil": fulfilOrderJob,
   "video.create_room": async () => {
     throw new Error("not wired yet");
   },

@@ -1,0 +1,107 @@
+import { idempotent } from "../../http/idempotency";
+import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { adjustmentBody, checkoutBody, checkoutResponse, ledgerEntrySchema, orderSchema, packSchema } from "./schemas";
+import { adjustCredits, getBalance, listLedger, listOrders, listPacks, startCheckout } from "./service";
+
+const tags = ["Credits"];
+export const creditRoutes = createRouter();
+
+creditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/credits/packs",
+    summary: "Credit packs for sale",
+    tags,
+    ok: { status: 200, description: "Packs", schema: pageOf(packSchema) },
+  }),
+  (c) => c.json(listPacks(c.var.svc), 200),
+);
+
+creditRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/credits/checkout",
+    summary: "Start a Stripe Checkout for a pack",
+    tags,
+    guard: "student",
+    body: checkoutBody,
+    middleware: [idempotent("checkout")],
+    ok: { status: 201, description: "Checkout created", schema: checkoutResponse },
+    errors: [409, 422, 503],
+  }),
+  async (c) => {
+    const { user } = c.var.auth;
+    return c.json(await startCheckout(c.var.svc, user, c.req.valid("json").packId), 201);
+  },
+);
+
+creditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/credits/orders",
+    summary: "The caller's purchase orders, newest first",
+    tags,
+    guard: "student",
+    query: z.object(pageQuery),
+    ok: { status: 200, description: "Orders", schema: pageOf(orderSchema) },
+  }),
+  async (c) => c.json(await listOrders(c.var.svc, c.var.auth.userId, c.req.valid("query")), 200),
+);
+
+creditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/credits/balance",
+    summary: "The caller's balance",
+    tags,
+    guard: "student",
+    ok: { status: 200, description: "Balance", schema: z.object({ balance: z.number().int() }) },
+  }),
+  async (c) => c.json({ balance: await getBalance(c.var.svc, c.var.auth.userId) }, 200),
+);
+
+creditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/credits/ledger",
+    summary: "The caller's ledger, newest first (chain order)",
+    tags,
+    guard: "student",
+    query: z.object(pageQuery),
+    ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
+  }),
+  async (c) => c.json(await listLedger(c.var.svc, c.var.auth.userId, c.req.valid("query")), 200),
+);
+
+creditRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/admin/credits/adjustments",
+    summary: "Manual credit or debit",
+    tags: ["Admin"],
+    guard: "admin",
+    body: adjustmentBody,
+    middleware: [idempotent("adjustment")],
+    ok: { status: 201, description: "The ledger entry", schema: ledgerEntrySchema },
+    errors: [402, 404, 422],
+  }),
+  async (c) => {
+    const input = c.req.valid("json");
+    const key = c.req.header("idempotency-key") ?? crypto.randomUUID();
+    return c.json(await adjustCredits(c.var.svc, { ...input, key: `${c.var.auth.userId}:${key}` }), 201);
+  },
+);
+
+creditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/users/{id}/ledger",
+    summary: "A user's ledger",
+    tags: ["Admin"],
+    guard: "admin",
+    params: z.object({ id: z.string().min(1).max(100) }),
+    query: z.object(pageQuery),
+    ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
+  }),
+  async (c) => c.json(await listLedger(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
+);

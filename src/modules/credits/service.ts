@@ -1,0 +1,146 @@
+/** Credit packs, checkout, orders, balance and statement. Ledger writes go through CreditLedger. */
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import { creditPurchaseOrders, creditsLedger, users } from "../../db/schema";
+import type { ServiceContext } from "../../http/context";
+import { ApiError, notFound } from "../../http/errors";
+import { ledgerFor, unwrap } from "../../ledger/client";
+import { balanceOf } from "../../ledger/sql";
+import type { LedgerEntry } from "../../ledger/types";
+import { newId } from "../../lib/crypto";
+import { decodeCursor, page } from "../../lib/cursor";
+import { ProviderError } from "../../providers/errors";
+import { createCheckoutSession } from "../../providers/stripe";
+
+export const CHECKOUT_TTL_MS = 30 * 60 * 1000;
+
+export function listPacks(svc: ServiceContext) {
+  return { items: svc.config.CREDIT_PACKS, nextCursor: null };
+}
+
+export async function startCheckout(svc: ServiceContext, user: { id: string; email: string }, packId: string) {
+  const pack = svc.config.CREDIT_PACKS.find((p) => p.id === packId);
+  if (!pack)
+    throw new ApiError("validation_failed", "Unknown credit pack", [{ path: "packId", message: "Unknown pack" }]);
+  if (!svc.config.STRIPE_SECRET_KEY) throw new ApiError("provider_unavailable", "Payments are not configured");
+  const now = Date.now();
+  const orderId = newId("ord");
+  await svc.db.insert(creditPurchaseOrders).values({
+    id: orderId,
+    userId: user.id,
+    packId: pack.id,
+    totalCredits: pack.credits,
+    totalCents: pack.priceCents,
+    currency: pack.currency,
+    status: "pending",
+    createdAt: now,
+    updatedAt: now,
+  });
+  let session: Awaited<ReturnType<typeof createCheckoutSession>>;
+  try {
+    session = await createCheckoutSession(svc.config, {
+      orderId,
+      userId: user.id,
+      email: user.email,
+      credits: pack.credits,
+      priceCents: pack.priceCents,
+      currency: pack.currency,
+      expiresAt: now + CHECKOUT_TTL_MS,
+    });
+  } catch (err) {
+    // No checkout exists for this order: settle it as failed so it never lingers as pending.
+    await svc.db
+      .update(creditPurchaseOrders)
+      .set({ status: "failed", failedAt: Date.now(), updatedAt: Date.now() })
+      .where(and(eq(creditPurchaseOrders.id, orderId), eq(creditPurchaseOrders.status, "pending")));
+    if (err instanceof ProviderError) {
+      console.log(
+        JSON.stringify({ level: "error", msg: "stripe checkout failed", status: err.status, requestId: svc.requestId }),
+      );
+      throw new ApiError("provider_unavailable", "The payment provider is unavailable; try again");
+    }
+    throw err;
+  }
+  if (!session.url) throw new ApiError("provider_unavailable", "The payment provider returned no checkout URL");
+  await svc.db
+    .update(creditPurchaseOrders)
+    .set({ stripeCheckoutSessionId: session.id, checkoutUrl: session.url, updatedAt: Date.now() })
+    .where(eq(creditPurchaseOrders.id, orderId));
+  return { orderId, checkoutSessionId: session.id, checkoutUrl: session.url };
+}
+
+type OrderRow = typeof creditPurchaseOrders.$inferSelect;
+
+export const orderView = (o: OrderRow) => ({
+  id: o.id,
+  packId: o.packId,
+  status: o.status,
+  totalCredits: o.totalCredits,
+  totalCents: o.totalCents,
+  currency: o.currency,
+  checkoutSessionId: o.stripeCheckoutSessionId,
+  createdAt: o.createdAt,
+  updatedAt: o.updatedAt,
+  completedAt: o.completedAt,
+  failedAt: o.failedAt,
+  expiredAt: o.expiredAt,
+});
+
+export async function listOrders(svc: ServiceContext, userId: string, q: { limit: number; cursor?: string }) {
+  const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+  const rows = await svc.db
+    .select()
+    .from(creditPurchaseOrders)
+    .where(
+      and(
+        eq(creditPurchaseOrders.userId, userId),
+        after
+          ? or(
+              lt(creditPurchaseOrders.createdAt, after[0]),
+              and(eq(creditPurchaseOrders.createdAt, after[0]), lt(creditPurchaseOrders.id, after[1])),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(creditPurchaseOrders.createdAt), desc(creditPurchaseOrders.id))
+    .limit(q.limit + 1);
+  return page(rows, q.limit, orderView, (o) => [o.createdAt, o.id]);
+}
+
+export const entryView = (e: LedgerEntry | typeof creditsLedger.$inferSelect) => ({
+  id: e.id,
+  type: e.type,
+  amount: e.amount,
+  balanceAfter: e.balanceAfter,
+  source: e.source,
+  purchaseOrderId: e.purchaseOrderId,
+  sessionId: e.sessionId,
+  description: e.description,
+  createdAt: e.createdAt,
+});
+
+/** The balance: the latest entry's `balanceAfter` (one index search, no summing). */
+export function getBalance(svc: ServiceContext, userId: string): Promise<number> {
+  return balanceOf(svc.d1, userId);
+}
+
+/** The statement in chain order, newest first, paged by `seq`. */
+export async function listLedger(svc: ServiceContext, userId: string, q: { limit: number; cursor?: string }) {
+  const after = decodeCursor<[number]>(q.cursor, ["number"]);
+  const rows = await svc.db
+    .select()
+    .from(creditsLedger)
+    .where(and(eq(creditsLedger.userId, userId), after ? lt(creditsLedger.seq, after[0]) : undefined))
+    .orderBy(desc(creditsLedger.seq))
+    .limit(q.limit + 1);
+  return page(rows, q.limit, entryView, (e) => [e.seq]);
+}
+
+export async function adjustCredits(
+  svc: ServiceContext,
+  input: { userId: string; type: "credit" | "debit"; amount: number; description: string; key: string },
+) {
+  const user = await svc.db.query.users.findFirst({ where: eq(users.id, input.userId), columns: { id: true } });
+  if (!user) throw notFound("User");
+  const result = unwrap(await ledgerFor(svc.env, input.userId).adjust(input));
+  return entryView(result.entry);
+}

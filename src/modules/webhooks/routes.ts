@@ -1,0 +1,28 @@
+import { createRouter, defineRoute, z } from "../../http/openapi";
+import { handleStripeWebhook } from "./stripe";
+
+export const webhookRoutes = createRouter();
+
+webhookRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/webhooks/stripe",
+    summary: "Stripe events (signed)",
+    tags: ["Webhooks"],
+    rawBody: { contentTypes: ["application/json"], description: "The Stripe event, verified with Stripe-Signature" },
+    ok: {
+      status: 200,
+      description: "Acknowledged",
+      schema: z.object({
+        received: z.literal(true),
+        action: z.enum(["enqueued", "ignored"]),
+        reason: z.string().optional(),
+      }),
+    },
+    errors: [400, 503],
+  }),
+  async (c) => {
+    const raw = await c.req.text();
+    return c.json(await handleStripeWebhook(c.var.svc, raw, c.req.header("stripe-signature")), 200);
+  },
+);

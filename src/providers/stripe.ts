@@ -1,0 +1,102 @@
+/**
+ * Stripe through the official SDK with the fetch HTTP client (workerd has no Node http). The base
+ * URL (`STRIPE_API_BASE`) is parsed into the SDK's host/port/protocol so the same code talks to
+ * Stripe, the local emulator or a test fake. Webhook signatures are checked with SubtleCrypto.
+ */
+import Stripe from "stripe";
+import type { Config } from "../config";
+import { ApiError } from "../http/errors";
+import { ProviderError } from "./errors";
+
+export type StripeEvent = Stripe.Event;
+export type CheckoutSession = Stripe.Checkout.Session;
+
+export function stripeClient(config: Config): Stripe {
+  if (!config.STRIPE_SECRET_KEY) throw new ApiError("provider_unavailable", "Payments are not configured");
+  const base = new URL(config.STRIPE_API_BASE);
+  const protocol = base.protocol === "http:" ? "http" : "https";
+  return new Stripe(config.STRIPE_SECRET_KEY, {
+    httpClient: Stripe.createFetchHttpClient(),
+    host: base.hostname,
+    port: base.port ? Number(base.port) : protocol === "https" ? 443 : 80,
+    protocol,
+    maxNetworkRetries: 2,
+    timeout: 10_000,
+  });
+}
+
+export interface CheckoutInput {
+  orderId: string;
+  userId: string;
+  email: string;
+  credits: number;
+  priceCents: number;
+  currency: string;
+  expiresAt: number;
+}
+
+export async function createCheckoutSession(config: Config, input: CheckoutInput): Promise<CheckoutSession> {
+  const stripe = stripeClient(config);
+  const metadata = { orderId: input.orderId, userId: input.userId };
+  try {
+    return await stripe.checkout.sessions.create(
+      {
+        mode: "payment",
+        client_reference_id: input.orderId,
+        customer_email: input.email,
+        metadata,
+        payment_intent_data: { metadata },
+        line_items: [
+          {
+            quantity: 1,
+            price_data: {
+              currency: input.currency,
+              unit_amount: input.priceCents,
+              product_data: { name: `${input.credits} tutorloop credits` },
+            },
+          },
+        ],
+        success_url: config.CHECKOUT_SUCCESS_URL,
+        cancel_url: config.CHECKOUT_CANCEL_URL,
+        expires_at: Math.floor(input.expiresAt / 1000),
+      },
+      { idempotencyKey: `checkout:${input.orderId}` },
+    );
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    throw new ProviderError(
+      "stripe",
+      (err as Error).message,
+      status === undefined || status >= 500 || status === 429,
+      status,
+    );
+  }
+}
+
+/** Signature verification needs no API key; one lazily built SDK instance serves it. */
+let verifier: { stripe: Stripe; crypto: ReturnType<typeof Stripe.createSubtleCryptoProvider> } | undefined;
+
+/** Verifies `Stripe-Signature` over the raw body (300 s tolerance); throws 400 when it does not hold. */
+export async function verifyWebhook(
+  config: Config,
+  rawBody: string,
+  signature: string | undefined,
+): Promise<StripeEvent> {
+  if (!config.STRIPE_WEBHOOK_SECRET) throw new ApiError("provider_unavailable", "Stripe webhooks are not configured");
+  if (!signature) throw new ApiError("validation_failed", "Missing Stripe-Signature header");
+  try {
+    verifier ??= {
+      stripe: new Stripe("sk_verify_only", { httpClient: Stripe.createFetchHttpClient() }),
+      crypto: Stripe.createSubtleCryptoProvider(),
+    };
+    return await verifier.stripe.webhooks.constructEventAsync(
+      rawBody,
+      signature,
+      config.STRIPE_WEBHOOK_SECRET,
+      300,
+      verifier.crypto,
+    );
+  } catch {
+    throw new ApiError("validation_failed", "Invalid or stale Stripe signature");
+  }
+}
