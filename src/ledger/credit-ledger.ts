@@ -57,7 +57,10 @@ export class CreditLedger extends DurableObject<Env> {
       const d1 = this.#d1;
       const key = `purchase:${orderId}`;
       const existing = await entryByKey(d1, key);
-      if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, userId) };
+      if (existing) {
+        if (existing.userId !== userId) return fail("not_found", "Order not found");
+        return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, userId) };
+      }
       const order = await d1
         .prepare("SELECT id, userId, status, totalCredits, packId FROM creditPurchaseOrders WHERE id = ?")
         .bind(orderId)

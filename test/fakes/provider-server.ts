@@ -78,7 +78,12 @@ export function startProviderServer(port = 0): Promise<{ server: Server; port: n
     const failure = failures.find((f) => f.times > 0 && f.path === path && (!f.match || body.includes(f.match)));
     if (failure) {
       failure.times -= 1;
-      return send(res, failure.status, failure.body ?? { error: { message: `injected ${failure.status}` } });
+      const message = `injected ${failure.status}`;
+      const shaped =
+        path === "/emails"
+          ? { name: "application_error", message, statusCode: failure.status }
+          : { error: { type: "api_error", message } };
+      return send(res, failure.status, failure.body ?? shaped);
     }
 
     // Resend: POST /emails
