@@ -14,7 +14,7 @@ async function seed(stub: Stub, userId: string, amount: number) {
 }
 
 /** Calls `op` until it returns (an evicted object throws to in-flight callers, who retry with the same key). */
-async function withRetry<T>(op: () => Promise<T>): Promise<T> {
+async function withRetry<T>(op: () => PromiseLike<T>): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await op();
