@@ -59,7 +59,7 @@ describe("CreditLedger under concurrency", () => {
     const stub = ledgerFor(env, userId);
     await seed(stub, userId, 10);
     const calls = Array.from({ length: 50 }, (_, i) =>
-      withRetry(() =>
+      withRetry(async () =>
         ledgerFor(env, userId).adjust({
           userId,
           type: "debit",
