@@ -1,10 +1,11 @@
 /** Cron: periodic sweeps. Each task is idempotent, so a late or doubled run changes nothing twice. */
 import type { Env } from "./env";
 import { jobContext } from "./jobs/context";
+import { sendReminders } from "./modules/sessions/reminders";
 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const svc = jobContext(env, `cron:${controller.scheduledTime}`, ctx);
-  const tasks: [string, () => Promise<unknown>][] = [];
+  const tasks: [string, () => Promise<unknown>][] = [["reminders", () => sendReminders(svc)]];
   for (const [name, task] of tasks) {
     try {
       await task();
@@ -12,5 +13,4 @@ export async function runScheduled(controller: ScheduledController, env: Env, ct
       console.log(JSON.stringify({ level: "error", msg: "cron task failed", task: name, error: String(err) }));
     }
   }
-  void svc;
 }

@@ -3,6 +3,7 @@
 import { sendEmailJob } from "../email/send";
 import type { ServiceContext } from "../http/context";
 import { fulfilOrderJob } from "../modules/credits/fulfil";
+import { createRoomJob } from "../modules/sessions/rooms";
 import type { QueueMessage } from "./messages";
 
 type Handlers = {
@@ -12,7 +13,5 @@ type Handlers = {
 export const jobHandlers: Handlers = {
   "email.send": sendEmailJob,
   "stripe.fulfil": fulfilOrderJob,
-  "video.create_room": async () => {
-    throw new Error("not wired yet");
-  },
+  "video.create_room": createRoomJob,
 };

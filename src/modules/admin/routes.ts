@@ -1,0 +1,95 @@
+/** Back-office lists that belong to no other module: users by context, dead letters. */
+import { and, desc, eq, lt, or } from "drizzle-orm";
+import { deadLetters, users } from "../../db/schema";
+import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { decodeCursor, page } from "../../lib/cursor";
+import { userSchema } from "../auth/schemas";
+import { publicUser } from "../auth/service";
+
+const tags = ["Admin"];
+export const adminRoutes = createRouter();
+
+adminRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/users",
+    summary: "Users by context, newest first",
+    tags,
+    guard: "admin",
+    query: z.object({ ...pageQuery, context: z.enum(["student", "tutor", "admin"]) }),
+    ok: { status: 200, description: "Users", schema: pageOf(userSchema) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+    const rows = await c.var.svc.db
+      .select()
+      .from(users)
+      .where(
+        and(
+          eq(users.context, q.context),
+          after
+            ? or(lt(users.createdAt, after[0]), and(eq(users.createdAt, after[0]), lt(users.id, after[1])))
+            : undefined,
+        ),
+      )
+      .orderBy(desc(users.createdAt), desc(users.id))
+      .limit(q.limit + 1);
+    return c.json(
+      page(rows, q.limit, publicUser, (u) => [u.createdAt, u.id]),
+      200,
+    );
+  },
+);
+
+adminRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/dead-letters",
+    summary: "Queue messages that could not be processed",
+    tags,
+    guard: "admin",
+    query: z.object(pageQuery),
+    ok: {
+      status: 200,
+      description: "Dead letters, newest first",
+      schema: pageOf(
+        z.object({
+          id: z.string(),
+          messageId: z.string(),
+          queue: z.string(),
+          type: z.string().nullable(),
+          body: z.string(),
+          attempts: z.number().int(),
+          createdAt: z.number().int(),
+        }),
+      ),
+    },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+    const rows = await c.var.svc.db
+      .select()
+      .from(deadLetters)
+      .where(
+        after
+          ? or(
+              lt(deadLetters.createdAt, after[0]),
+              and(eq(deadLetters.createdAt, after[0]), lt(deadLetters.id, after[1])),
+            )
+          : undefined,
+      )
+      .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
+      .limit(q.limit + 1);
+    return c.json(
+      page(
+        rows,
+        q.limit,
+        (r) => r,
+        (r) => [r.createdAt, r.id],
+      ),
+      200,
+    );
+  },
+);

@@ -1,0 +1,76 @@
+import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { listNotifications, markAllRead, markRead, unreadCount } from "./service";
+
+const tags = ["Notifications"];
+export const notificationRoutes = createRouter();
+
+const notificationSchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    type: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    read: z.boolean(),
+    createdAt: z.number().int(),
+  })
+  .openapi("Notification");
+
+notificationRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/notifications",
+    summary: "The caller's notifications, newest first",
+    tags,
+    guard: "user",
+    query: z.object({ ...pageQuery, unread: z.enum(["true", "false"]).optional() }),
+    ok: { status: 200, description: "Notifications", schema: pageOf(notificationSchema) },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    return c.json(await listNotifications(c.var.svc, c.var.auth.userId, { ...q, unread: q.unread === "true" }), 200);
+  },
+);
+
+notificationRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/notifications/unread-count",
+    summary: "How many notifications are unread",
+    tags,
+    guard: "user",
+    ok: { status: 200, description: "Count", schema: z.object({ count: z.number().int() }) },
+  }),
+  async (c) => c.json({ count: await unreadCount(c.var.svc, c.var.auth.userId) }, 200),
+);
+
+notificationRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/notifications/read-all",
+    summary: "Mark every notification read",
+    tags,
+    guard: "user",
+    ok: { status: 204, description: "Done" },
+  }),
+  async (c) => {
+    await markAllRead(c.var.svc, c.var.auth.userId);
+    return c.body(null, 204);
+  },
+);
+
+notificationRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/notifications/{id}/read",
+    summary: "Mark one notification read",
+    tags,
+    guard: "user",
+    params: z.object({ id: z.string().min(1).max(100) }),
+    ok: { status: 204, description: "Done" },
+    errors: [404],
+  }),
+  async (c) => {
+    await markRead(c.var.svc, c.var.auth.userId, c.req.valid("param").id);
+    return c.body(null, 204);
+  },
+);

@@ -1,0 +1,72 @@
+/** In-app notifications: cursor pages, unread count, mark read. Always scoped by the caller. */
+import { and, count, desc, eq, lt, or } from "drizzle-orm";
+import { notifications } from "../../db/schema";
+import type { ServiceContext } from "../../http/context";
+import { notFound } from "../../http/errors";
+import { decodeCursor, page } from "../../lib/cursor";
+
+type Row = typeof notifications.$inferSelect;
+
+export const notificationView = (n: Row) => ({
+  id: n.id,
+  userId: n.userId,
+  type: n.type,
+  data: n.data,
+  read: n.read,
+  createdAt: n.createdAt,
+});
+
+export async function listNotifications(
+  svc: ServiceContext,
+  userId: string,
+  q: { unread?: boolean; limit: number; cursor?: string },
+) {
+  const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+  const rows = await svc.db
+    .select()
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.userId, userId),
+        q.unread ? eq(notifications.read, false) : undefined,
+        after
+          ? or(
+              lt(notifications.createdAt, after[0]),
+              and(eq(notifications.createdAt, after[0]), lt(notifications.id, after[1])),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(notifications.createdAt), desc(notifications.id))
+    .limit(q.limit + 1);
+  return page(rows, q.limit, notificationView, (n) => [n.createdAt, n.id]);
+}
+
+export async function unreadCount(svc: ServiceContext, userId: string): Promise<number> {
+  const [row] = await svc.db
+    .select({ n: count() })
+    .from(notifications)
+    .where(and(eq(notifications.userId, userId), eq(notifications.read, false)));
+  return row?.n ?? 0;
+}
+
+export async function markRead(svc: ServiceContext, userId: string, id: string): Promise<void> {
+  const row = await svc.db.query.notifications.findFirst({
+    where: and(eq(notifications.id, id), eq(notifications.userId, userId)),
+    columns: { id: true, read: true },
+  });
+  if (!row) throw notFound("Notification");
+  if (!row.read) {
+    await svc.db
+      .update(notifications)
+      .set({ read: true })
+      .where(and(eq(notifications.id, id), eq(notifications.userId, userId)));
+  }
+}
+
+export async function markAllRead(svc: ServiceContext, userId: string): Promise<void> {
+  await svc.db
+    .update(notifications)
+    .set({ read: true })
+    .where(and(eq(notifications.userId, userId), eq(notifications.read, false)));
+}

@@ -1,0 +1,138 @@
+import { idempotent } from "../../http/idempotency";
+import { createRouter, defineRoute } from "../../http/openapi";
+import {
+  adminListQuery,
+  bookBody,
+  cancelBody,
+  idParams,
+  joinSchema,
+  listQuery,
+  sessionPage,
+  sessionSchema,
+} from "./schemas";
+import {
+  bookSession,
+  cancelSession,
+  completeSession,
+  getSession,
+  joinSession,
+  listMySessions,
+  listSessionsByStatus,
+  startSession,
+} from "./service";
+
+const tags = ["Sessions"];
+export const sessionRoutes = createRouter();
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions",
+    summary: "Book a session (debits its credits atomically)",
+    tags,
+    guard: "student",
+    body: bookBody,
+    middleware: [idempotent("booking")],
+    ok: { status: 201, description: "The scheduled session", schema: sessionSchema },
+    errors: [402, 404, 409, 422],
+  }),
+  async (c) => c.json(await bookSession(c.var.svc, c.var.auth, c.req.valid("json")), 201),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/sessions",
+    summary: "The caller's sessions as student or tutor",
+    tags,
+    guard: "user",
+    query: listQuery,
+    ok: { status: 200, description: "Sessions", schema: sessionPage },
+  }),
+  async (c) => c.json(await listMySessions(c.var.svc, c.var.auth, c.req.valid("query")), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/sessions/{id}",
+    summary: "A session (participants and admins)",
+    tags,
+    guard: "user",
+    params: idParams,
+    ok: { status: 200, description: "The session", schema: sessionSchema },
+    errors: [404],
+  }),
+  async (c) => c.json(await getSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/cancel",
+    summary: "Cancel a scheduled session (refund by policy)",
+    tags,
+    guard: "user",
+    params: idParams,
+    body: cancelBody,
+    ok: { status: 200, description: "The cancelled session", schema: sessionSchema },
+    errors: [404, 409],
+  }),
+  async (c) =>
+    c.json(await cancelSession(c.var.svc, c.var.auth, c.req.valid("param").id, c.req.valid("json").reason), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/start",
+    summary: "Start a session (its tutor, from 15 minutes before)",
+    tags,
+    guard: "user",
+    params: idParams,
+    ok: { status: 200, description: "The session, in progress", schema: sessionSchema },
+    errors: [403, 404, 409],
+  }),
+  async (c) => c.json(await startSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/complete",
+    summary: "Complete a session (its tutor or an admin)",
+    tags,
+    guard: "user",
+    params: idParams,
+    ok: { status: 200, description: "The completed session", schema: sessionSchema },
+    errors: [403, 404, 409],
+  }),
+  async (c) => c.json(await completeSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/sessions/{id}/join",
+    summary: "The caller's video link (host for the tutor, viewer for the student)",
+    tags,
+    guard: "user",
+    params: idParams,
+    ok: { status: 200, description: "Join link", schema: joinSchema },
+    errors: [403, 404, 409, 503],
+  }),
+  async (c) => c.json(await joinSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/sessions",
+    summary: "Sessions by status and time",
+    tags: ["Admin"],
+    guard: "admin",
+    query: adminListQuery,
+    ok: { status: 200, description: "Sessions", schema: sessionPage },
+  }),
+  async (c) => c.json(await listSessionsByStatus(c.var.svc, c.req.valid("query")), 200),
+);

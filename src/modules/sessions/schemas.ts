@@ -1,0 +1,70 @@
+import { pageOf, pageQuery, z } from "../../http/openapi";
+
+const QUARTER_MS = 15 * 60 * 1000;
+const epochMs = z.coerce.number().int().min(0).max(8_640_000_000_000);
+
+export const sessionSchema = z
+  .object({
+    id: z.string(),
+    tutorProfileId: z.string(),
+    studentProfileId: z.string(),
+    subjectId: z.string().nullable(),
+    startTime: z.number().int(),
+    endTime: z.number().int(),
+    status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]),
+    creditsCost: z.number().int(),
+    agoraChannelName: z.string().nullable(),
+    videoSessionUrl: z.string().nullable(),
+    cancelledAt: z.number().int().nullable(),
+    cancelledBy: z.string().nullable(),
+    cancellationReason: z.string().nullable(),
+    refunded: z.boolean(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  })
+  .openapi("Session");
+
+export const sessionPage = pageOf(sessionSchema);
+
+export const bookBody = z
+  .strictObject({
+    tutorProfileId: z.string().min(1).max(100),
+    subjectId: z.string().min(1).max(100),
+    startTime: z
+      .number()
+      .int()
+      .min(0)
+      .refine((v) => v % QUARTER_MS === 0, "startTime must fall on a 15-minute boundary"),
+    durationMinutes: z
+      .number()
+      .int()
+      .min(30)
+      .max(180)
+      .refine((v) => v % 15 === 0, "durationMinutes must be a multiple of 15"),
+  })
+  .openapi("BookSession");
+
+export const cancelBody = z.strictObject({ reason: z.string().trim().max(500).optional() }).openapi("CancelSession");
+
+export const idParams = z.object({ id: z.string().min(1).max(100) });
+
+export const listQuery = z.object({
+  ...pageQuery,
+  as: z.enum(["student", "tutor"]).optional(),
+  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]).optional(),
+  from: epochMs.optional(),
+  to: epochMs.optional(),
+});
+
+export const adminListQuery = z.object({
+  ...pageQuery,
+  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]).default("scheduled"),
+  from: epochMs.optional(),
+  to: epochMs.optional(),
+});
+
+export const joinSchema = z.object({ url: z.string(), role: z.enum(["host", "viewer"]) }).openapi("JoinLink");
+
+export type BookInput = z.infer<typeof bookBody>;
+export type ListQuery = z.infer<typeof listQuery>;
+export type AdminListQuery = z.infer<typeof adminListQuery>;

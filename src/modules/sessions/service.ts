@@ -1,0 +1,258 @@
+/**
+ * Bookings and their lifecycle. Booking and cancellation write through the student's CreditLedger
+ * (one transaction each: session + ledger entry + notifications); start and complete are guarded
+ * conditional updates, so concurrent transitions cannot both win.
+ */
+import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { sessions, studentProfiles, tutorProfiles, tutorSubjects, users } from "../../db/schema";
+import { templates } from "../../email/templates";
+import type { Auth, ServiceContext } from "../../http/context";
+import { ApiError, badRequest, conflict, forbidden, notFound } from "../../http/errors";
+import { ledgerFor, unwrap } from "../../ledger/client";
+import { newId } from "../../lib/crypto";
+import { decodeCursor, page } from "../../lib/cursor";
+import { enqueueMany } from "../../queues/enqueue";
+import type { QueueMessage } from "../../queues/messages";
+import { isWithinAvailability } from "../tutors/availability";
+import { loadWeeklyAvailability } from "../tutors/schedule";
+import { accessSession, type SessionRow, sessionView } from "./access";
+import type { AdminListQuery, BookInput, ListQuery } from "./schemas";
+
+export const START_EARLY_MS = 15 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+
+const whenText = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16);
+
+async function userEmail(svc: ServiceContext, userId: string) {
+  return (await svc.db.query.users.findFirst({ where: eq(users.id, userId), columns: { email: true } }))?.email;
+}
+
+export async function bookSession(svc: ServiceContext, auth: Auth, input: BookInput) {
+  const studentProfileId = auth.user.studentProfileId;
+  if (!studentProfileId) throw forbidden("This account has no student profile");
+  const tutor = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, input.tutorProfileId) });
+  if (!tutor) throw notFound("Tutor");
+  if (tutor.userId === auth.userId)
+    throw badRequest("You cannot book yourself", [{ path: "tutorProfileId", message: "Your own profile" }]);
+  const teaches = await svc.db.query.tutorSubjects.findFirst({
+    where: and(eq(tutorSubjects.tutorProfileId, tutor.id), eq(tutorSubjects.subjectId, input.subjectId)),
+  });
+  if (!teaches) {
+    throw badRequest("The tutor does not teach this subject", [
+      { path: "subjectId", message: "Not taught by this tutor" },
+    ]);
+  }
+  const startTime = input.startTime;
+  const endTime = startTime + input.durationMinutes * 60_000;
+  if (startTime < Date.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
+    throw new ApiError(
+      "slot_unavailable",
+      `Sessions must be booked at least ${svc.config.BOOKING_MIN_NOTICE_MINUTES} minutes ahead`,
+    );
+  }
+  const availability = await loadWeeklyAvailability(svc, tutor.id, tutor.timezone);
+  if (!availability.timezone || !isWithinAvailability(availability.weekly, availability.timezone, startTime, endTime)) {
+    throw new ApiError("slot_unavailable", "The tutor is not available at that time");
+  }
+  const creditsCost = Math.ceil((tutor.hourlyCreditsPrice * input.durationMinutes) / 60);
+  const sessionId = newId("ses");
+  unwrap(
+    await ledgerFor(svc.env, auth.userId).bookSession({
+      userId: auth.userId,
+      sessionId,
+      tutorProfileId: tutor.id,
+      tutorUserId: tutor.userId,
+      studentProfileId,
+      subjectId: input.subjectId,
+      startTime,
+      endTime,
+      creditsCost,
+      description: `Session with ${tutor.displayName} (${input.durationMinutes} min)`,
+    }),
+  );
+  const session = await svc.db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
+  if (!session) throw new Error("booked session not found");
+  const jobs: QueueMessage[] = [{ type: "video.create_room", sessionId }];
+  const studentEmail = auth.user.email;
+  const tutorEmail = await userEmail(svc, tutor.userId);
+  jobs.push({
+    type: "email.send",
+    to: studentEmail,
+    idempotencyKey: `session_scheduled:${sessionId}:${auth.userId}`,
+    ...templates.sessionScheduled(whenText(startTime), tutor.displayName),
+  });
+  if (tutorEmail) {
+    jobs.push({
+      type: "email.send",
+      to: tutorEmail,
+      idempotencyKey: `session_scheduled:${sessionId}:${tutor.userId}`,
+      ...templates.sessionScheduled(whenText(startTime), auth.user.name ?? studentEmail),
+    });
+  }
+  // The booking is committed: a queue hiccup must not turn it into an error for the client.
+  svc.defer(
+    enqueueMany(svc, jobs).catch((err) =>
+      console.log(JSON.stringify({ level: "error", msg: "enqueue failed", error: String(err) })),
+    ),
+  );
+  return sessionView(session);
+}
+
+export async function getSession(svc: ServiceContext, auth: Auth, id: string) {
+  return sessionView((await accessSession(svc, auth, id)).session);
+}
+
+async function participants(svc: ServiceContext, s: SessionRow) {
+  const [student, tutor] = await Promise.all([
+    svc.db.query.studentProfiles.findFirst({
+      where: eq(studentProfiles.id, s.studentProfileId),
+      columns: { userId: true },
+    }),
+    svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, s.tutorProfileId), columns: { userId: true } }),
+  ]);
+  if (!student || !tutor) throw new Error(`session ${s.id} has a missing profile`);
+  return { studentUserId: student.userId, tutorUserId: tutor.userId };
+}
+
+export async function cancelSession(svc: ServiceContext, auth: Auth, id: string, reason: string | undefined) {
+  const { session, asStudent, asTutor, asAdmin } = await accessSession(svc, auth, id);
+  if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be cancelled`);
+  const by = asAdmin ? "admin" : asTutor ? "tutor" : "student";
+  const windowMs = svc.config.CANCELLATION_WINDOW_HOURS * HOUR_MS;
+  const refund = by !== "student" || (asStudent && session.startTime - Date.now() >= windowMs);
+  const { studentUserId, tutorUserId } = await participants(svc, session);
+  const result = unwrap(
+    await ledgerFor(svc.env, studentUserId).cancelSession({
+      userId: studentUserId,
+      sessionId: session.id,
+      tutorUserId,
+      cancelledBy: by,
+      reason: reason ?? null,
+      refund,
+    }),
+  );
+  const updated = await svc.db.query.sessions.findFirst({ where: eq(sessions.id, id) });
+  if (!updated) throw notFound("Session");
+  const jobs: QueueMessage[] = [];
+  for (const userId of [studentUserId, tutorUserId]) {
+    const to = await userEmail(svc, userId);
+    if (to) {
+      jobs.push({
+        type: "email.send",
+        to,
+        idempotencyKey: `session_cancelled:${id}:${userId}`,
+        ...templates.sessionCancelled(whenText(session.startTime), result.refunded),
+      });
+    }
+  }
+  svc.defer(
+    enqueueMany(svc, jobs).catch((err) =>
+      console.log(JSON.stringify({ level: "error", msg: "enqueue failed", error: String(err) })),
+    ),
+  );
+  return sessionView(updated);
+}
+
+async function transition(
+  svc: ServiceContext,
+  id: string,
+  from: SessionRow["status"],
+  to: SessionRow["status"],
+  extra?: SQL,
+) {
+  const now = Date.now();
+  const [row] = await svc.db
+    .update(sessions)
+    .set({ status: to, updatedAt: now })
+    .where(and(eq(sessions.id, id), eq(sessions.status, from), extra))
+    .returning();
+  return row;
+}
+
+export async function startSession(svc: ServiceContext, auth: Auth, id: string) {
+  const { session, asTutor } = await accessSession(svc, auth, id);
+  if (!asTutor) throw forbidden("Only the session's tutor can start it");
+  if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be started`);
+  if (Date.now() < session.startTime - START_EARLY_MS)
+    throw conflict("Sessions can be started from 15 minutes before their start");
+  const row = await transition(
+    svc,
+    id,
+    "scheduled",
+    "in_progress",
+    lte(sessions.startTime, Date.now() + START_EARLY_MS),
+  );
+  if (!row) throw conflict("The session changed; reload it");
+  return sessionView(row);
+}
+
+export async function completeSession(svc: ServiceContext, auth: Auth, id: string) {
+  const { session, asTutor, asAdmin } = await accessSession(svc, auth, id);
+  if (!asTutor && !asAdmin) throw forbidden("Only the session's tutor or an admin can complete it");
+  if (session.status !== "in_progress") throw conflict(`A ${session.status} session cannot be completed`);
+  const row = await transition(svc, id, "in_progress", "completed");
+  if (!row) throw conflict("The session changed; reload it");
+  return sessionView(row);
+}
+
+export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
+  const { session, asStudent, asTutor } = await accessSession(svc, auth, id);
+  if (!asStudent && !asTutor) throw forbidden("Only participants can join a session");
+  if (session.status === "cancelled" || session.status === "completed")
+    throw conflict(`The session is ${session.status}`);
+  const pass = asTutor ? session.agoraHostPassPhrase : session.agoraViewerPassPhrase;
+  if (!pass) {
+    if (!svc.config.AGORA_APP_BUILDER_URL || !svc.config.AGORA_API_KEY) {
+      throw new ApiError("provider_unavailable", "Video rooms are not configured");
+    }
+    throw new ApiError("room_not_ready", "The video room is being created; try again shortly", undefined, {
+      "retry-after": "5",
+    });
+  }
+  return {
+    url: `${svc.config.SESSIONS_APP_URL.replace(/\/+$/, "")}/${pass}`,
+    role: asTutor ? ("host" as const) : ("viewer" as const),
+  };
+}
+
+type Filters = { status?: SessionRow["status"]; from?: number; to?: number; limit: number; cursor?: string };
+
+/** One keyset page on (profile or status, startTime, id); ascending when `from` is given. */
+async function pageSessions(svc: ServiceContext, scope: SQL, q: Filters) {
+  const ascending = q.from !== undefined;
+  const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+  const keyset = after
+    ? ascending
+      ? or(gt(sessions.startTime, after[0]), and(eq(sessions.startTime, after[0]), gt(sessions.id, after[1])))
+      : or(lt(sessions.startTime, after[0]), and(eq(sessions.startTime, after[0]), lt(sessions.id, after[1])))
+    : undefined;
+  const rows = await svc.db
+    .select()
+    .from(sessions)
+    .where(
+      and(
+        scope,
+        q.status ? eq(sessions.status, q.status) : undefined,
+        q.from !== undefined ? gte(sessions.startTime, q.from) : undefined,
+        q.to !== undefined ? lt(sessions.startTime, q.to) : undefined,
+        keyset,
+      ),
+    )
+    .orderBy(
+      ...(ascending ? [asc(sessions.startTime), asc(sessions.id)] : [desc(sessions.startTime), desc(sessions.id)]),
+    )
+    .limit(q.limit + 1);
+  return page(rows, q.limit, sessionView, (s) => [s.startTime, s.id]);
+}
+
+export async function listMySessions(svc: ServiceContext, auth: Auth, q: ListQuery) {
+  const as = q.as ?? (auth.role === "tutor" ? "tutor" : "student");
+  const profileId = as === "tutor" ? auth.user.tutorProfileId : auth.user.studentProfileId;
+  if (!profileId) return { items: [], nextCursor: null };
+  const scope = as === "tutor" ? eq(sessions.tutorProfileId, profileId) : eq(sessions.studentProfileId, profileId);
+  return pageSessions(svc, scope, q);
+}
+
+export async function listSessionsByStatus(svc: ServiceContext, q: AdminListQuery) {
+  return pageSessions(svc, eq(sessions.status, q.status), { ...q, status: undefined });
+}
