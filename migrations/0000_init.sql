@@ -280,3 +280,16 @@ BEGIN
 	   OR NEW.`balanceAfter` != COALESCE((SELECT `balanceAfter` FROM `creditsLedger` WHERE `userId` = NEW.`userId` ORDER BY `seq` DESC LIMIT 1), 0)
 	      + CASE WHEN NEW.`type` = 'credit' THEN NEW.`amount` ELSE -NEW.`amount` END;
 END;
+--> statement-breakpoint
+-- INSERT OR REPLACE would delete the row it conflicts with without firing the DELETE trigger
+-- (recursive_triggers is off in D1): refuse any insert that collides with an existing entry, and
+-- any amount or balance that is not a whole number of credits.
+CREATE TRIGGER `creditsLedger_no_replace` BEFORE INSERT ON `creditsLedger`
+BEGIN
+	SELECT RAISE(ABORT, 'ledger_append_only')
+	WHERE EXISTS (SELECT 1 FROM `creditsLedger` WHERE `idempotencyKey` = NEW.`idempotencyKey`)
+	   OR EXISTS (SELECT 1 FROM `creditsLedger` WHERE `userId` = NEW.`userId` AND `seq` = NEW.`seq`)
+	   OR EXISTS (SELECT 1 FROM `creditsLedger` WHERE `id` = NEW.`id`);
+	SELECT RAISE(ABORT, 'ledger_not_integer')
+	WHERE typeof(NEW.`amount`) != 'integer' OR typeof(NEW.`balanceAfter`) != 'integer' OR typeof(NEW.`seq`) != 'integer';
+END;

@@ -85,6 +85,7 @@ export function ledgerErrorKind(err: unknown): "insufficient" | "duplicate" | "c
   const message = String((err as Error)?.message ?? err);
   if (message.includes("creditsLedger_balance_non_negative")) return "insufficient";
   if (message.includes("creditsLedger.idempotencyKey")) return "duplicate";
+  if (message.includes("ledger_append_only")) return "chain";
   if (message.includes("ledger_chain_broken") || message.includes("creditsLedger.userId, creditsLedger.seq")) {
     return "chain";
   }

@@ -40,40 +40,70 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export const otpHash = (config: Config, otpId: string, code: string) =>
   hmacHex(config.JWT_SECRET, `otp:${otpId}:${code}`);
 
-/** Sliding-window check; throws 429 with Retry-After when `bucket` is full. */
-async function checkRate(svc: ServiceContext, bucket: string, max: number, now: number): Promise<void> {
+const countInWindow = "(SELECT COUNT(*) FROM rateLimitEvents WHERE bucket = ? AND createdAt > ?)";
+
+/** Seconds until `bucket` has room again, or null when it has room now. */
+async function retryAfter(svc: ServiceContext, bucket: string, max: number, now: number): Promise<number | null> {
   const [row] = await svc.db
     .select({ n: count(), oldest: min(rateLimitEvents.createdAt) })
     .from(rateLimitEvents)
     .where(and(eq(rateLimitEvents.bucket, bucket), gt(rateLimitEvents.createdAt, now - RATE_WINDOW_MS)));
-  if (row && row.n >= max) {
-    const retryAfter = Math.max(1, Math.ceil(((row.oldest ?? now) + RATE_WINDOW_MS - now) / 1000));
-    throw new ApiError("rate_limited", "Too many code requests; try again later", undefined, {
-      "retry-after": String(retryAfter),
-    });
-  }
+  if (!row || row.n < max) return null;
+  return Math.max(1, Math.ceil(((row.oldest ?? now) + RATE_WINDOW_MS - now) / 1000));
 }
 
+/**
+ * Sliding-window limits per client IP and per address, then the code. The limit check and the
+ * recording of the request are ONE conditional INSERT (both events or neither), and the code is
+ * written in the same batch only if its events were: parallel requests cannot all pass a check made
+ * before any of them is recorded.
+ */
 export async function requestOtp(svc: ServiceContext, rawEmail: string, ip: string): Promise<void> {
   const email = normalizeEmail(rawEmail);
   const now = Date.now();
-  await checkRate(svc, `otp:ip:${ip}`, svc.config.OTP_MAX_PER_IP, now);
-  await checkRate(svc, `otp:email:${email}`, svc.config.OTP_MAX_PER_ADDRESS, now);
+  const since = now - RATE_WINDOW_MS;
+  const ipBucket = `otp:ip:${ip}`;
+  const emailBucket = `otp:email:${email}`;
+  const ipEventId = newId("rl");
   const id = newId("otp");
   const code = randomDigits(6);
-  await svc.db.batch([
-    svc.db.insert(rateLimitEvents).values([
-      { id: newId("rl"), bucket: `otp:ip:${ip}`, createdAt: now },
-      { id: newId("rl"), bucket: `otp:email:${email}`, createdAt: now },
-    ]),
-    svc.db.insert(otpCodes).values({
-      id,
-      email,
-      codeHash: await otpHash(svc.config, id, code),
-      expiresAt: now + OTP_TTL_MS,
-      createdAt: now,
-    }),
+  const [events] = await svc.d1.batch([
+    svc.d1
+      .prepare(
+        `INSERT INTO rateLimitEvents (id, bucket, createdAt)
+SELECT column1, column2, ? FROM (VALUES (?, ?), (?, ?))
+WHERE ${countInWindow} < ? AND ${countInWindow} < ?`,
+      )
+      .bind(
+        now,
+        ipEventId,
+        ipBucket,
+        newId("rl"),
+        emailBucket,
+        ipBucket,
+        since,
+        svc.config.OTP_MAX_PER_IP,
+        emailBucket,
+        since,
+        svc.config.OTP_MAX_PER_ADDRESS,
+      ),
+    svc.d1
+      .prepare(
+        `INSERT INTO otpCodes (id, email, codeHash, attempts, expiresAt, consumedAt, createdAt)
+SELECT ?, ?, ?, 0, ?, NULL, ? WHERE EXISTS (SELECT 1 FROM rateLimitEvents WHERE id = ?)`,
+      )
+      .bind(id, email, await otpHash(svc.config, id, code), now + OTP_TTL_MS, now, ipEventId),
   ]);
+  if (!events?.meta.changes) {
+    const waits = await Promise.all([
+      retryAfter(svc, ipBucket, svc.config.OTP_MAX_PER_IP, now),
+      retryAfter(svc, emailBucket, svc.config.OTP_MAX_PER_ADDRESS, now),
+    ]);
+    const wait = Math.max(1, ...waits.filter((w): w is number => w !== null));
+    throw new ApiError("rate_limited", "Too many code requests; try again later", undefined, {
+      "retry-after": String(wait),
+    });
+  }
   await enqueueEmail(svc, { to: email, idempotencyKey: `otp:${id}`, ...templates.otp(code) });
 }
 
@@ -157,23 +187,51 @@ async function findOrCreateUser(svc: ServiceContext, email: string, now: number)
   return user;
 }
 
-export async function issueTokens(svc: ServiceContext, user: AuthUser, familyId: string = newId("fam")) {
+/**
+ * A new refresh token (and access token) for `user`. Without `familyId` it starts a new family; with
+ * one (rotation) the token joins that family only while no token of it is revoked, checked in the
+ * INSERT itself: a reuse or logout that revokes the family between the rotation and this insert
+ * cannot leave a live token behind. Returns null when the family was revoked.
+ */
+export async function issueTokens(svc: ServiceContext, user: AuthUser): Promise<TokenPair>;
+export async function issueTokens(svc: ServiceContext, user: AuthUser, familyId: string): Promise<TokenPair | null>;
+export async function issueTokens(svc: ServiceContext, user: AuthUser, familyId?: string): Promise<TokenPair | null> {
   const now = Date.now();
   const secret = `rt_${randomToken(32)}`;
-  await svc.db.insert(refreshTokens).values({
+  const row = {
     id: newId("rtk"),
     userId: user.id,
-    familyId,
+    familyId: familyId ?? newId("fam"),
     tokenHash: await sha256Hex(secret),
     expiresAt: now + REFRESH_TTL_MS,
     createdAt: now,
-  });
+  };
+  if (familyId === undefined) {
+    await svc.db.insert(refreshTokens).values(row);
+  } else {
+    const inserted = await svc.d1
+      .prepare(
+        `INSERT INTO refreshTokens (id, userId, familyId, tokenHash, expiresAt, rotatedAt, revokedAt, createdAt)
+SELECT ?, ?, ?, ?, ?, NULL, NULL, ?
+WHERE NOT EXISTS (SELECT 1 FROM refreshTokens WHERE familyId = ? AND revokedAt IS NOT NULL)`,
+      )
+      .bind(row.id, row.userId, row.familyId, row.tokenHash, row.expiresAt, row.createdAt, row.familyId)
+      .run();
+    if (inserted.meta.changes !== 1) return null;
+  }
   return {
     accessToken: await signAccessToken(svc.config, { sub: user.id, role: user.context }, now),
     refreshToken: secret,
     expiresIn: svc.config.ACCESS_TOKEN_TTL_SECONDS,
     user: publicUser(user),
   };
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: ReturnType<typeof publicUser>;
 }
 
 const badRefresh = () => new ApiError("unauthorized", "Invalid, expired or revoked refresh token");
@@ -203,7 +261,9 @@ export async function refresh(svc: ServiceContext, token: string) {
   }
   const user = await svc.db.query.users.findFirst({ where: eq(users.id, row.userId) });
   if (!user) throw badRefresh();
-  return issueTokens(svc, user, row.familyId);
+  const pair = await issueTokens(svc, user, row.familyId);
+  if (!pair) throw badRefresh();
+  return pair;
 }
 
 export async function logout(svc: ServiceContext, userId: string, token: string): Promise<void> {
