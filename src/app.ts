@@ -10,14 +10,31 @@ import type { AppEnv } from "./http/context";
 import { ApiError, problemResponse } from "./http/errors";
 import { accessLog, requestId, securityHeaders, services } from "./http/middleware";
 import { createRouter, defineRoute, z } from "./http/openapi";
+import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { creditRoutes } from "./modules/credits/routes";
+import { notificationRoutes } from "./modules/notifications/routes";
+import { sessionRoutes } from "./modules/sessions/routes";
+import { subjectRoutes } from "./modules/subjects/routes";
+import { tutorProfileRoutes } from "./modules/tutors/profile-routes";
+import { tutorRoutes } from "./modules/tutors/routes";
 import { userRoutes } from "./modules/users/routes";
 import { webhookRoutes } from "./modules/webhooks/routes";
 
 export const VERSION = pkg.version;
 
-const modules = [authRoutes, userRoutes, creditRoutes, webhookRoutes];
+const modules = [
+  authRoutes,
+  userRoutes,
+  creditRoutes,
+  webhookRoutes,
+  sessionRoutes,
+  notificationRoutes,
+  adminRoutes,
+  subjectRoutes,
+  tutorProfileRoutes,
+  tutorRoutes,
+];
 
 function routePattern(path: string): RegExp {
   const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\{[^/]+?\\\}|:[^/]+/g, "[^/]+");

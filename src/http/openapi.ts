@@ -141,7 +141,8 @@ export function defineRoute<
       required: true,
       description: spec.rawBody.description,
       content: Object.fromEntries(
-        spec.rawBody.contentTypes.map((t) => [t, { schema: z.string().openapi({ format: "binary" }) }]),
+        // a plain OpenAPI schema (not zod): the raw body is documented, never parsed by a validator
+        spec.rawBody.contentTypes.map((t) => [t, { schema: { type: "string" as const, format: "binary" } }]),
       ),
     };
   }

@@ -1,5 +1,6 @@
 /** Back-office lists that belong to no other module: users by context, dead letters. */
 import { and, desc, eq, lt, or } from "drizzle-orm";
+import { keysetAfter } from "../../db/keyset";
 import { deadLetters, users } from "../../db/schema";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -25,14 +26,7 @@ adminRoutes.openapi(
     const rows = await c.var.svc.db
       .select()
       .from(users)
-      .where(
-        and(
-          eq(users.context, q.context),
-          after
-            ? or(lt(users.createdAt, after[0]), and(eq(users.createdAt, after[0]), lt(users.id, after[1])))
-            : undefined,
-        ),
-      )
+      .where(and(eq(users.context, q.context), keysetAfter(users.createdAt, users.id, after)))
       .orderBy(desc(users.createdAt), desc(users.id))
       .limit(q.limit + 1);
     return c.json(
@@ -72,14 +66,7 @@ adminRoutes.openapi(
     const rows = await c.var.svc.db
       .select()
       .from(deadLetters)
-      .where(
-        after
-          ? or(
-              lt(deadLetters.createdAt, after[0]),
-              and(eq(deadLetters.createdAt, after[0]), lt(deadLetters.id, after[1])),
-            )
-          : undefined,
-      )
+      .where(keysetAfter(deadLetters.createdAt, deadLetters.id, after))
       .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
       .limit(q.limit + 1);
     return c.json(

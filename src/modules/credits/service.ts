@@ -1,5 +1,6 @@
 /** Credit packs, checkout, orders, balance and statement. Ledger writes go through CreditLedger. */
 import { and, desc, eq, lt, or } from "drizzle-orm";
+import { keysetAfter } from "../../db/keyset";
 import { creditPurchaseOrders, creditsLedger, users } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";
 import { ApiError, notFound } from "../../http/errors";
@@ -93,12 +94,7 @@ export async function listOrders(svc: ServiceContext, userId: string, q: { limit
     .where(
       and(
         eq(creditPurchaseOrders.userId, userId),
-        after
-          ? or(
-              lt(creditPurchaseOrders.createdAt, after[0]),
-              and(eq(creditPurchaseOrders.createdAt, after[0]), lt(creditPurchaseOrders.id, after[1])),
-            )
-          : undefined,
+        keysetAfter(creditPurchaseOrders.createdAt, creditPurchaseOrders.id, after),
       ),
     )
     .orderBy(desc(creditPurchaseOrders.createdAt), desc(creditPurchaseOrders.id))

@@ -1,5 +1,6 @@
 /** In-app notifications: cursor pages, unread count, mark read. Always scoped by the caller. */
 import { and, count, desc, eq, lt, or } from "drizzle-orm";
+import { keysetAfter } from "../../db/keyset";
 import { notifications } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";
 import { notFound } from "../../http/errors";
@@ -29,12 +30,7 @@ export async function listNotifications(
       and(
         eq(notifications.userId, userId),
         q.unread ? eq(notifications.read, false) : undefined,
-        after
-          ? or(
-              lt(notifications.createdAt, after[0]),
-              and(eq(notifications.createdAt, after[0]), lt(notifications.id, after[1])),
-            )
-          : undefined,
+        keysetAfter(notifications.createdAt, notifications.id, after),
       ),
     )
     .orderBy(desc(notifications.createdAt), desc(notifications.id))

@@ -4,6 +4,7 @@
  * conditional updates, so concurrent transitions cannot both win.
  */
 import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { keysetAfter } from "../../db/keyset";
 import { sessions, studentProfiles, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { templates } from "../../email/templates";
 import type { Auth, ServiceContext } from "../../http/context";
@@ -221,11 +222,7 @@ type Filters = { status?: SessionRow["status"]; from?: number; to?: number; limi
 async function pageSessions(svc: ServiceContext, scope: SQL, q: Filters) {
   const ascending = q.from !== undefined;
   const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
-  const keyset = after
-    ? ascending
-      ? or(gt(sessions.startTime, after[0]), and(eq(sessions.startTime, after[0]), gt(sessions.id, after[1])))
-      : or(lt(sessions.startTime, after[0]), and(eq(sessions.startTime, after[0]), lt(sessions.id, after[1])))
-    : undefined;
+  const keyset = keysetAfter(sessions.startTime, sessions.id, after, ascending ? "asc" : "desc");
   const rows = await svc.db
     .select()
     .from(sessions)

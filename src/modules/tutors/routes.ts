@@ -1,0 +1,70 @@
+/** Public tutor directory: listing by subject, one tutor, its avatar and its bookable slots. */
+import { createRouter, defineRoute } from "../../http/openapi";
+import { AVATAR_CACHE_CONTROL, readAvatar } from "./avatar";
+import { listSlots } from "./schedule";
+import { slotListSchema, slotsQuery, tutorIdParams, tutorListQuery, tutorPageSchema, tutorSchema } from "./schemas";
+import { getTutor, listTutorsBySubject } from "./service";
+
+const tags = ["Tutors"];
+export const tutorRoutes = createRouter();
+
+tutorRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/tutors",
+    summary: "Tutors teaching a subject",
+    tags,
+    query: tutorListQuery,
+    ok: { status: 200, description: "A page of tutors, newest first", schema: tutorPageSchema },
+  }),
+  async (c) => c.json(await listTutorsBySubject(c.var.svc, c.req.valid("query")), 200),
+);
+
+tutorRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/tutors/{id}",
+    summary: "One tutor",
+    tags,
+    params: tutorIdParams,
+    ok: { status: 200, description: "The tutor", schema: tutorSchema },
+    errors: [404],
+  }),
+  async (c) => c.json(await getTutor(c.var.svc, c.req.valid("param").id), 200),
+);
+
+tutorRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/tutors/{id}/avatar",
+    summary: "A tutor's avatar image",
+    tags,
+    params: tutorIdParams,
+    ok: { status: 200, description: "The image bytes with their content type (cacheable, with an ETag)" },
+    errors: [404],
+  }),
+  async (c) => {
+    const { object, contentType } = await readAvatar(c.var.svc, c.req.valid("param").id, c.req.header("if-none-match"));
+    const headers = { etag: object.httpEtag, "cache-control": AVATAR_CACHE_CONTROL };
+    if (!("body" in object)) return c.body(null, 304, headers);
+    return c.body(object.body, 200, {
+      ...headers,
+      "content-type": contentType,
+      "content-length": String(object.size),
+    });
+  },
+);
+
+tutorRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/tutors/{id}/slots",
+    summary: "A tutor's bookable slots",
+    tags,
+    params: tutorIdParams,
+    query: slotsQuery,
+    ok: { status: 200, description: "Every bookable slot in the range, by start time", schema: slotListSchema },
+    errors: [404],
+  }),
+  async (c) => c.json(await listSlots(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
+);

@@ -1,0 +1,149 @@
+/**
+ * Stored weekly availability and the bookable slots derived from it. The time math lives in
+ * `availability.ts` (pure); this file only reads and writes D1.
+ */
+import { and, asc, eq, gt, lt, ne } from "drizzle-orm";
+import { sessions, tutorAvailability, tutorProfiles } from "../../db/schema";
+import type { ServiceContext } from "../../http/context";
+import { badRequest, notFound } from "../../http/errors";
+import { newId } from "../../lib/crypto";
+import {
+  availabilityWindows,
+  bookableStarts,
+  DAY_MS,
+  formatClock,
+  type Interval,
+  MINUTE_MS,
+  type WeeklyRange,
+} from "./availability";
+import { MAX_SLOTS_RANGE_MS } from "./schemas";
+import { ownProfileRow } from "./service";
+
+export interface StoredAvailability {
+  timezone: string | null;
+  weekly: WeeklyRange[];
+}
+
+/** A tutor's weekly ranges (minutes) and their zone, on the `tutorAvailability_by_tutor` index. */
+export async function loadWeeklyAvailability(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  fallbackTimezone: string | null = null,
+): Promise<StoredAvailability> {
+  const rows = await svc.db
+    .select({
+      weekday: tutorAvailability.weekday,
+      start: tutorAvailability.start,
+      end: tutorAvailability.end,
+      timezone: tutorAvailability.timezone,
+    })
+    .from(tutorAvailability)
+    .where(eq(tutorAvailability.tutorProfileId, tutorProfileId))
+    .orderBy(asc(tutorAvailability.weekday), asc(tutorAvailability.start));
+  return {
+    timezone: rows[0]?.timezone ?? fallbackTimezone,
+    weekly: rows.map(({ weekday, start, end }) => ({ weekday, start, end })),
+  };
+}
+
+export function availabilityView(stored: StoredAvailability) {
+  return {
+    timezone: stored.timezone,
+    weekly: stored.weekly.map((r) => ({ weekday: r.weekday, start: formatClock(r.start), end: formatClock(r.end) })),
+  };
+}
+
+export async function getOwnAvailability(svc: ServiceContext, userId: string) {
+  const profile = await ownProfileRow(svc, userId);
+  return availabilityView(await loadWeeklyAvailability(svc, profile.id, profile.timezone));
+}
+
+/**
+ * Replaces the caller's availability in one batch (zone on the profile, old rows out, new rows in).
+ * `weekly` is already validated: no inverted or overlapping ranges, a known zone.
+ */
+export async function replaceAvailability(
+  svc: ServiceContext,
+  userId: string,
+  input: { timezone: string; weekly: WeeklyRange[] },
+) {
+  const profile = await ownProfileRow(svc, userId);
+  const weekly = [...input.weekly].sort((a, b) => a.weekday - b.weekday || a.start - b.start);
+  const now = Date.now();
+  await svc.db.batch([
+    svc.db
+      .update(tutorProfiles)
+      .set({ timezone: input.timezone, updatedAt: now })
+      .where(eq(tutorProfiles.id, profile.id)),
+    svc.db.delete(tutorAvailability).where(eq(tutorAvailability.tutorProfileId, profile.id)),
+    ...weekly.map((r) =>
+      svc.db.insert(tutorAvailability).values({
+        id: newId("avl"),
+        tutorProfileId: profile.id,
+        timezone: input.timezone,
+        weekday: r.weekday,
+        start: r.start,
+        end: r.end,
+      }),
+    ),
+  ]);
+  return availabilityView({ timezone: input.timezone, weekly });
+}
+
+/** Sessions last at most a few hours: any session overlapping `[from, to)` started after from − 24 h. */
+const SESSION_LOOKBACK_MS = DAY_MS;
+
+/** The tutor's non-cancelled sessions that may overlap `[fromMs, toMs)`, as busy intervals. */
+export async function busyIntervals(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  fromMs: number,
+  toMs: number,
+): Promise<Interval[]> {
+  const rows = await svc.db
+    .select({ startTime: sessions.startTime, endTime: sessions.endTime })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.tutorProfileId, tutorProfileId),
+        lt(sessions.startTime, toMs),
+        gt(sessions.startTime, fromMs - SESSION_LOOKBACK_MS),
+        ne(sessions.status, "cancelled"),
+      ),
+    );
+  return rows.filter((r) => r.endTime > fromMs).map((r): Interval => [r.startTime, r.endTime]);
+}
+
+/**
+ * Bookable slots `[start, start + duration)` lying inside `[from, to)`: within availability, on
+ * 15-minute epoch boundaries, after the minimum notice, clear of the tutor's sessions.
+ */
+export async function listSlots(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  query: { from: number; to: number; durationMinutes: number },
+  now: number = Date.now(),
+) {
+  if (query.to <= query.from)
+    throw badRequest("to must be after from", [{ path: "to", message: "Must be after from" }]);
+  if (query.to - query.from > MAX_SLOTS_RANGE_MS) {
+    throw badRequest("The range is limited to 31 days", [{ path: "to", message: "At most 31 days after from" }]);
+  }
+  const profile = await svc.db.query.tutorProfiles.findFirst({
+    where: eq(tutorProfiles.id, tutorProfileId),
+    columns: { id: true, timezone: true },
+  });
+  if (!profile) throw notFound("Tutor");
+  const { timezone, weekly } = await loadWeeklyAvailability(svc, profile.id, profile.timezone);
+  if (!timezone || weekly.length === 0) return { items: [], nextCursor: null };
+  const durationMs = query.durationMinutes * MINUTE_MS;
+  const windows = availabilityWindows(weekly, timezone, query.from, query.to);
+  if (windows.length === 0) return { items: [], nextCursor: null };
+  const busy = await busyIntervals(svc, profile.id, query.from, query.to);
+  const earliest = Math.max(query.from, now + svc.config.BOOKING_MIN_NOTICE_MINUTES * MINUTE_MS);
+  const items = bookableStarts(windows, busy, durationMs, earliest).map((startTime) => ({
+    startTime,
+    endTime: startTime + durationMs,
+  }));
+  return { items, nextCursor: null };
+}

@@ -1,0 +1,122 @@
+import { pageOf, pageQuery, z } from "../../http/openapi";
+import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from "./availability";
+
+/** Most subjects one tutor may teach (also keeps every IN list small). */
+export const MAX_TUTOR_SUBJECTS = 20;
+/** Most weekly ranges in one availability (each is one insert in the replacing batch). */
+export const MAX_WEEKLY_RANGES = 50;
+/** Longest span of one slots query. */
+export const MAX_SLOTS_RANGE_MS = 31 * 24 * 60 * 60 * 1000;
+
+export const subjectRefSchema = z.object({ id: z.string(), name: z.string(), slug: z.string() }).openapi("SubjectRef");
+
+/** The public face of a tutor (listings and `/v1/tutors/:id`). */
+export const tutorSchema = z
+  .object({
+    id: z.string(),
+    displayName: z.string(),
+    bio: z.string(),
+    subjects: z.array(subjectRefSchema),
+    hourlyCreditsPrice: z.number().int(),
+    avatarUrl: z.string().nullable(),
+  })
+  .openapi("Tutor");
+
+/** The owner's view of their tutor profile: the public fields plus the server-owned ones. */
+export const tutorProfileSchema = tutorSchema
+  .extend({
+    userId: z.string(),
+    subjectIds: z.array(z.string()),
+    timezone: z.string().nullable(),
+    createdAt: z.number().int(),
+    updatedAt: z.number().int(),
+  })
+  .openapi("TutorProfile");
+
+const profileFields = {
+  displayName: z.string().trim().min(1).max(100),
+  bio: z.string().trim().max(5000),
+  subjectIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_TUTOR_SUBJECTS),
+  hourlyCreditsPrice: z.number().int().positive().max(1_000_000),
+};
+
+export const createTutorProfileBody = z.strictObject(profileFields).openapi("CreateTutorProfile");
+export const updateTutorProfileBody = z.strictObject(profileFields).partial().openapi("UpdateTutorProfile");
+
+export type CreateTutorProfileInput = z.infer<typeof createTutorProfileBody>;
+export type UpdateTutorProfileInput = z.infer<typeof updateTutorProfileBody>;
+
+const clock = z.string().refine((v) => parseClock(v) !== null, 'Use "HH:MM" between 00:00 and 24:00');
+
+const weeklyRangeSchema = z
+  .strictObject({
+    weekday: z.number().int().min(0).max(6).openapi({ description: "0 = Sunday … 6 = Saturday" }),
+    start: clock,
+    end: clock,
+  })
+  .openapi("WeeklyRange");
+
+export const availabilityBody = z
+  .strictObject({
+    timezone: z.string().refine(isValidTimeZone, "Unknown IANA time zone").openapi({ example: "Europe/Paris" }),
+    weekly: z.array(weeklyRangeSchema).max(MAX_WEEKLY_RANGES),
+  })
+  .superRefine((body, ctx) => {
+    const ranges = toWeeklyRanges(body.weekly);
+    if (!ranges) return; // malformed clocks are already reported on their fields
+    for (const problem of weeklyProblems(ranges)) {
+      ctx.addIssue({ code: "custom", path: problem.path.split("."), message: problem.message });
+    }
+  })
+  .openapi("AvailabilityInput");
+
+export type AvailabilityInput = z.infer<typeof availabilityBody>;
+
+/** "HH:MM" ranges → minute ranges; undefined if any clock is malformed. */
+export function toWeeklyRanges(
+  weekly: readonly { weekday: number; start: string; end: string }[],
+): WeeklyRange[] | undefined {
+  const out: WeeklyRange[] = [];
+  for (const r of weekly) {
+    const start = parseClock(r.start);
+    const end = parseClock(r.end);
+    if (start === null || end === null) return undefined;
+    out.push({ weekday: r.weekday, start, end });
+  }
+  return out;
+}
+
+export const availabilitySchema = z
+  .object({ timezone: z.string().nullable(), weekly: z.array(weeklyRangeSchema) })
+  .openapi("Availability");
+
+export const tutorIdParams = z.object({ id: z.string().min(1).max(100) });
+
+export const tutorListQuery = z.object({
+  subject: z.string().min(1).max(64).openapi({ description: "Subject slug" }),
+  ...pageQuery,
+});
+
+export const tutorPageSchema = pageOf(tutorSchema).openapi("TutorPage");
+
+const epochMs = z
+  .string()
+  .regex(/^\d{1,16}$/, "Milliseconds since the epoch")
+  .transform(Number)
+  .pipe(z.number().int().max(8.64e15));
+
+export const slotsQuery = z.object({
+  from: epochMs.openapi({ description: "Range start, ms since the epoch" }),
+  to: epochMs.openapi({ description: "Range end (exclusive), ms since the epoch; at most 31 days after from" }),
+  durationMinutes: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .max(180)
+    .multipleOf(15, "A multiple of 15")
+    .default(60)
+    .openapi({ description: "30–180, a multiple of 15 (default 60)" }),
+});
+
+export const slotSchema = z.object({ startTime: z.number().int(), endTime: z.number().int() }).openapi("Slot");
+export const slotListSchema = z.object({ items: z.array(slotSchema), nextCursor: z.null() }).openapi("SlotList");

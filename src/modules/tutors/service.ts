@@ -1,0 +1,222 @@
+/**
+ * Tutor profiles: creation (linked to the user in the same batch), updates, the public view and
+ * the by-subject listing. `tutorSubjects` is the indexed link; `tutorProfiles.subjects` mirrors its
+ * ids as JSON and is always written in the same batch.
+ */
+import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Config } from "../../config";
+import { subjects, tutorProfiles, tutorSubjects, users } from "../../db/schema";
+import type { ServiceContext } from "../../http/context";
+import { badRequest, conflict, notFound } from "../../http/errors";
+import { newId } from "../../lib/crypto";
+import { decodeCursor, page } from "../../lib/cursor";
+import type { CreateTutorProfileInput, UpdateTutorProfileInput } from "./schemas";
+
+export type TutorProfileRow = typeof tutorProfiles.$inferSelect;
+
+export interface SubjectRef {
+  id: string;
+  name: string;
+  slug: string;
+}
+
+/** `(select value from json_each(?))`: one bound parameter for a whole id list (D1 caps parameters). */
+const idList = (ids: readonly string[]): SQL => sql`(select value from json_each(${JSON.stringify(ids)}))`;
+
+const unique = (ids: readonly string[]) => [...new Set(ids)];
+
+export function avatarUrl(config: Config, profile: Pick<TutorProfileRow, "id" | "avatarS3Key">): string | null {
+  if (!profile.avatarS3Key) return null;
+  return `${config.PUBLIC_API_URL.replace(/\/+$/, "")}/v1/tutors/${encodeURIComponent(profile.id)}/avatar`;
+}
+
+export function publicTutor(config: Config, row: TutorProfileRow, subjectRefs: SubjectRef[]) {
+  return {
+    id: row.id,
+    displayName: row.displayName,
+    bio: row.bio,
+    subjects: subjectRefs,
+    hourlyCreditsPrice: row.hourlyCreditsPrice,
+    avatarUrl: avatarUrl(config, row),
+  };
+}
+
+export function ownTutorProfile(config: Config, row: TutorProfileRow, subjectRefs: SubjectRef[]) {
+  return {
+    ...publicTutor(config, row, subjectRefs),
+    userId: row.userId,
+    subjectIds: row.subjects,
+    timezone: row.timezone,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export type TutorProfileView = ReturnType<typeof ownTutorProfile>;
+
+/** Subjects of several tutors in one query (no N+1), each list sorted by name. */
+export async function subjectsOfTutors(
+  svc: ServiceContext,
+  tutorProfileIds: readonly string[],
+): Promise<Map<string, SubjectRef[]>> {
+  const out = new Map<string, SubjectRef[]>(tutorProfileIds.map((id) => [id, []]));
+  if (tutorProfileIds.length === 0) return out;
+  const rows = await svc.db
+    .select({
+      tutorProfileId: tutorSubjects.tutorProfileId,
+      id: subjects.id,
+      name: subjects.name,
+      slug: subjects.slug,
+    })
+    .from(tutorSubjects)
+    .innerJoin(subjects, eq(subjects.id, tutorSubjects.subjectId))
+    .where(inArray(tutorSubjects.tutorProfileId, idList(tutorProfileIds)));
+  for (const { tutorProfileId, ...subject } of rows) out.get(tutorProfileId)?.push(subject);
+  for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return out;
+}
+
+/** 400 naming each id in `subjectIds` that is not a subject. */
+async function assertSubjectsExist(svc: ServiceContext, subjectIds: readonly string[]): Promise<void> {
+  const found = await svc.db
+    .select({ id: subjects.id })
+    .from(subjects)
+    .where(inArray(subjects.id, idList(subjectIds)));
+  const known = new Set(found.map((s) => s.id));
+  const problems = subjectIds.flatMap((id, i) =>
+    known.has(id) ? [] : [{ path: `subjectIds.${i}`, message: `Unknown subject id "${id}"` }],
+  );
+  if (problems.length > 0) throw badRequest("Some subjects do not exist", problems);
+}
+
+/** The caller's own tutor profile row (by the unique `tutorProfiles_by_user` index); 404 if none. */
+export async function ownProfileRow(svc: ServiceContext, userId: string): Promise<TutorProfileRow> {
+  const row = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.userId, userId) });
+  if (!row) throw notFound("Tutor profile");
+  return row;
+}
+
+export async function withSubjects(svc: ServiceContext, row: TutorProfileRow): Promise<TutorProfileView> {
+  const refs = await subjectsOfTutors(svc, [row.id]);
+  return ownTutorProfile(svc.config, row, refs.get(row.id) ?? []);
+}
+
+export async function getOwnTutorProfile(svc: ServiceContext, userId: string): Promise<TutorProfileView> {
+  return withSubjects(svc, await ownProfileRow(svc, userId));
+}
+
+/**
+ * Creates the caller's tutor profile and links it to the user, in one batch. 409 when the user
+ * already has one (the unique index on `userId` also settles concurrent creations).
+ */
+export async function createTutorProfile(
+  svc: ServiceContext,
+  user: { id: string; tutorProfileId: string | null },
+  input: CreateTutorProfileInput,
+): Promise<TutorProfileView> {
+  if (user.tutorProfileId) throw conflict("You already have a tutor profile");
+  const subjectIds = unique(input.subjectIds);
+  await assertSubjectsExist(svc, subjectIds);
+  const now = Date.now();
+  const row: TutorProfileRow = {
+    id: newId("tut"),
+    userId: user.id,
+    displayName: input.displayName,
+    bio: input.bio,
+    subjects: subjectIds,
+    hourlyCreditsPrice: input.hourlyCreditsPrice,
+    avatarS3Key: null,
+    avatarContentType: null,
+    timezone: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await svc.db.batch([
+      svc.db.insert(tutorProfiles).values(row),
+      svc.db.insert(tutorSubjects).values(subjectIds.map((subjectId) => ({ tutorProfileId: row.id, subjectId }))),
+      svc.db.update(users).set({ tutorProfileId: row.id, updatedAt: now }).where(eq(users.id, user.id)),
+    ]);
+  } catch (err) {
+    const existing = await svc.db.query.tutorProfiles.findFirst({
+      where: eq(tutorProfiles.userId, user.id),
+      columns: { id: true },
+    });
+    if (existing) throw conflict("You already have a tutor profile");
+    throw err;
+  }
+  return withSubjects(svc, row);
+}
+
+/** Updates the given fields; `subjectIds` replaces the subject links (and their JSON mirror). */
+export async function updateTutorProfile(
+  svc: ServiceContext,
+  userId: string,
+  input: UpdateTutorProfileInput,
+): Promise<TutorProfileView> {
+  const row = await ownProfileRow(svc, userId);
+  const patch: Partial<TutorProfileRow> = {};
+  if (input.displayName !== undefined) patch.displayName = input.displayName;
+  if (input.bio !== undefined) patch.bio = input.bio;
+  if (input.hourlyCreditsPrice !== undefined) patch.hourlyCreditsPrice = input.hourlyCreditsPrice;
+  const subjectIds = input.subjectIds && unique(input.subjectIds);
+  if (subjectIds) {
+    await assertSubjectsExist(svc, subjectIds);
+    patch.subjects = subjectIds;
+  }
+  if (Object.keys(patch).length === 0) return withSubjects(svc, row);
+  patch.updatedAt = Date.now();
+  const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [
+    svc.db.update(tutorProfiles).set(patch).where(eq(tutorProfiles.id, row.id)),
+  ];
+  if (subjectIds) {
+    statements.push(
+      svc.db.delete(tutorSubjects).where(eq(tutorSubjects.tutorProfileId, row.id)),
+      svc.db.insert(tutorSubjects).values(subjectIds.map((subjectId) => ({ tutorProfileId: row.id, subjectId }))),
+    );
+  }
+  await svc.db.batch(statements);
+  return withSubjects(svc, { ...row, ...patch });
+}
+
+/** One tutor's public view; 404 if there is no such tutor. */
+export async function getTutor(svc: ServiceContext, tutorProfileId: string) {
+  const row = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, tutorProfileId) });
+  if (!row) throw notFound("Tutor");
+  const refs = await subjectsOfTutors(svc, [row.id]);
+  return publicTutor(svc.config, row, refs.get(row.id) ?? []);
+}
+
+/**
+ * Tutors teaching the subject with this slug, newest first (ids start with their creation time),
+ * keyset-paged on the `tutorProfiles_by_subject` index. An unknown slug is an empty list.
+ */
+export async function listTutorsBySubject(
+  svc: ServiceContext,
+  query: { subject: string; limit: number; cursor?: string },
+) {
+  const after = decodeCursor<[string]>(query.cursor, ["string"]);
+  const subject = await svc.db.query.subjects.findFirst({
+    where: eq(subjects.slug, query.subject),
+    columns: { id: true },
+  });
+  if (!subject) return { items: [], nextCursor: null };
+  const rows = await svc.db
+    .select({ profile: tutorProfiles })
+    .from(tutorSubjects)
+    .innerJoin(tutorProfiles, eq(tutorProfiles.id, tutorSubjects.tutorProfileId))
+    .where(and(eq(tutorSubjects.subjectId, subject.id), after ? lt(tutorSubjects.tutorProfileId, after[0]) : undefined))
+    .orderBy(desc(tutorSubjects.tutorProfileId))
+    .limit(query.limit + 1);
+  const refs = await subjectsOfTutors(
+    svc,
+    rows.slice(0, query.limit).map((r) => r.profile.id),
+  );
+  return page(
+    rows,
+    query.limit,
+    (r) => publicTutor(svc.config, r.profile, refs.get(r.profile.id) ?? []),
+    (r) => [r.profile.id],
+  );
+}
