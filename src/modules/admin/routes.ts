@@ -1,5 +1,5 @@
 /** Back-office lists that belong to no other module: users by context, dead letters. */
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
 import { deadLetters, users } from "../../db/schema";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";

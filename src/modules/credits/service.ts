@@ -1,5 +1,5 @@
 /** Credit packs, checkout, orders, balance and statement. Ledger writes go through CreditLedger. */
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
 import { creditPurchaseOrders, creditsLedger, users } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";

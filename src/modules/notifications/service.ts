@@ -1,5 +1,5 @@
 /** In-app notifications: cursor pages, unread count, mark read. Always scoped by the caller. */
-import { and, count, desc, eq, lt, or } from "drizzle-orm";
+import { and, count, desc, eq } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
 import { notifications } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";

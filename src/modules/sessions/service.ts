@@ -3,7 +3,7 @@
  * (one transaction each: session + ledger entry + notifications); start and complete are guarded
  * conditional updates, so concurrent transitions cannot both win.
  */
-import { and, asc, desc, eq, gt, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
 import { sessions, studentProfiles, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { templates } from "../../email/templates";
