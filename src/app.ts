@@ -14,6 +14,7 @@ import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { creditRoutes } from "./modules/credits/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
+import { recordingRoutes } from "./modules/recordings/routes";
 import { sessionRoutes } from "./modules/sessions/routes";
 import { subjectRoutes } from "./modules/subjects/routes";
 import { tutorProfileRoutes } from "./modules/tutors/profile-routes";
@@ -29,6 +30,7 @@ const modules = [
   creditRoutes,
   webhookRoutes,
   sessionRoutes,
+  recordingRoutes,
   notificationRoutes,
   adminRoutes,
   subjectRoutes,

@@ -3,6 +3,8 @@
 import { sendEmailJob } from "../email/send";
 import type { ServiceContext } from "../http/context";
 import { fulfilOrderJob } from "../modules/credits/fulfil";
+import { reportJob } from "../modules/recordings/report";
+import { transcriptionJob } from "../modules/recordings/transcribe";
 import { createRoomJob } from "../modules/sessions/rooms";
 import type { QueueMessage } from "./messages";
 
@@ -14,4 +16,6 @@ export const jobHandlers: Handlers = {
   "email.send": sendEmailJob,
   "stripe.fulfil": fulfilOrderJob,
   "video.create_room": createRoomJob,
+  "transcription.request": transcriptionJob,
+  "report.generate": reportJob,
 };

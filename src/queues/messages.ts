@@ -23,7 +23,23 @@ export const createRoomMessage = z.object({
   sessionId: z.string().min(1),
 });
 
-export const queueMessage = z.discriminatedUnion("type", [emailMessage, fulfilOrderMessage, createRoomMessage]);
+export const transcriptionRequestMessage = z.object({
+  type: z.literal("transcription.request"),
+  recordingId: z.string().min(1),
+});
+
+export const reportGenerateMessage = z.object({
+  type: z.literal("report.generate"),
+  recordingId: z.string().min(1),
+});
+
+export const queueMessage = z.discriminatedUnion("type", [
+  emailMessage,
+  fulfilOrderMessage,
+  createRoomMessage,
+  transcriptionRequestMessage,
+  reportGenerateMessage,
+]);
 
 export type QueueMessage = z.infer<typeof queueMessage>;
 export type EmailMessage = z.infer<typeof emailMessage>;

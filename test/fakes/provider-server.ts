@@ -4,7 +4,7 @@
  * App Builder /v1/channel) and record every request. Tests steer them through `/__control/*`:
  * read recorded requests, and queue failures for requests whose body contains a marker.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 export interface Recorded {
@@ -145,6 +145,53 @@ export function startProviderServer(port = 0): Promise<{ server: Server; port: n
         title: parsed.title,
         host_pass_phrase: randomBytes(8).toString("hex"),
         viewer_pass_phrase: randomBytes(8).toString("hex"),
+      });
+    }
+
+    // Deepgram: POST /v1/listen (raw audio body, Authorization: Token <key>, callback in the query)
+    if (path === "/v1/listen" && req.method === "POST") {
+      if (!headers.authorization?.startsWith("Token ")) {
+        return send(res, 401, { err_code: "INVALID_AUTH", err_msg: "Invalid credentials.", request_id: rid("dg") });
+      }
+      if (body.length === 0) {
+        return send(res, 400, { err_code: "Bad Request", err_msg: "No audio was provided.", request_id: rid("dg") });
+      }
+      if (!url.searchParams.get("callback")) {
+        return send(res, 400, { err_code: "Bad Request", err_msg: "callback required here", request_id: rid("dg") });
+      }
+      return send(res, 200, { request_id: randomUUID() });
+    }
+
+    // OpenAI: POST /v1/chat/completions with response_format json_schema (strict)
+    if (path === "/v1/chat/completions" && req.method === "POST") {
+      if (!headers.authorization?.startsWith("Bearer ")) {
+        return send(res, 401, { error: { type: "invalid_request_error", message: "Missing API key" } });
+      }
+      const parsed = JSON.parse(body) as {
+        model?: string;
+        messages?: { role: string; content: string }[];
+        response_format?: { type?: string; json_schema?: { name?: string; strict?: boolean; schema?: unknown } };
+      };
+      const rf = parsed.response_format;
+      if (!parsed.model || !parsed.messages?.length || rf?.type !== "json_schema" || !rf.json_schema?.schema) {
+        return send(res, 400, {
+          error: { type: "invalid_request_error", message: "json_schema response_format expected" },
+        });
+      }
+      const content = JSON.stringify({
+        summary: "We practised solving quadratic equations by factoring and with the formula.",
+        topicsCovered: ["quadratic equations", "factoring"],
+        nextSteps: ["practise completing the square"],
+      });
+      return send(res, 200, {
+        id: rid("chatcmpl"),
+        object: "chat.completion",
+        created: Math.floor(Date.now() / 1000),
+        model: parsed.model,
+        choices: [
+          { index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" },
+        ],
+        usage: { prompt_tokens: 100, completion_tokens: 40, total_tokens: 140 },
       });
     }
 

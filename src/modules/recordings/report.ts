@@ -1,0 +1,176 @@
+/**
+ * The `report.generate` job: turns a completed transcript into a lesson report with OpenAI
+ * structured output (`response_format: json_schema`, strict, from the zod schema `reportContent`),
+ * stores it (one per session: a regenerated report replaces the previous one) and notifies the
+ * student and the tutor once per recording.
+ *
+ * Failures: 5xx / 429 / network → ProviderError(transient), the queue retries. A refusal, a
+ * truncated answer (`finish_reason: "length"`), an answer not matching the schema or a 4xx are
+ * recorded in the recording's `transcriptionError` ("Report generation failed: …"; its status stays
+ * `completed`) and an admin can retry.
+ */
+import { eq } from "drizzle-orm";
+import OpenAI from "openai";
+import { z } from "zod";
+import { lessonReports, sessionRecordings, sessions, studentProfiles, subjects, tutorProfiles } from "../../db/schema";
+import type { ServiceContext } from "../../http/context";
+import { insertNotification } from "../../ledger/sql";
+import { newId } from "../../lib/crypto";
+import { ProviderError } from "../../providers/errors";
+import type { QueueMessage } from "../../queues/messages";
+import { type ReportContent, reportContent } from "./schemas";
+
+export const MAX_TRANSCRIPT_CHARS = 60_000;
+
+class ReportFailure extends Error {}
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: "draft-7" }) as Record<string, unknown>;
+  return rest;
+}
+
+export function reportPrompt(input: { subject: string; tutor: string; student: string; transcript: string }) {
+  const transcript =
+    input.transcript.length > MAX_TRANSCRIPT_CHARS
+      ? `${input.transcript.slice(0, MAX_TRANSCRIPT_CHARS)}\n[transcript truncated]`
+      : input.transcript;
+  return [
+    {
+      role: "system" as const,
+      content:
+        "You write short, factual lesson reports for a tutoring platform. Use only what the transcript says. " +
+        "summary: 2-5 sentences addressed to the student. topicsCovered: the concrete topics practised. " +
+        "nextSteps: concrete suggestions for what to practise next. Answer in the transcript's language.",
+    },
+    {
+      role: "user" as const,
+      content: `Subject: ${input.subject}\nTutor: ${input.tutor}\nStudent: ${input.student}\n\nTranscript:\n${transcript}`,
+    },
+  ];
+}
+
+async function generate(svc: ServiceContext, messages: ReturnType<typeof reportPrompt>): Promise<ReportContent> {
+  if (!svc.config.OPENAI_API_KEY) throw new ReportFailure("OpenAI is not configured (OPENAI_API_KEY is unset)");
+  const client = new OpenAI({ apiKey: svc.config.OPENAI_API_KEY, baseURL: svc.config.OPENAI_BASE_URL, maxRetries: 0 });
+  let completion: OpenAI.Chat.Completions.ChatCompletion;
+  try {
+    completion = await client.chat.completions.create({
+      model: svc.config.OPENAI_MODEL,
+      messages,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "lesson_report", strict: true, schema: jsonSchemaOf(reportContent) },
+      },
+    });
+  } catch (err) {
+    if (err instanceof OpenAI.APIError && err.status !== undefined) {
+      const transient = err.status >= 500 || err.status === 429 || err.status === 408 || err.status === 409;
+      if (transient) throw new ProviderError("openai", `HTTP ${err.status}`, true, err.status);
+      throw new ReportFailure(`OpenAI refused the request (HTTP ${err.status}): ${err.message.slice(0, 300)}`);
+    }
+    throw new ProviderError("openai", `network error: ${(err as Error).message}`, true);
+  }
+  const choice = completion.choices[0];
+  if (!choice) throw new ReportFailure("OpenAI returned no choice");
+  if (choice.message.refusal) throw new ReportFailure(`The model refused: ${choice.message.refusal.slice(0, 300)}`);
+  if (choice.finish_reason === "length")
+    throw new ReportFailure("The model's answer was cut off (finish_reason length)");
+  if (choice.finish_reason === "content_filter") throw new ReportFailure("The model's answer was filtered");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(choice.message.content ?? "");
+  } catch {
+    throw new ReportFailure("The model's answer is not JSON");
+  }
+  const result = reportContent.safeParse(parsed);
+  if (!result.success) throw new ReportFailure("The model's answer does not match the report schema");
+  return result.data;
+}
+
+export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "report.generate" }>) {
+  const rec = await svc.db.query.sessionRecordings.findFirst({ where: eq(sessionRecordings.id, m.recordingId) });
+  if (rec?.transcriptionStatus !== "completed") return;
+  const session = await svc.db.query.sessions.findFirst({ where: eq(sessions.id, rec.sessionId) });
+  if (!session) return;
+  const [student, tutor, subject] = await Promise.all([
+    svc.db.query.studentProfiles.findFirst({ where: eq(studentProfiles.id, session.studentProfileId) }),
+    svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, session.tutorProfileId) }),
+    session.subjectId
+      ? svc.db.query.subjects.findFirst({ where: eq(subjects.id, session.subjectId) })
+      : Promise.resolve(undefined),
+  ]);
+
+  const fail = async (reason: string) => {
+    await svc.db
+      .update(sessionRecordings)
+      .set({ transcriptionError: `Report generation failed: ${reason}`, updatedAt: Date.now() })
+      .where(eq(sessionRecordings.id, rec.id));
+  };
+  const transcript = rec.transcriptionText?.trim() ?? "";
+  if (!transcript) return fail("the transcript is empty");
+
+  let content: ReportContent;
+  try {
+    content = await generate(
+      svc,
+      reportPrompt({
+        subject: subject?.name ?? "General",
+        tutor: tutor?.displayName ?? "the tutor",
+        student: student?.displayName ?? "the student",
+        transcript,
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ReportFailure) return fail(err.message);
+    throw err;
+  }
+
+  const now = Date.now();
+  const [report] = await svc.db
+    .insert(lessonReports)
+    .values({
+      id: newId("rpt"),
+      sessionId: session.id,
+      studentProfileId: session.studentProfileId,
+      tutorProfileId: session.tutorProfileId,
+      summary: content.summary,
+      topicsCovered: content.topicsCovered,
+      nextSteps: content.nextSteps,
+      rawTranscript: transcript,
+      createdAt: now,
+    })
+    .onConflictDoUpdate({
+      target: lessonReports.sessionId,
+      set: {
+        studentProfileId: session.studentProfileId,
+        tutorProfileId: session.tutorProfileId,
+        summary: content.summary,
+        topicsCovered: content.topicsCovered,
+        nextSteps: content.nextSteps,
+        rawTranscript: transcript,
+        createdAt: now,
+      },
+    })
+    .returning();
+  if (!report) return;
+  if (rec.transcriptionError !== null) {
+    await svc.db
+      .update(sessionRecordings)
+      .set({ transcriptionError: null, updatedAt: now })
+      .where(eq(sessionRecordings.id, rec.id));
+  }
+  const recipients = [student?.userId, tutor?.userId].filter((u): u is string => typeof u === "string");
+  if (recipients.length === 0) return;
+  await svc.d1.batch(
+    [...new Set(recipients)].map((userId) =>
+      insertNotification(svc.d1, {
+        id: newId("ntf"),
+        userId,
+        type: "report_ready",
+        data: { sessionId: session.id, reportId: report.id },
+        dedupeKey: `report_ready:${rec.id}:${userId}`,
+        createdAt: now,
+      }),
+    ),
+  );
+}

@@ -1,0 +1,187 @@
+/** Recordings, Deepgram callbacks, lesson reports and their admin views. */
+import { and, desc, eq } from "drizzle-orm";
+import { keysetAfter } from "../../db/keyset";
+import { deepgramWebhooks } from "../../db/schema";
+import { badRequest } from "../../http/errors";
+import { createRouter, defineRoute, z } from "../../http/openapi";
+import { decodeCursor, page } from "../../lib/cursor";
+import {
+  adminRecordingPage,
+  adminRecordingsQuery,
+  recordingIdParams,
+  recordingSchema,
+  reportListQuery,
+  reportPage,
+  reportSchema,
+  sessionIdParams,
+  uploadAccepted,
+  webhookAck,
+  webhookLogPage,
+  webhookLogQuery,
+} from "./schemas";
+import {
+  getRecording,
+  getReport,
+  listMyReports,
+  listRecordingsByStatus,
+  retryRecording,
+  uploadRecording,
+} from "./service";
+import { handleDeepgramCallback } from "./webhook";
+
+export const recordingRoutes = createRouter();
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "put",
+    path: "/v1/sessions/{id}/recording",
+    summary: "Upload the session's audio recording (replaces any previous one)",
+    tags: ["Recordings"],
+    guard: "user",
+    params: sessionIdParams,
+    rawBody: { contentTypes: ["audio/*"], description: "The raw audio, with Content-Length" },
+    ok: { status: 202, description: "Stored; transcription requested", schema: uploadAccepted },
+    errors: [400, 403, 404, 409, 413, 415, 503],
+  }),
+  async (c) =>
+    c.json(
+      await uploadRecording(c.var.svc, c.var.auth, c.req.valid("param").id, {
+        contentType: c.req.header("content-type"),
+        contentLength: c.req.header("content-length"),
+        body: c.req.raw.body,
+      }),
+      202,
+    ),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/sessions/{id}/recording",
+    summary: "The session's recording and its transcription",
+    tags: ["Recordings"],
+    guard: "user",
+    params: sessionIdParams,
+    ok: { status: 200, description: "The recording", schema: recordingSchema },
+    errors: [404],
+  }),
+  async (c) => c.json(await getRecording(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/sessions/{id}/report",
+    summary: "The session's lesson report (404 until ready)",
+    tags: ["Reports"],
+    guard: "user",
+    params: sessionIdParams,
+    ok: { status: 200, description: "The report", schema: reportSchema },
+    errors: [404],
+  }),
+  async (c) => c.json(await getReport(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/reports",
+    summary: "The caller's lesson reports, newest first",
+    tags: ["Reports"],
+    guard: "student",
+    query: reportListQuery,
+    ok: { status: 200, description: "Reports", schema: reportPage },
+  }),
+  async (c) => c.json(await listMyReports(c.var.svc, c.var.auth, c.req.valid("query")), 200),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/webhooks/deepgram",
+    summary: "Deepgram transcription callback (signed token in the query)",
+    tags: ["Webhooks"],
+    query: z.object({ token: z.string().optional() }),
+    rawBody: { contentTypes: ["application/json"], description: "Deepgram's pre-recorded callback body" },
+    ok: { status: 200, description: "Acknowledged", schema: webhookAck },
+    errors: [400, 401],
+  }),
+  async (c) => {
+    const raw = await c.req.text();
+    return c.json(await handleDeepgramCallback(c.var.svc, c.req.valid("query").token, raw), 200);
+  },
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/recordings",
+    summary: "Recordings by transcription status, most recently updated first",
+    tags: ["Admin"],
+    guard: "admin",
+    query: adminRecordingsQuery,
+    ok: { status: 200, description: "Recordings", schema: adminRecordingPage },
+  }),
+  async (c) => c.json(await listRecordingsByStatus(c.var.svc, c.req.valid("query")), 200),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/admin/recordings/{id}/retry",
+    summary: "Restart a failed transcription or report",
+    tags: ["Admin"],
+    guard: "admin",
+    params: recordingIdParams,
+    ok: {
+      status: 202,
+      description: "Restarted",
+      schema: z.object({ id: z.string(), action: z.enum(["transcription", "report"]) }),
+    },
+    errors: [404, 409],
+  }),
+  async (c) => c.json(await retryRecording(c.var.svc, c.req.valid("param").id), 202),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/webhooks/deepgram",
+    summary: "Logged Deepgram callbacks of a request or a recording, newest first",
+    tags: ["Admin"],
+    guard: "admin",
+    query: webhookLogQuery,
+    ok: { status: 200, description: "Logged callbacks", schema: webhookLogPage },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    if ((q.requestId === undefined) === (q.recordingId === undefined)) {
+      throw badRequest("Give exactly one of requestId or recordingId", [
+        { path: "requestId", message: "Give exactly one of requestId or recordingId" },
+      ]);
+    }
+    const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+    const rows = await c.var.svc.db
+      .select()
+      .from(deepgramWebhooks)
+      .where(
+        and(
+          q.requestId !== undefined
+            ? eq(deepgramWebhooks.requestId, q.requestId)
+            : eq(deepgramWebhooks.sessionRecordingId, q.recordingId as string),
+          keysetAfter(deepgramWebhooks.processedAt, deepgramWebhooks.id, after),
+        ),
+      )
+      .orderBy(desc(deepgramWebhooks.processedAt), desc(deepgramWebhooks.id))
+      .limit(q.limit + 1);
+    return c.json(
+      page(
+        rows,
+        q.limit,
+        (r) => r,
+        (r) => [r.processedAt, r.id],
+      ),
+      200,
+    );
+  },
+);

@@ -1,0 +1,255 @@
+/**
+ * Session recordings and lesson reports.
+ *
+ * One recording per session: a new upload replaces the previous one (its row and R2 object are
+ * deleted once the new audio is stored) and restarts the pipeline. Late callbacks or jobs of a
+ * replaced recording find no row and change nothing.
+ *
+ * Uploads stream to R2 without buffering: R2 needs the length of a streamed body, so the request must
+ * carry `Content-Length` (else 400); the body is piped through a byte counter into a
+ * `FixedLengthStream` of that length, so a body longer than declared or than MAX_RECORDING_BYTES
+ * aborts the write (413).
+ */
+import { and, desc, eq, inArray, ne } from "drizzle-orm";
+import { keysetAfter } from "../../db/keyset";
+import { lessonReports, sessionRecordings } from "../../db/schema";
+import type { Auth, ServiceContext } from "../../http/context";
+import { ApiError, badRequest, conflict, forbidden, notFound } from "../../http/errors";
+import { newId } from "../../lib/crypto";
+import { decodeCursor, page } from "../../lib/cursor";
+import { deepgramConfigured } from "../../providers/deepgram";
+import { enqueue } from "../../queues/enqueue";
+import { accessSession } from "../sessions/access";
+
+export type RecordingRow = typeof sessionRecordings.$inferSelect;
+export type ReportRow = typeof lessonReports.$inferSelect;
+
+export function recordingView(r: RecordingRow) {
+  return {
+    id: r.id,
+    sessionId: r.sessionId,
+    transcriptionStatus: r.transcriptionStatus,
+    ...(r.transcriptionText !== null ? { transcriptionText: r.transcriptionText } : {}),
+    ...(r.transcriptionMeta ? { transcriptionMeta: r.transcriptionMeta } : {}),
+    ...(r.transcriptionError !== null ? { transcriptionError: r.transcriptionError } : {}),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+export function reportView(r: ReportRow) {
+  return {
+    id: r.id,
+    sessionId: r.sessionId,
+    studentProfileId: r.studentProfileId,
+    tutorProfileId: r.tutorProfileId,
+    summary: r.summary,
+    topicsCovered: r.topicsCovered,
+    nextSteps: r.nextSteps,
+    createdAt: r.createdAt,
+  };
+}
+
+const AUDIO_TYPE = /^audio\/[\w.+-]+\s*(;.*)?$/i;
+
+class TooLarge extends Error {}
+
+/** Streams `body` into R2 under `key`; throws 413 past `limit` bytes, 400 when the length lies. */
+export async function storeAudio(
+  bucket: R2Bucket,
+  key: string,
+  body: ReadableStream<Uint8Array>,
+  declaredLength: number,
+  limit: number,
+  contentType: string,
+): Promise<void> {
+  let seen = 0;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > limit) {
+        controller.error(new TooLarge());
+        return;
+      }
+      controller.enqueue(chunk);
+    },
+  });
+  const fixed = new FixedLengthStream(declaredLength);
+  const piping = body.pipeThrough(counter).pipeTo(fixed.writable);
+  const putting = bucket.put(key, fixed.readable, { httpMetadata: { contentType } });
+  // both settle on their own; mark them handled so a failed upload leaves no unhandled rejection
+  piping.catch(() => undefined);
+  putting.catch(() => undefined);
+  try {
+    await piping;
+    await putting;
+  } catch (err) {
+    await Promise.allSettled([piping, putting]);
+    await bucket.delete(key).catch(() => undefined);
+    if (seen > limit || err instanceof TooLarge) {
+      throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
+    }
+    if (seen !== declaredLength) {
+      throw badRequest("The body length does not match Content-Length", [
+        { path: "content-length", message: `declared ${declaredLength}, received ${seen}` },
+      ]);
+    }
+    throw err;
+  }
+}
+
+export async function uploadRecording(
+  svc: ServiceContext,
+  auth: Auth,
+  sessionId: string,
+  req: { contentType: string | undefined; contentLength: string | undefined; body: ReadableStream | null },
+) {
+  const { session, asTutor, asAdmin } = await accessSession(svc, auth, sessionId);
+  if (!asTutor && !asAdmin) throw forbidden("Only the session's tutor or an admin can upload its recording");
+  if (session.status !== "in_progress" && session.status !== "completed") {
+    throw conflict(`A ${session.status} session has no recording yet`);
+  }
+  const contentType = req.contentType?.trim() ?? "";
+  if (!AUDIO_TYPE.test(contentType)) {
+    throw new ApiError("unsupported_media_type", "Send the recording as audio/* (e.g. audio/webm, audio/mpeg)");
+  }
+  if (!deepgramConfigured(svc.config)) throw new ApiError("provider_unavailable", "Transcription is not configured");
+  const limit = svc.config.MAX_RECORDING_BYTES;
+  if (req.contentLength === undefined || !/^\d+$/.test(req.contentLength.trim())) {
+    throw badRequest("Content-Length is required for recording uploads", [
+      { path: "content-length", message: "Send the body with a Content-Length header" },
+    ]);
+  }
+  const length = Number(req.contentLength.trim());
+  if (length > limit) throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
+  if (length === 0 || !req.body) {
+    throw badRequest("The recording is empty", [{ path: "body", message: "Empty body" }]);
+  }
+
+  const id = newId("rec");
+  const key = `recordings/${session.id}/${id}`;
+  await storeAudio(svc.env.BUCKET, key, req.body, length, limit, contentType);
+
+  const now = Date.now();
+  const previous = await svc.db
+    .select({ id: sessionRecordings.id, s3Key: sessionRecordings.s3Key })
+    .from(sessionRecordings)
+    .where(eq(sessionRecordings.sessionId, session.id));
+  await svc.db.insert(sessionRecordings).values({
+    id,
+    sessionId: session.id,
+    s3Key: key,
+    transcriptionStatus: "pending",
+    createdAt: now,
+    updatedAt: now,
+  });
+  await enqueue(svc, { type: "transcription.request", recordingId: id });
+  if (previous.length > 0) {
+    await svc.db.delete(sessionRecordings).where(
+      and(
+        eq(sessionRecordings.sessionId, session.id),
+        ne(sessionRecordings.id, id),
+        inArray(
+          sessionRecordings.id,
+          previous.map((p) => p.id),
+        ),
+      ),
+    );
+    svc.defer(svc.env.BUCKET.delete(previous.map((p) => p.s3Key)));
+  }
+  return { id, sessionId: session.id, transcriptionStatus: "pending" as const };
+}
+
+/** The session's current recording (the latest upload). */
+export async function latestRecording(svc: ServiceContext, sessionId: string): Promise<RecordingRow | undefined> {
+  const [row] = await svc.db
+    .select()
+    .from(sessionRecordings)
+    .where(eq(sessionRecordings.sessionId, sessionId))
+    .orderBy(desc(sessionRecordings.createdAt), desc(sessionRecordings.id))
+    .limit(1);
+  return row;
+}
+
+export async function getRecording(svc: ServiceContext, auth: Auth, sessionId: string) {
+  const { session } = await accessSession(svc, auth, sessionId);
+  const row = await latestRecording(svc, session.id);
+  if (!row) throw notFound("Recording");
+  return recordingView(row);
+}
+
+export async function getReport(svc: ServiceContext, auth: Auth, sessionId: string) {
+  const { session } = await accessSession(svc, auth, sessionId);
+  const row = await svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.sessionId, session.id) });
+  if (!row) throw notFound("Report");
+  return reportView(row);
+}
+
+export async function listMyReports(svc: ServiceContext, auth: Auth, q: { limit: number; cursor?: string }) {
+  const profileId = auth.user.studentProfileId;
+  if (!profileId) return { items: [], nextCursor: null };
+  const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+  const rows = await svc.db
+    .select()
+    .from(lessonReports)
+    .where(
+      and(eq(lessonReports.studentProfileId, profileId), keysetAfter(lessonReports.createdAt, lessonReports.id, after)),
+    )
+    .orderBy(desc(lessonReports.createdAt), desc(lessonReports.id))
+    .limit(q.limit + 1);
+  return page(rows, q.limit, reportView, (r) => [r.createdAt, r.id]);
+}
+
+export async function listRecordingsByStatus(
+  svc: ServiceContext,
+  q: { status: RecordingRow["transcriptionStatus"]; limit: number; cursor?: string },
+) {
+  const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+  const rows = await svc.db
+    .select()
+    .from(sessionRecordings)
+    .where(
+      and(
+        eq(sessionRecordings.transcriptionStatus, q.status),
+        keysetAfter(sessionRecordings.updatedAt, sessionRecordings.id, after),
+      ),
+    )
+    .orderBy(desc(sessionRecordings.updatedAt), desc(sessionRecordings.id))
+    .limit(q.limit + 1);
+  return page(rows, q.limit, recordingView, (r) => [r.updatedAt, r.id]);
+}
+
+/**
+ * Restarts a failed transcription (back to `pending`, a new Deepgram request) or, for a completed
+ * transcription whose report is missing or failed, the report job. Anything else is 409.
+ */
+export async function retryRecording(svc: ServiceContext, id: string) {
+  const row = await svc.db.query.sessionRecordings.findFirst({ where: eq(sessionRecordings.id, id) });
+  if (!row) throw notFound("Recording");
+  if (row.transcriptionStatus === "failed") {
+    const [updated] = await svc.db
+      .update(sessionRecordings)
+      .set({
+        transcriptionStatus: "pending",
+        transcriptionError: null,
+        transcriptionText: null,
+        transcriptionMeta: null,
+        deepgramRequestId: null,
+        callbackSecretHash: null,
+        updatedAt: Date.now(),
+      })
+      .where(and(eq(sessionRecordings.id, id), eq(sessionRecordings.transcriptionStatus, "failed")))
+      .returning();
+    if (!updated) throw conflict("The recording changed; reload it");
+    await enqueue(svc, { type: "transcription.request", recordingId: id });
+    return { id, action: "transcription" as const };
+  }
+  if (row.transcriptionStatus === "completed") {
+    const report = await svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.sessionId, row.sessionId) });
+    if (!report || row.transcriptionError !== null) {
+      await enqueue(svc, { type: "report.generate", recordingId: id });
+      return { id, action: "report" as const };
+    }
+  }
+  throw conflict(`Nothing to retry: the transcription is ${row.transcriptionStatus}`);
+}

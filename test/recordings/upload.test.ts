@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { storeAudio } from "../../src/modules/recordings/service";
+import { call, createUser, env, eventually, expectProblem, json } from "../helpers/api";
+import { createTutor } from "../sessions/helpers";
+import { audio, recordingOf, recWorld, upload } from "./helpers";
+
+describe("PUT /v1/sessions/:id/recording", () => {
+  it("enforces who may upload and read", async () => {
+    const w = await recWorld();
+    const otherStudent = await createUser("student");
+    const otherTutor = await createTutor(w.subject.id);
+    const admin = await createUser("admin");
+    const body = () => audio(crypto.randomUUID());
+
+    await expectProblem(await upload(w.sessionId, undefined, body()), 401, "unauthorized");
+    await expectProblem(await upload(w.sessionId, otherStudent.token, body()), 404, "not_found");
+    await expectProblem(await upload(w.sessionId, otherTutor.token, body()), 404, "not_found");
+    await expectProblem(await upload(w.sessionId, w.student.token, body()), 403, "forbidden");
+    await expectProblem(await upload("ses_missing", w.tutor.token, body()), 404, "not_found");
+
+    // nothing uploaded yet
+    await expectProblem(
+      await call(`/v1/sessions/${w.sessionId}/recording`, { token: w.tutor.token }),
+      404,
+      "not_found",
+    );
+    await expectProblem(await call(`/v1/sessions/${w.sessionId}/report`, { token: w.student.token }), 404, "not_found");
+
+    const res = await upload(w.sessionId, admin.token, body(), "audio/ogg; codecs=opus");
+    expect(res.status).toBe(202);
+    const { id } = await json<{ id: string }>(res);
+
+    for (const token of [w.student.token, w.tutor.token, admin.token]) {
+      const r = await call(`/v1/sessions/${w.sessionId}/recording`, { token });
+      expect(r.status).toBe(200);
+      expect(await json(r)).toMatchObject({ id, sessionId: w.sessionId, createdAt: expect.any(Number) });
+    }
+    await expectProblem(await call(`/v1/sessions/${w.sessionId}/recording`), 401, "unauthorized");
+    for (const token of [otherStudent.token, otherTutor.token]) {
+      await expectProblem(await call(`/v1/sessions/${w.sessionId}/recording`, { token }), 404, "not_found");
+      await expectProblem(await call(`/v1/sessions/${w.sessionId}/report`, { token }), 404, "not_found");
+    }
+    await expectProblem(await call("/v1/reports", { token: w.tutor.token }), 403, "forbidden");
+    await expectProblem(await call("/v1/reports"), 401, "unauthorized");
+    const empty = await json(await call("/v1/reports", { token: otherStudent.token }));
+    expect(empty).toEqual({ items: [], nextCursor: null });
+  });
+
+  it("validates the session state and the body", async () => {
+    const scheduled = await recWorld("scheduled");
+    await expectProblem(await upload(scheduled.sessionId, scheduled.tutor.token, audio("x")), 409, "conflict");
+
+    const w = await recWorld();
+    await expectProblem(
+      await upload(w.sessionId, w.tutor.token, audio("x"), "video/mp4"),
+      415,
+      "unsupported_media_type",
+    );
+    await expectProblem(
+      await upload(w.sessionId, w.tutor.token, audio("x"), "application/json"),
+      415,
+      "unsupported_media_type",
+    );
+    await expectProblem(await upload(w.sessionId, w.tutor.token, new Uint8Array(0)), 400, "validation_failed");
+    const tooBig = await call(`/v1/sessions/${w.sessionId}/recording`, {
+      method: "PUT",
+      token: w.tutor.token,
+      rawBody: new Uint8Array(16),
+      headers: { "content-type": "audio/webm", "content-length": String(209_715_201) },
+    });
+    await expectProblem(tooBig, 413, "payload_too_large");
+    expect(await recordingOf(w.sessionId, w.tutor.token)).toBeUndefined();
+  });
+
+  it("stops a stream that outgrows the limit (413) and stores nothing", async () => {
+    const key = `recordings/test/${crypto.randomUUID()}`;
+    const chunks = [new Uint8Array(60), new Uint8Array(60)];
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const c of chunks) controller.enqueue(c);
+        controller.close();
+      },
+    });
+    await expect(storeAudio(env.BUCKET, key, stream, 100, 100, "audio/webm")).rejects.toMatchObject({
+      status: 413,
+      code: "payload_too_large",
+    });
+    expect(await env.BUCKET.head(key)).toBeNull();
+
+    const short = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(10));
+        controller.close();
+      },
+    });
+    await expect(storeAudio(env.BUCKET, key, short, 50, 100, "audio/webm")).rejects.toMatchObject({ status: 400 });
+    expect(await env.BUCKET.head(key)).toBeNull();
+
+    const ok = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(40));
+        controller.enqueue(new Uint8Array(40));
+        controller.close();
+      },
+    });
+    await storeAudio(env.BUCKET, key, ok, 80, 100, "audio/webm");
+    expect((await env.BUCKET.head(key))?.size).toBe(80);
+  });
+
+  it("a second upload replaces the first", async () => {
+    const w = await recWorld("completed");
+    const first = await json<{ id: string }>(await upload(w.sessionId, w.tutor.token, audio(crypto.randomUUID())));
+    const second = await json<{ id: string }>(await upload(w.sessionId, w.tutor.token, audio(crypto.randomUUID())));
+    expect(second.id).not.toBe(first.id);
+    expect((await recordingOf(w.sessionId, w.student.token))?.id).toBe(second.id);
+    const rows = await env.DB.prepare("SELECT id FROM sessionRecordings WHERE sessionId = ?")
+      .bind(w.sessionId)
+      .all<{ id: string }>();
+    expect(rows.results.map((r) => r.id)).toEqual([second.id]);
+    await eventually(async () =>
+      (await env.BUCKET.head(`recordings/${w.sessionId}/${first.id}`)) === null ? true : undefined,
+    );
+    expect(await env.BUCKET.head(`recordings/${w.sessionId}/${second.id}`)).not.toBeNull();
+  });
+});

@@ -1,0 +1,137 @@
+import { SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { getConfig } from "../../src/config";
+import { signCallbackToken } from "../../src/modules/recordings/callback-token";
+import { MAX_LOGGED_PAYLOAD } from "../../src/modules/recordings/webhook";
+import { call, env, expectProblem, json, tokenFor } from "../helpers/api";
+import {
+  audio,
+  callbackOf,
+  deepgramResult,
+  postCallback,
+  recordingOf,
+  recWorld,
+  upload,
+  waitForStatus,
+  webhookRows,
+} from "./helpers";
+
+async function processingRecording() {
+  const w = await recWorld();
+  const marker = crypto.randomUUID();
+  expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
+  const rec = await waitForStatus(w.sessionId, w.tutor.token, "processing");
+  const cb = await callbackOf(marker);
+  const requestId = (await env.DB.prepare("SELECT deepgramRequestId FROM sessionRecordings WHERE id = ?")
+    .bind(rec.id)
+    .first<string>("deepgramRequestId")) as string;
+  return { w, rec, cb, requestId };
+}
+
+const path = (token: string) => `/v1/webhooks/deepgram?token=${encodeURIComponent(token)}`;
+
+describe("Deepgram callback authentication", () => {
+  it("rejects missing, forged, expired and wrong-audience tokens and writes nothing", async () => {
+    const { w, rec, cb, requestId } = await processingRecording();
+    const body = deepgramResult({ requestId, secret: cb.secret, transcript: "Hello there." });
+    const config = getConfig(env);
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(rec.id)
+      .setIssuer(config.JWT_ISSUER)
+      .setAudience("deepgram-callback")
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("another-secret-another-secret-another-secret"));
+    const expired = await signCallbackToken(config, rec.id, Date.now() - 25 * 3600 * 1000);
+    const accessToken = await tokenFor(w.tutor.id, "tutor");
+    const tampered = `${cb.callbackUrl.searchParams.get("token")}x`;
+
+    for (const p of [
+      "/v1/webhooks/deepgram",
+      path("not-a-jwt"),
+      path(forged),
+      path(expired),
+      path(accessToken),
+      path(tampered),
+    ]) {
+      await expectProblem(await postCallback(p, body), 401, "unauthorized");
+    }
+    expect(await webhookRows(rec.id)).toEqual([]);
+    expect((await recordingOf(w.sessionId, w.tutor.token))?.transcriptionStatus).toBe("processing");
+  });
+
+  it("a token for another recording cannot complete this one", async () => {
+    const a = await processingRecording();
+    const b = await processingRecording();
+    // b's token with a's secret: the secret of b's recording does not match
+    const res = await postCallback(
+      b.cb.path,
+      deepgramResult({ requestId: a.requestId, secret: a.cb.secret, transcript: "wrong" }),
+    );
+    await expectProblem(res, 401, "unauthorized");
+    expect((await recordingOf(a.w.sessionId, a.w.tutor.token))?.transcriptionStatus).toBe("processing");
+    expect((await recordingOf(b.w.sessionId, b.w.tutor.token))?.transcriptionStatus).toBe("processing");
+  });
+
+  it("a mismatched or missing callback secret is refused (401) but logged", async () => {
+    const { w, rec, cb, requestId } = await processingRecording();
+    await expectProblem(
+      await postCallback(cb.path, deepgramResult({ requestId, secret: "not-the-secret", transcript: "Forged." })),
+      401,
+      "unauthorized",
+    );
+    await expectProblem(
+      await postCallback(cb.path, deepgramResult({ requestId, transcript: "No secret." })),
+      401,
+      "unauthorized",
+    );
+    const rows = await webhookRows(rec.id);
+    expect(rows).toHaveLength(2);
+    expect(rows.every((r) => r.requestId === requestId)).toBe(true);
+    const still = await recordingOf(w.sessionId, w.tutor.token);
+    expect(still?.transcriptionStatus).toBe("processing");
+    expect(still?.transcriptionText).toBeUndefined();
+
+    // the genuine callback still works afterwards; no detected language → "en"
+    const ok = await postCallback(
+      cb.path,
+      deepgramResult({ requestId, secret: cb.secret, transcript: "Real.", language: null, confidence: 0.5 }),
+    );
+    expect(await json(ok)).toEqual({ received: true, action: "completed" });
+    expect((await recordingOf(w.sessionId, w.tutor.token))?.transcriptionMeta).toEqual({
+      confidence: 0.5,
+      language: "en",
+    });
+  });
+
+  it("logs an unreadable body (400) and truncates large payloads to 64 KiB", async () => {
+    const { rec, cb, requestId } = await processingRecording();
+    const bad = await call(cb.path, {
+      method: "POST",
+      rawBody: "{not json",
+      headers: { "content-type": "application/json" },
+    });
+    await expectProblem(bad, 400, "validation_failed");
+    const big = deepgramResult({ requestId, secret: cb.secret, transcript: "word ".repeat(20_000).trim() });
+    const ok = await postCallback(cb.path, big);
+    expect(ok.status).toBe(200);
+    const rows = await webhookRows(rec.id);
+    expect(rows).toHaveLength(2);
+    const logged = rows.find((r) => r.eventType === "transcription_complete");
+    expect(new TextEncoder().encode(logged?.payload ?? "").byteLength).toBeLessThanOrEqual(MAX_LOGGED_PAYLOAD);
+    expect(JSON.stringify(big).length).toBeGreaterThan(MAX_LOGGED_PAYLOAD);
+  });
+
+  it("a callback for a replaced recording is acknowledged and ignored", async () => {
+    const { w, rec, cb, requestId } = await processingRecording();
+    const marker = crypto.randomUUID();
+    expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
+    const current = await waitForStatus(w.sessionId, w.tutor.token, "processing");
+    expect(current.id).not.toBe(rec.id);
+    const res = await postCallback(cb.path, deepgramResult({ requestId, secret: cb.secret, transcript: "Old." }));
+    expect(await json(res)).toEqual({ received: true, action: "ignored" });
+    expect((await recordingOf(w.sessionId, w.tutor.token))?.transcriptionStatus).toBe("processing");
+    expect(await webhookRows(rec.id)).toHaveLength(1);
+  });
+});
