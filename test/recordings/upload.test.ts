@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { storeAudio } from "../../src/modules/recordings/service";
+import { storeAudio, storeAudioChunked } from "../../src/modules/recordings/service";
 import { call, createUser, env, eventually, expectProblem, json } from "../helpers/api";
 import { createTutor } from "../sessions/helpers";
 import { audio, recordingOf, recWorld, upload } from "./helpers";
@@ -105,6 +105,61 @@ describe("PUT /v1/sessions/:id/recording", () => {
     });
     await storeAudio(env.BUCKET, key, ok, 80, 100, "audio/webm");
     expect((await env.BUCKET.head(key))?.size).toBe(80);
+  });
+
+  it("streams a body without Content-Length through a multipart upload, counting it", async () => {
+    const key = `recordings/test/${crypto.randomUUID()}`;
+    const streamOf = (sizes: number[]) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const n of sizes) controller.enqueue(new Uint8Array(n).fill(7));
+          controller.close();
+        },
+      });
+    const minPart = 5 * 1024 * 1024;
+    expect(
+      await storeAudioChunked(
+        env.BUCKET,
+        key,
+        streamOf([3 * 1024 * 1024, 3 * 1024 * 1024, 1000]),
+        20_000_000,
+        "audio/wav",
+        minPart,
+      ),
+    ).toBe(6 * 1024 * 1024 + 1000);
+    const stored = await env.BUCKET.get(key);
+    expect(stored?.size).toBe(6 * 1024 * 1024 + 1000);
+    expect(stored?.httpMetadata?.contentType).toBe("audio/wav");
+    await stored?.arrayBuffer();
+
+    const big = `recordings/test/${crypto.randomUUID()}`;
+    await expect(storeAudioChunked(env.BUCKET, big, streamOf([60, 60]), 100, "audio/wav")).rejects.toMatchObject({
+      status: 413,
+    });
+    expect(await env.BUCKET.head(big)).toBeNull();
+    await expect(storeAudioChunked(env.BUCKET, big, streamOf([]), 100, "audio/wav")).rejects.toMatchObject({
+      status: 400,
+    });
+  });
+
+  it("accepts an upload without Content-Length over HTTP", async () => {
+    const w = await recWorld("completed");
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("RIFF"));
+        controller.enqueue(new Uint8Array(2048));
+        controller.close();
+      },
+    });
+    const res = await call(`/v1/sessions/${w.sessionId}/recording`, {
+      method: "PUT",
+      token: w.tutor.token,
+      rawBody: body,
+      headers: { "content-type": "audio/wav" },
+    });
+    expect(res.status).toBe(202);
+    const { id } = await json<{ id: string }>(res);
+    expect((await env.BUCKET.head(`recordings/${w.sessionId}/${id}`))?.size).toBe(2052);
   });
 
   it("a second upload replaces the first", async () => {

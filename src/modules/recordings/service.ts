@@ -5,10 +5,11 @@
  * deleted once the new audio is stored) and restarts the pipeline. Late callbacks or jobs of a
  * replaced recording find no row and change nothing.
  *
- * Uploads stream to R2 without buffering: R2 needs the length of a streamed body, so the request must
- * carry `Content-Length` (else 400); the body is piped through a byte counter into a
- * `FixedLengthStream` of that length, so a body longer than declared or than MAX_RECORDING_BYTES
- * aborts the write (413).
+ * Uploads stream to R2 without holding the file in memory. With `Content-Length`, the body is piped
+ * through a byte counter into a `FixedLengthStream` of that length (a body longer than declared or
+ * than MAX_RECORDING_BYTES aborts the write: 413; a shorter one: 400). Without it (chunked
+ * transfer), the body goes to an R2 multipart upload in 8 MiB parts, counted as it arrives, so at
+ * most one part is in memory and an oversized stream is aborted (413) as soon as it passes the limit.
  */
 import { and, desc, eq, inArray, ne } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
@@ -98,6 +99,57 @@ export async function storeAudio(
   }
 }
 
+/** R2 multipart parts: every part but the last has this size (R2 wants equal parts, ≥ 5 MiB). */
+export const PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Streams a body of unknown length into R2 through a multipart upload; returns the byte count.
+ * Throws 413 past `limit` and 400 for an empty body, aborting the upload in both cases.
+ */
+export async function storeAudioChunked(
+  bucket: R2Bucket,
+  key: string,
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  contentType: string,
+  partBytes = PART_BYTES,
+): Promise<number> {
+  const upload = await bucket.createMultipartUpload(key, { httpMetadata: { contentType } });
+  const parts: R2UploadedPart[] = [];
+  const reader = body.getReader();
+  let part = new Uint8Array(partBytes);
+  let filled = 0;
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) throw new TooLarge();
+      for (let offset = 0; offset < value.byteLength; ) {
+        const n = Math.min(partBytes - filled, value.byteLength - offset);
+        part.set(value.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === partBytes) {
+          parts.push(await upload.uploadPart(parts.length + 1, part));
+          part = new Uint8Array(partBytes);
+          filled = 0;
+        }
+      }
+    }
+    if (total === 0) throw badRequest("The recording is empty", [{ path: "body", message: "Empty body" }]);
+    if (filled > 0) parts.push(await upload.uploadPart(parts.length + 1, part.subarray(0, filled)));
+    await upload.complete(parts);
+    return total;
+  } catch (err) {
+    await reader.cancel().catch(() => undefined);
+    await upload.abort().catch(() => undefined);
+    if (err instanceof TooLarge) throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
+    throw err;
+  }
+}
+
 export async function uploadRecording(
   svc: ServiceContext,
   auth: Auth,
@@ -115,20 +167,23 @@ export async function uploadRecording(
   }
   if (!deepgramConfigured(svc.config)) throw new ApiError("provider_unavailable", "Transcription is not configured");
   const limit = svc.config.MAX_RECORDING_BYTES;
-  if (req.contentLength === undefined || !/^\d+$/.test(req.contentLength.trim())) {
-    throw badRequest("Content-Length is required for recording uploads", [
-      { path: "content-length", message: "Send the body with a Content-Length header" },
-    ]);
-  }
-  const length = Number(req.contentLength.trim());
-  if (length > limit) throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
-  if (length === 0 || !req.body) {
-    throw badRequest("The recording is empty", [{ path: "body", message: "Empty body" }]);
-  }
-
   const id = newId("rec");
   const key = `recordings/${session.id}/${id}`;
-  await storeAudio(svc.env.BUCKET, key, req.body, length, limit, contentType);
+  const declared = req.contentLength?.trim();
+  if (declared === undefined || declared === "") {
+    if (!req.body) throw badRequest("The recording is empty", [{ path: "body", message: "Empty body" }]);
+    await storeAudioChunked(svc.env.BUCKET, key, req.body, limit, contentType);
+  } else {
+    if (!/^\d+$/.test(declared)) {
+      throw badRequest("Invalid Content-Length", [{ path: "content-length", message: "A byte count" }]);
+    }
+    const length = Number(declared);
+    if (length > limit) throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
+    if (length === 0 || !req.body) {
+      throw badRequest("The recording is empty", [{ path: "body", message: "Empty body" }]);
+    }
+    await storeAudio(svc.env.BUCKET, key, req.body, length, limit, contentType);
+  }
 
   const now = Date.now();
   const previous = await svc.db
