@@ -40,6 +40,11 @@ export const templates = {
       `The session of ${when} (UTC) was cancelled.`,
       refunded ? "Its credits were refunded." : "Its credits were not refunded (late cancellation).",
     ]),
+  reportReady: (subject: string, summary: string) =>
+    layout(`Your lesson report is ready: ${subject}`, [
+      summary,
+      "Open tutorloop to see the topics covered and next steps.",
+    ]),
   sessionReminder: (when: string, hours: number) =>
     layout(`Reminder: session in ${hours} hour${hours === 1 ? "" : "s"}`, [`Your session starts at ${when} (UTC).`]),
 };

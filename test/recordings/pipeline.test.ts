@@ -132,6 +132,20 @@ describe("recording → transcript → report pipeline", () => {
     expect(studentNotes).toHaveLength(1);
     expect(studentNotes[0]?.data.reportId).toBe(report.id);
     expect(await reportReady(w.tutor.token, w.sessionId)).toHaveLength(1);
+    const reportMail = await eventually(async () =>
+      (await fakeRequests("/emails", w.student.email)).find((m) =>
+        m.headers["idempotency-key"]?.startsWith("report_ready:"),
+      ),
+    );
+    expect(reportMail.headers["idempotency-key"]).toBe(`report_ready:${accepted.id}:${w.student.id}`);
+    expect(JSON.parse(reportMail.body).text).toContain(String(report.summary));
+    // a redelivered report job neither calls the model again nor writes a second report
+    const calls = (await fakeRequests("/v1/chat/completions", marker)).length;
+    const { reportJob } = await import("../../src/modules/recordings/report");
+    const { jobContext } = await import("../../src/jobs/context");
+    await reportJob(jobContext(env, "test"), { type: "report.generate", recordingId: accepted.id });
+    expect(await fakeRequests("/v1/chat/completions", marker)).toHaveLength(calls);
+    expect(await reportReady(w.student.token, w.sessionId)).toHaveLength(1);
 
     const mine = await json<{ items: { id: string }[]; nextCursor: string | null }>(
       await call("/v1/reports", { token: w.student.token }),

@@ -12,11 +12,21 @@
 import { eq } from "drizzle-orm";
 import OpenAI from "openai";
 import { z } from "zod";
-import { lessonReports, sessionRecordings, sessions, studentProfiles, subjects, tutorProfiles } from "../../db/schema";
+import {
+  lessonReports,
+  sessionRecordings,
+  sessions,
+  studentProfiles,
+  subjects,
+  tutorProfiles,
+  users,
+} from "../../db/schema";
+import { templates } from "../../email/templates";
 import type { ServiceContext } from "../../http/context";
 import { insertNotification } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
 import { ProviderError } from "../../providers/errors";
+import { enqueueEmail } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { type ReportContent, reportContent } from "./schemas";
 
@@ -100,37 +110,38 @@ export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { 
       : Promise.resolve(undefined),
   ]);
 
-  const fail = async (reason: string) => {
-    await svc.db
-      .update(sessionRecordings)
-      .set({ transcriptionError: `Report generation failed: ${reason}`, updatedAt: Date.now() })
-      .where(eq(sessionRecordings.id, rec.id));
-  };
-  const transcript = rec.transcriptionText?.trim() ?? "";
-  if (!transcript) return fail("the transcript is empty");
+  // A redelivered job does not call the model again: the session's report already comes from this
+  // transcript. (A report error, or an admin retry, regenerates it.)
+  const existing = await svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.sessionId, session.id) });
+  let report =
+    existing && rec.transcriptionError === null && existing.createdAt >= rec.updatedAt ? existing : undefined;
 
-  let content: ReportContent;
-  try {
-    content = await generate(
-      svc,
-      reportPrompt({
-        subject: subject?.name ?? "General",
-        tutor: tutor?.displayName ?? "the tutor",
-        student: student?.displayName ?? "the student",
-        transcript,
-      }),
-    );
-  } catch (err) {
-    if (err instanceof ReportFailure) return fail(err.message);
-    throw err;
-  }
-
-  const now = Date.now();
-  const [report] = await svc.db
-    .insert(lessonReports)
-    .values({
-      id: newId("rpt"),
-      sessionId: session.id,
+  if (!report) {
+    const fail = async (reason: string) => {
+      await svc.db
+        .update(sessionRecordings)
+        .set({ transcriptionError: `Report generation failed: ${reason}`, updatedAt: Date.now() })
+        .where(eq(sessionRecordings.id, rec.id));
+    };
+    const transcript = rec.transcriptionText?.trim() ?? "";
+    if (!transcript) return fail("the transcript is empty");
+    let content: ReportContent;
+    try {
+      content = await generate(
+        svc,
+        reportPrompt({
+          subject: subject?.name ?? "General",
+          tutor: tutor?.displayName ?? "the tutor",
+          student: student?.displayName ?? "the student",
+          transcript,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ReportFailure) return fail(err.message);
+      throw err;
+    }
+    const now = Date.now();
+    const fields = {
       studentProfileId: session.studentProfileId,
       tutorProfileId: session.tutorProfileId,
       summary: content.summary,
@@ -138,39 +149,46 @@ export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { 
       nextSteps: content.nextSteps,
       rawTranscript: transcript,
       createdAt: now,
-    })
-    .onConflictDoUpdate({
-      target: lessonReports.sessionId,
-      set: {
-        studentProfileId: session.studentProfileId,
-        tutorProfileId: session.tutorProfileId,
-        summary: content.summary,
-        topicsCovered: content.topicsCovered,
-        nextSteps: content.nextSteps,
-        rawTranscript: transcript,
-        createdAt: now,
-      },
-    })
-    .returning();
-  if (!report) return;
-  if (rec.transcriptionError !== null) {
-    await svc.db
-      .update(sessionRecordings)
-      .set({ transcriptionError: null, updatedAt: now })
-      .where(eq(sessionRecordings.id, rec.id));
+    };
+    [report] = await svc.db
+      .insert(lessonReports)
+      .values({ id: newId("rpt"), sessionId: session.id, ...fields })
+      .onConflictDoUpdate({ target: lessonReports.sessionId, set: fields })
+      .returning();
+    if (!report) return;
+    if (rec.transcriptionError !== null) {
+      await svc.db
+        .update(sessionRecordings)
+        .set({ transcriptionError: null, updatedAt: now })
+        .where(eq(sessionRecordings.id, rec.id));
+    }
   }
-  const recipients = [student?.userId, tutor?.userId].filter((u): u is string => typeof u === "string");
+
+  // In-app notifications and the student's e-mail are once-only by their keys, so this part also
+  // runs on a redelivery (it may be what a crash interrupted).
+  const reportId = report.id;
+  const recipients = [...new Set([student?.userId, tutor?.userId].filter((u): u is string => typeof u === "string"))];
   if (recipients.length === 0) return;
   await svc.d1.batch(
-    [...new Set(recipients)].map((userId) =>
+    recipients.map((userId) =>
       insertNotification(svc.d1, {
         id: newId("ntf"),
         userId,
         type: "report_ready",
-        data: { sessionId: session.id, reportId: report.id },
+        data: { sessionId: session.id, reportId },
         dedupeKey: `report_ready:${rec.id}:${userId}`,
-        createdAt: now,
+        createdAt: Date.now(),
       }),
     ),
   );
+  if (student) {
+    const user = await svc.db.query.users.findFirst({ where: eq(users.id, student.userId), columns: { email: true } });
+    if (user) {
+      await enqueueEmail(svc, {
+        to: user.email,
+        idempotencyKey: `report_ready:${rec.id}:${student.userId}`,
+        ...templates.reportReady(subject?.name ?? "your lesson", report.summary),
+      });
+    }
+  }
 }
