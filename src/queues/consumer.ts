@@ -11,7 +11,7 @@ import type { ServiceContext } from "../http/context";
 import { jobContext } from "../jobs/context";
 import { newId } from "../lib/crypto";
 import { ProviderError } from "../providers/errors";
-import { jobHandlers } from "./handlers";
+import { jobHandlers, onRetriesExhausted } from "./handlers";
 import { type QueueMessage, queueMessage } from "./messages";
 
 /** An error that retrying cannot fix. */
@@ -53,6 +53,8 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: E
   if (batch.queue.endsWith("-dlq")) {
     for (const msg of batch.messages) {
       await recordDeadLetter(svc, msg, batch.queue, "retries exhausted");
+      const parsed = queueMessage.safeParse(msg.body);
+      if (parsed.success) await onRetriesExhausted(svc, parsed.data, msg.attempts);
       log("error", "dead letter recorded", { queue: batch.queue, messageId: msg.id });
       msg.ack();
     }

@@ -4,7 +4,7 @@ import { sendEmailJob } from "../email/send";
 import type { ServiceContext } from "../http/context";
 import { fulfilOrderJob } from "../modules/credits/fulfil";
 import { reportJob } from "../modules/recordings/report";
-import { transcriptionJob } from "../modules/recordings/transcribe";
+import { markFailed, transcriptionJob } from "../modules/recordings/transcribe";
 import { createRoomJob } from "../modules/sessions/rooms";
 import type { QueueMessage } from "./messages";
 
@@ -19,3 +19,13 @@ export const jobHandlers: Handlers = {
   "transcription.request": transcriptionJob,
   "report.generate": reportJob,
 };
+
+/**
+ * What a job's final failure means for the product, beyond the dead-letter record: a transcription
+ * that could never be requested fails its recording with a reason (instead of staying `pending`).
+ */
+export async function onRetriesExhausted(svc: ServiceContext, m: QueueMessage, attempts: number): Promise<void> {
+  if (m.type === "transcription.request") {
+    await markFailed(svc, m.recordingId, `Deepgram was unavailable (gave up after ${attempts} attempts)`);
+  }
+}

@@ -71,3 +71,23 @@ describe("stale recording sweep", () => {
     expect(after?.updatedAt).toBe(before?.updatedAt);
   });
 });
+
+describe("dead-lettered transcription", () => {
+  it("fails the recording with a reason when its request exhausted the queue's retries", async () => {
+    const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
+    const { handleQueue } = await import("../../src/queues/consumer");
+    const w = await recWorld();
+    const { id } = (await (await upload(w.sessionId, w.tutor.token, audio(crypto.randomUUID()))).json()) as {
+      id: string;
+    };
+    await waitForStatus(w.sessionId, w.tutor.token, "processing");
+    await env.DB.prepare("UPDATE sessionRecordings SET transcriptionStatus = 'pending' WHERE id = ?").bind(id).run();
+    const batch = createMessageBatch("tutorloop-jobs-dlq", [
+      { id: `dlq-${id}`, timestamp: Date.now(), attempts: 6, body: { type: "transcription.request", recordingId: id } },
+    ]);
+    const ctx = createExecutionContext();
+    await handleQueue(batch, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual([`dlq-${id}`]);
+    expect(await statusOf(id)).toEqual({ s: "failed", e: "Deepgram was unavailable (gave up after 6 attempts)" });
+  });
+});
