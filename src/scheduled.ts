@@ -1,14 +1,18 @@
 /** Cron: periodic sweeps. Each task is idempotent, so a late or doubled run changes nothing twice. */
 import type { Env } from "./env";
+import { purgeExpired } from "./jobs/cleanup";
 import { jobContext } from "./jobs/context";
 import { sweepStaleRecordings } from "./modules/recordings/sweep";
 import { sendReminders } from "./modules/sessions/reminders";
+import { sweepMissingRooms } from "./modules/sessions/rooms";
 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const svc = jobContext(env, `cron:${controller.scheduledTime}`, ctx);
   const tasks: [string, () => Promise<unknown>][] = [
     ["reminders", () => sendReminders(svc)],
     ["stale recordings", () => sweepStaleRecordings(svc)],
+    ["missing video rooms", () => sweepMissingRooms(svc)],
+    ["expired records", () => purgeExpired(svc)],
   ];
   for (const [name, task] of tasks) {
     try {

@@ -23,7 +23,11 @@ export const users = sqliteTable(
     createdAt: integer("createdAt").notNull(),
     updatedAt: integer("updatedAt").notNull(),
   },
-  (t) => [uniqueIndex("users_by_email").on(t.email), index("users_by_context").on(t.context, t.createdAt, t.id)],
+  (t) => [
+    uniqueIndex("users_by_email").on(t.email),
+    index("users_by_context").on(t.context, t.createdAt, t.id),
+    index("users_by_createdAt").on(t.createdAt, t.id),
+  ],
 );
 
 export const studentProfiles = sqliteTable(
@@ -133,6 +137,11 @@ export const sessions = sqliteTable(
     index("sessions_by_tutor_and_time").on(t.tutorProfileId, t.startTime),
     index("sessions_by_student_and_time").on(t.studentProfileId, t.startTime),
     index("sessions_by_status_and_time").on(t.status, t.startTime),
+    index("sessions_by_time").on(t.startTime, t.id),
+    /** Scheduled sessions still waiting for their video room (the cron re-enqueues them). */
+    index("sessions_without_room")
+      .on(t.startTime)
+      .where(sql`${t.agoraChannelName} IS NULL AND ${t.status} = 'scheduled'`),
     check("sessions_time_order", sql`${t.endTime} > ${t.startTime}`),
     check("sessions_cost_positive", sql`${t.creditsCost} > 0`),
   ],
@@ -229,6 +238,7 @@ export const sessionRecordings = sqliteTable(
   (t) => [
     index("sessionRecordings_by_session").on(t.sessionId),
     index("sessionRecordings_by_status").on(t.transcriptionStatus, t.updatedAt),
+    index("sessionRecordings_by_updatedAt").on(t.updatedAt, t.id),
   ],
 );
 
@@ -298,7 +308,10 @@ export const otpCodes = sqliteTable(
     consumedAt: integer("consumedAt"),
     createdAt: integer("createdAt").notNull(),
   },
-  (t) => [index("otpCodes_by_email_and_createdAt").on(t.email, t.createdAt)],
+  (t) => [
+    index("otpCodes_by_email_and_createdAt").on(t.email, t.createdAt),
+    index("otpCodes_by_expiresAt").on(t.expiresAt),
+  ],
 );
 
 /** (+) Sliding-window rate limit events (`otp:email:<addr>`, `otp:ip:<ip>`). */
@@ -309,7 +322,10 @@ export const rateLimitEvents = sqliteTable(
     bucket: text("bucket").notNull(),
     createdAt: integer("createdAt").notNull(),
   },
-  (t) => [index("rateLimitEvents_by_bucket_and_createdAt").on(t.bucket, t.createdAt)],
+  (t) => [
+    index("rateLimitEvents_by_bucket_and_createdAt").on(t.bucket, t.createdAt),
+    index("rateLimitEvents_by_createdAt").on(t.createdAt),
+  ],
 );
 
 /** (+) Refresh tokens, stored hashed; rotation links them in a family. */
@@ -354,7 +370,10 @@ export const idempotencyRecords = sqliteTable(
     responseBody: text("responseBody"),
     createdAt: integer("createdAt").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.scope, t.key] })],
+  (t) => [
+    primaryKey({ columns: [t.userId, t.scope, t.key] }),
+    index("idempotencyRecords_by_createdAt").on(t.createdAt),
+  ],
 );
 
 /** (+) Queue messages that exhausted their retries, kept for admins (never silently dropped). */

@@ -10,6 +10,8 @@ import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** An `in_progress` record this old belongs to a request that died (a crashed isolate): reclaim it. */
+export const IN_PROGRESS_STALE_MS = 60 * 1000;
 const WAIT_MS = 5_000;
 
 interface RecordRow {
@@ -55,7 +57,9 @@ export function idempotent(scope: string): MiddlewareHandler<AppEnv> {
     let claimed = (await claim()).meta.changes > 0;
     if (!claimed) {
       let row = await read();
-      if (row && row.createdAt < Date.now() - IDEMPOTENCY_TTL_MS) {
+      const expired = row && row.createdAt < Date.now() - IDEMPOTENCY_TTL_MS;
+      const abandoned = row?.state === "in_progress" && row.createdAt < Date.now() - IN_PROGRESS_STALE_MS;
+      if (row && (expired || abandoned)) {
         await d1
           .prepare("DELETE FROM idempotencyRecords WHERE userId = ? AND scope = ? AND key = ? AND createdAt = ?")
           .bind(userId, scope, key, row.createdAt)

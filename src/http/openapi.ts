@@ -46,6 +46,15 @@ export const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/** Like requireJson, but a request without any body (no Content-Type, no bytes) passes through. */
+export const requireJsonIfBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const length = c.req.header("content-length");
+  if (!c.req.header("content-type") && (length === undefined || length === "0")) {
+    if ((await c.req.text()).length === 0) return next();
+  }
+  return requireJson(c, next);
+};
+
 export const problemSchema = z
   .object({
     type: z.string(),
@@ -82,6 +91,8 @@ interface RouteSpec<
   tags: string[];
   guard?: Guard;
   body?: B;
+  /** The JSON body may be omitted entirely (no Content-Type, no bytes): the handler then sees `undefined`. */
+  optionalBody?: boolean;
   query?: Q;
   params?: P;
   /** Raw (non-JSON) request body, documented only; the handler reads the stream. */
@@ -118,7 +129,7 @@ export function defineRoute<
 >(spec: RouteSpec<B, Q, P>) {
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if (spec.guard) middleware.push(authenticate(spec.guard));
-  if (spec.body) middleware.push(requireJson, jsonBodyLimit);
+  if (spec.body) middleware.push(spec.optionalBody ? requireJsonIfBody : requireJson, jsonBodyLimit);
   middleware.push(...(spec.middleware ?? []));
   const responses: RouteConfig["responses"] = {
     [spec.ok.status]: spec.ok.schema
@@ -135,7 +146,7 @@ export function defineRoute<
   for (const status of [...errorStatuses].sort()) responses[status] = problem(errorText[status] ?? "Error");
   const request: RouteConfig["request"] = {};
   if (spec.body) {
-    request.body = { required: true, content: { "application/json": { schema: spec.body } } };
+    request.body = { required: !spec.optionalBody, content: { "application/json": { schema: spec.body } } };
   } else if (spec.rawBody) {
     request.body = {
       required: true,

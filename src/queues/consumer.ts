@@ -23,6 +23,13 @@ export function backoffSeconds(attempts: number): number {
   return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 }
 
+/** E-mails can carry login codes: only their envelope is kept for admins. */
+function redactForStorage(body: unknown): unknown {
+  const b = body as { type?: unknown; to?: unknown; idempotencyKey?: unknown; subject?: unknown } | null;
+  if (b?.type === "email.send") return { type: b.type, to: b.to, idempotencyKey: b.idempotencyKey };
+  return body;
+}
+
 async function recordDeadLetter(svc: ServiceContext, msg: Message<unknown>, queue: string, reason?: string) {
   const body = msg.body as { type?: unknown } | null;
   await svc.db
@@ -32,7 +39,7 @@ async function recordDeadLetter(svc: ServiceContext, msg: Message<unknown>, queu
       messageId: msg.id,
       queue,
       type: typeof body?.type === "string" ? body.type : null,
-      body: JSON.stringify({ body: msg.body, reason: reason ?? null }).slice(0, 100_000),
+      body: JSON.stringify({ body: redactForStorage(msg.body), reason: reason ?? null }).slice(0, 100_000),
       attempts: msg.attempts,
       createdAt: Date.now(),
     })

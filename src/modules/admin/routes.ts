@@ -14,10 +14,10 @@ adminRoutes.openapi(
   defineRoute({
     method: "get",
     path: "/v1/admin/users",
-    summary: "Users by context, newest first",
+    summary: "Users (optionally by context), newest first",
     tags,
     guard: "admin",
-    query: z.object({ ...pageQuery, context: z.enum(["student", "tutor", "admin"]) }),
+    query: z.object({ ...pageQuery, context: z.enum(["student", "tutor", "admin"]).optional() }),
     ok: { status: 200, description: "Users", schema: pageOf(userSchema) },
   }),
   async (c) => {
@@ -26,7 +26,7 @@ adminRoutes.openapi(
     const rows = await c.var.svc.db
       .select()
       .from(users)
-      .where(and(eq(users.context, q.context), keysetAfter(users.createdAt, users.id, after)))
+      .where(and(q.context ? eq(users.context, q.context) : undefined, keysetAfter(users.createdAt, users.id, after)))
       .orderBy(desc(users.createdAt), desc(users.id))
       .limit(q.limit + 1);
     return c.json(

@@ -12,7 +12,9 @@ import { decodeCursor, page } from "../../lib/cursor";
 import { ProviderError } from "../../providers/errors";
 import { createCheckoutSession } from "../../providers/stripe";
 
-export const CHECKOUT_TTL_MS = 30 * 60 * 1000;
+// Stripe wants expires_at at least 30 minutes after the session is created (as Stripe sees it): leave a margin
+// for clock skew, latency and the SDK's retries.
+export const CHECKOUT_TTL_MS = 35 * 60 * 1000;
 
 export function listPacks(svc: ServiceContext) {
   return { items: svc.config.CREDIT_PACKS, nextCursor: null };
@@ -61,7 +63,13 @@ export async function startCheckout(svc: ServiceContext, user: { id: string; ema
     }
     throw err;
   }
-  if (!session.url) throw new ApiError("provider_unavailable", "The payment provider returned no checkout URL");
+  if (!session.url) {
+    await svc.db
+      .update(creditPurchaseOrders)
+      .set({ status: "failed", failedAt: Date.now(), updatedAt: Date.now(), stripeCheckoutSessionId: session.id })
+      .where(and(eq(creditPurchaseOrders.id, orderId), eq(creditPurchaseOrders.status, "pending")));
+    throw new ApiError("provider_unavailable", "The payment provider returned no checkout URL");
+  }
   await svc.db
     .update(creditPurchaseOrders)
     .set({ stripeCheckoutSessionId: session.id, checkoutUrl: session.url, updatedAt: Date.now() })

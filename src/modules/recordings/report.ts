@@ -76,7 +76,16 @@ async function generate(svc: ServiceContext, messages: ReturnType<typeof reportP
     if (err instanceof OpenAI.APIError && err.status !== undefined) {
       const transient = err.status >= 500 || err.status === 429 || err.status === 408 || err.status === 409;
       if (transient) throw new ProviderError("openai", `HTTP ${err.status}`, true, err.status);
-      throw new ReportFailure(`OpenAI refused the request (HTTP ${err.status}): ${err.message.slice(0, 300)}`);
+      // the provider's message can echo (masked) credentials: it goes to the log, not to the row
+      console.log(
+        JSON.stringify({
+          level: "error",
+          msg: "openai request refused",
+          status: err.status,
+          error: err.message.slice(0, 500),
+        }),
+      );
+      throw new ReportFailure(`OpenAI refused the request (HTTP ${err.status})`);
     }
     throw new ProviderError("openai", `network error: ${(err as Error).message}`, true);
   }

@@ -2,6 +2,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
 import { deepgramWebhooks } from "../../db/schema";
+import { readTextLimited } from "../../http/body";
 import { badRequest } from "../../http/errors";
 import { createRouter, defineRoute, z } from "../../http/openapi";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -95,6 +96,9 @@ recordingRoutes.openapi(
   async (c) => c.json(await listMyReports(c.var.svc, c.var.auth, c.req.valid("query")), 200),
 );
 
+/** Callbacks carry the transcript with per-word timings: generous, but bounded. */
+const DEEPGRAM_CALLBACK_MAX_BYTES = 32 * 1024 * 1024;
+
 recordingRoutes.openapi(
   defineRoute({
     method: "post",
@@ -104,11 +108,15 @@ recordingRoutes.openapi(
     query: z.object({ token: z.string().optional() }),
     rawBody: { contentTypes: ["application/json"], description: "Deepgram's pre-recorded callback body" },
     ok: { status: 200, description: "Acknowledged", schema: webhookAck },
-    errors: [400, 401],
+    errors: [400, 401, 413],
   }),
   async (c) => {
-    const raw = await c.req.text();
-    return c.json(await handleDeepgramCallback(c.var.svc, c.req.valid("query").token, raw), 200);
+    return c.json(
+      await handleDeepgramCallback(c.var.svc, c.req.valid("query").token, () =>
+        readTextLimited(c.req.raw, DEEPGRAM_CALLBACK_MAX_BYTES),
+      ),
+      200,
+    );
   },
 );
 

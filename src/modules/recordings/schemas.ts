@@ -37,7 +37,7 @@ export const reportSchema = z
 export const reportPage = pageOf(reportSchema);
 export const reportListQuery = z.object(pageQuery);
 
-export const adminRecordingsQuery = z.object({ ...pageQuery, status: z.enum(transcriptionStatuses) });
+export const adminRecordingsQuery = z.object({ ...pageQuery, status: z.enum(transcriptionStatuses).optional() });
 export const adminRecordingPage = pageOf(recordingSchema);
 
 export const webhookLogQuery = z.object({

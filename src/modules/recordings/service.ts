@@ -11,7 +11,7 @@
  * transfer), the body goes to an R2 multipart upload in 8 MiB parts, counted as it arrives, so at
  * most one part is in memory and an oversized stream is aborted (413) as soon as it passes the limit.
  */
-import { and, desc, eq, inArray, ne } from "drizzle-orm";
+import { and, desc, eq, ne } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
 import { lessonReports, sessionRecordings } from "../../db/schema";
 import type { Auth, ServiceContext } from "../../http/context";
@@ -150,6 +150,13 @@ export async function storeAudioChunked(
   }
 }
 
+/** Deletes every stored audio object of the session except `keep`. */
+async function removeOtherAudio(bucket: R2Bucket, sessionId: string, keep: string) {
+  const listed = await bucket.list({ prefix: `recordings/${sessionId}/` });
+  const stale = listed.objects.map((o) => o.key).filter((k) => k !== keep);
+  if (stale.length > 0) await bucket.delete(stale);
+}
+
 export async function uploadRecording(
   svc: ServiceContext,
   auth: Auth,
@@ -185,33 +192,24 @@ export async function uploadRecording(
     await storeAudio(svc.env.BUCKET, key, req.body, length, limit, contentType);
   }
 
+  // The new row and the removal of every other row of the session are one transaction: of two
+  // concurrent uploads, the later batch wins, and its cleanup removes every other audio object.
   const now = Date.now();
-  const previous = await svc.db
-    .select({ id: sessionRecordings.id, s3Key: sessionRecordings.s3Key })
-    .from(sessionRecordings)
-    .where(eq(sessionRecordings.sessionId, session.id));
-  await svc.db.insert(sessionRecordings).values({
-    id,
-    sessionId: session.id,
-    s3Key: key,
-    transcriptionStatus: "pending",
-    createdAt: now,
-    updatedAt: now,
-  });
+  await svc.db.batch([
+    svc.db.insert(sessionRecordings).values({
+      id,
+      sessionId: session.id,
+      s3Key: key,
+      transcriptionStatus: "pending",
+      createdAt: now,
+      updatedAt: now,
+    }),
+    svc.db
+      .delete(sessionRecordings)
+      .where(and(eq(sessionRecordings.sessionId, session.id), ne(sessionRecordings.id, id))),
+  ]);
   await enqueue(svc, { type: "transcription.request", recordingId: id });
-  if (previous.length > 0) {
-    await svc.db.delete(sessionRecordings).where(
-      and(
-        eq(sessionRecordings.sessionId, session.id),
-        ne(sessionRecordings.id, id),
-        inArray(
-          sessionRecordings.id,
-          previous.map((p) => p.id),
-        ),
-      ),
-    );
-    svc.defer(svc.env.BUCKET.delete(previous.map((p) => p.s3Key)));
-  }
+  svc.defer(removeOtherAudio(svc.env.BUCKET, session.id, key));
   return { id, sessionId: session.id, transcriptionStatus: "pending" as const };
 }
 
@@ -257,7 +255,7 @@ export async function listMyReports(svc: ServiceContext, auth: Auth, q: { limit:
 
 export async function listRecordingsByStatus(
   svc: ServiceContext,
-  q: { status: RecordingRow["transcriptionStatus"]; limit: number; cursor?: string },
+  q: { status?: RecordingRow["transcriptionStatus"]; limit: number; cursor?: string },
 ) {
   const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
   const rows = await svc.db
@@ -265,7 +263,7 @@ export async function listRecordingsByStatus(
     .from(sessionRecordings)
     .where(
       and(
-        eq(sessionRecordings.transcriptionStatus, q.status),
+        q.status ? eq(sessionRecordings.transcriptionStatus, q.status) : undefined,
         keysetAfter(sessionRecordings.updatedAt, sessionRecordings.id, after),
       ),
     )

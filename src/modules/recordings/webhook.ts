@@ -77,13 +77,19 @@ function outcomeOf(body: DeepgramCallback): Outcome {
   };
 }
 
+/** The per-job callback secret never reaches the log table (admins can read it). */
+export const redactSecrets = (raw: string) =>
+  raw.replace(/("?callback_secret"?\s*[:=]\s*"?)[^",}\s\]]+/g, "$1[redacted]");
+
 export async function handleDeepgramCallback(
   svc: ServiceContext,
   token: string | undefined,
-  raw: string,
+  readBody: () => Promise<string>,
 ): Promise<{ received: true; action: "completed" | "failed" | "ignored" }> {
   const recordingId = await verifyCallbackToken(svc.config, token);
   if (!recordingId) throw new ApiError("unauthorized", "Missing, invalid or expired callback token");
+  // the body is read only once the token holds (and never beyond its size limit)
+  const raw = await readBody();
 
   let body: DeepgramCallback | null = null;
   try {
@@ -105,7 +111,7 @@ export async function handleDeepgramCallback(
     sessionRecordingId: recordingId,
     requestId: requestId.slice(0, 200),
     eventType: outcome?.kind === "completed" ? "transcription_complete" : "transcription_failed",
-    payload: truncate(raw),
+    payload: truncate(redactSecrets(raw)),
     processedAt: now,
   });
   if (!body || !outcome) throw badRequest("The callback body is not a JSON object");

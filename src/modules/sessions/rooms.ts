@@ -6,6 +6,7 @@ import { and, eq, isNull, ne } from "drizzle-orm";
 import { sessions } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";
 import { agoraConfigured, createChannel } from "../../providers/agora";
+import { enqueueMany } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 
 export async function createRoomJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "video.create_room" }>) {
@@ -28,4 +29,28 @@ export async function createRoomJob(svc: ServiceContext, m: Extract<QueueMessage
       updatedAt: Date.now(),
     })
     .where(and(eq(sessions.id, session.id), isNull(sessions.agoraChannelName), ne(sessions.status, "cancelled")));
+}
+
+const ROOM_GRACE_MS = 10 * 60 * 1000;
+
+/**
+ * Cron: scheduled sessions still without a video room (the job was lost or exhausted its retries)
+ * get a new `video.create_room` job. Reads the partial index `sessions_without_room`.
+ */
+export async function sweepMissingRooms(svc: ServiceContext, now = Date.now()): Promise<number> {
+  if (!agoraConfigured(svc.config)) return 0;
+  const { results } = await svc.d1
+    .prepare(
+      "SELECT id, createdAt FROM sessions WHERE agoraChannelName IS NULL AND status = 'scheduled' AND startTime > ? ORDER BY startTime LIMIT 50",
+    )
+    .bind(now)
+    .all<{ id: string; createdAt: number }>();
+  const due = results.filter((s) => s.createdAt < now - ROOM_GRACE_MS);
+  if (due.length > 0) {
+    await enqueueMany(
+      svc,
+      due.map((s) => ({ type: "video.create_room" as const, sessionId: s.id })),
+    );
+  }
+  return due.length;
 }

@@ -36,7 +36,8 @@ sessionRoutes.openapi(
     ok: { status: 201, description: "The scheduled session", schema: sessionSchema },
     errors: [402, 404, 409, 422],
   }),
-  async (c) => c.json(await bookSession(c.var.svc, c.var.auth, c.req.valid("json")), 201),
+  async (c) =>
+    c.json(await bookSession(c.var.svc, c.var.auth, c.req.valid("json"), c.req.header("idempotency-key")), 201),
 );
 
 sessionRoutes.openapi(
@@ -75,11 +76,20 @@ sessionRoutes.openapi(
     guard: "user",
     params: idParams,
     body: cancelBody,
+    optionalBody: true,
     ok: { status: 200, description: "The cancelled session", schema: sessionSchema },
     errors: [404, 409],
   }),
   async (c) =>
-    c.json(await cancelSession(c.var.svc, c.var.auth, c.req.valid("param").id, c.req.valid("json").reason), 200),
+    c.json(
+      await cancelSession(
+        c.var.svc,
+        c.var.auth,
+        c.req.valid("param").id,
+        (c.req.valid("json") as { reason?: string } | undefined)?.reason,
+      ),
+      200,
+    ),
 );
 
 sessionRoutes.openapi(

@@ -1,7 +1,8 @@
 import { pageOf, pageQuery, z } from "../../http/openapi";
+import { MAX_EPOCH_MS } from "../tutors/schemas";
 
 const QUARTER_MS = 15 * 60 * 1000;
-const epochMs = z.coerce.number().int().min(0).max(8_640_000_000_000);
+const epochMs = z.coerce.number().int().min(0).max(MAX_EPOCH_MS);
 
 export const sessionSchema = z
   .object({
@@ -34,6 +35,7 @@ export const bookBody = z
       .number()
       .int()
       .min(0)
+      .max(MAX_EPOCH_MS)
       .refine((v) => v % QUARTER_MS === 0, "startTime must fall on a 15-minute boundary"),
     durationMinutes: z
       .number()
@@ -58,7 +60,7 @@ export const listQuery = z.object({
 
 export const adminListQuery = z.object({
   ...pageQuery,
-  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]).default("scheduled"),
+  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]).optional(),
   from: epochMs.optional(),
   to: epochMs.optional(),
 });

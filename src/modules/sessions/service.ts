@@ -4,14 +4,16 @@
  * conditional updates, so concurrent transitions cannot both win.
  */
 import { and, asc, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
+import { openPrimary } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
 import { sessions, studentProfiles, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { templates } from "../../email/templates";
 import type { Auth, ServiceContext } from "../../http/context";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../../http/errors";
 import { ledgerFor, unwrap } from "../../ledger/client";
-import { newId } from "../../lib/crypto";
+import { newId, sha256Hex } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
+import { agoraConfigured } from "../../providers/agora";
 import { enqueueMany } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { isWithinAvailability } from "../tutors/availability";
@@ -20,6 +22,7 @@ import { accessSession, type SessionRow, sessionView } from "./access";
 import type { AdminListQuery, BookInput, ListQuery } from "./schemas";
 
 export const START_EARLY_MS = 15 * 60 * 1000;
+export const BOOKING_HORIZON_MS = 366 * 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 
 const whenText = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16);
@@ -28,7 +31,21 @@ async function userEmail(svc: ServiceContext, userId: string) {
   return (await svc.db.query.users.findFirst({ where: eq(users.id, userId), columns: { email: true } }))?.email;
 }
 
-export async function bookSession(svc: ServiceContext, auth: Auth, input: BookInput) {
+/**
+ * The booking's session id. Under an `Idempotency-Key` it is derived from (user, key, body), so a
+ * retry after a failure that the idempotency record did not keep (a 5xx) reaches the ledger's
+ * `booking:<sessionId>` key again and replays instead of booking twice.
+ */
+async function bookingId(userId: string, input: BookInput, idempotencyKey?: string) {
+  if (!idempotencyKey) return newId("ses");
+  return `ses_${(await sha256Hex(`${userId}\n${idempotencyKey}\n${JSON.stringify(input)}`)).slice(0, 32)}`;
+}
+
+/** Reads a row the CreditLedger just wrote: on the primary, whatever replica the request uses. */
+const primarySession = (svc: ServiceContext, id: string) =>
+  openPrimary(svc.env.DB).db.query.sessions.findFirst({ where: eq(sessions.id, id) });
+
+export async function bookSession(svc: ServiceContext, auth: Auth, input: BookInput, idempotencyKey?: string) {
   const studentProfileId = auth.user.studentProfileId;
   if (!studentProfileId) throw forbidden("This account has no student profile");
   const tutor = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, input.tutorProfileId) });
@@ -44,6 +61,9 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookIn
     ]);
   }
   const startTime = input.startTime;
+  if (startTime > Date.now() + BOOKING_HORIZON_MS) {
+    throw new ApiError("slot_unavailable", "Sessions can be booked at most one year ahead");
+  }
   const endTime = startTime + input.durationMinutes * 60_000;
   if (startTime < Date.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
     throw new ApiError(
@@ -56,7 +76,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookIn
     throw new ApiError("slot_unavailable", "The tutor is not available at that time");
   }
   const creditsCost = Math.ceil((tutor.hourlyCreditsPrice * input.durationMinutes) / 60);
-  const sessionId = newId("ses");
+  const sessionId = await bookingId(auth.userId, input, idempotencyKey);
   unwrap(
     await ledgerFor(svc.env, auth.userId).bookSession({
       userId: auth.userId,
@@ -71,7 +91,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookIn
       description: `Session with ${tutor.displayName} (${input.durationMinutes} min)`,
     }),
   );
-  const session = await svc.db.query.sessions.findFirst({ where: eq(sessions.id, sessionId) });
+  const session = await primarySession(svc, sessionId);
   if (!session) throw new Error("booked session not found");
   const jobs: QueueMessage[] = [{ type: "video.create_room", sessionId }];
   const studentEmail = auth.user.email;
@@ -132,7 +152,7 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
       refund,
     }),
   );
-  const updated = await svc.db.query.sessions.findFirst({ where: eq(sessions.id, id) });
+  const updated = await primarySession(svc, id);
   if (!updated) throw notFound("Session");
   const jobs: QueueMessage[] = [];
   for (const userId of [studentUserId, tutorUserId]) {
@@ -203,7 +223,7 @@ export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
     throw conflict(`The session is ${session.status}`);
   const pass = asTutor ? session.agoraHostPassPhrase : session.agoraViewerPassPhrase;
   if (!pass) {
-    if (!svc.config.AGORA_APP_BUILDER_URL || !svc.config.AGORA_API_KEY) {
+    if (!agoraConfigured(svc.config)) {
       throw new ApiError("provider_unavailable", "Video rooms are not configured");
     }
     throw new ApiError("room_not_ready", "The video room is being created; try again shortly", undefined, {
@@ -219,7 +239,7 @@ export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
 type Filters = { status?: SessionRow["status"]; from?: number; to?: number; limit: number; cursor?: string };
 
 /** One keyset page on (profile or status, startTime, id); ascending when `from` is given. */
-async function pageSessions(svc: ServiceContext, scope: SQL, q: Filters) {
+async function pageSessions(svc: ServiceContext, scope: SQL | undefined, q: Filters) {
   const ascending = q.from !== undefined;
   const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
   const keyset = keysetAfter(sessions.startTime, sessions.id, after, ascending ? "asc" : "desc");
@@ -250,6 +270,7 @@ export async function listMySessions(svc: ServiceContext, auth: Auth, q: ListQue
   return pageSessions(svc, scope, q);
 }
 
+/** Admin: by status and time on `sessions_by_status_and_time`, or across statuses on `sessions_by_time`. */
 export async function listSessionsByStatus(svc: ServiceContext, q: AdminListQuery) {
-  return pageSessions(svc, eq(sessions.status, q.status), { ...q, status: undefined });
+  return pageSessions(svc, q.status ? eq(sessions.status, q.status) : undefined, { ...q, status: undefined });
 }

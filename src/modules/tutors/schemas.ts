@@ -5,6 +5,8 @@ import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from ".
 export const MAX_TUTOR_SUBJECTS = 20;
 /** Most weekly ranges in one availability (each is one insert in the replacing batch). */
 export const MAX_WEEKLY_RANGES = 50;
+/** Latest instant accepted anywhere (year 2100): keeps date math far from the Date range limit. */
+export const MAX_EPOCH_MS = 4_102_444_800_000;
 /** Longest span of one slots query. */
 export const MAX_SLOTS_RANGE_MS = 31 * 24 * 60 * 60 * 1000;
 
@@ -93,7 +95,7 @@ export const availabilitySchema = z
 export const tutorIdParams = z.object({ id: z.string().min(1).max(100) });
 
 export const tutorListQuery = z.object({
-  subject: z.string().min(1).max(64).openapi({ description: "Subject slug" }),
+  subject: z.string().min(1).max(64).optional().openapi({ description: "Subject slug (all tutors when absent)" }),
   ...pageQuery,
 });
 
@@ -103,7 +105,7 @@ const epochMs = z
   .string()
   .regex(/^\d{1,16}$/, "Milliseconds since the epoch")
   .transform(Number)
-  .pipe(z.number().int().max(8.64e15));
+  .pipe(z.number().int().max(MAX_EPOCH_MS));
 
 export const slotsQuery = z.object({
   from: epochMs.openapi({ description: "Range start, ms since the epoch" }),

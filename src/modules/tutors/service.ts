@@ -194,9 +194,28 @@ export async function getTutor(svc: ServiceContext, tutorProfileId: string) {
  */
 export async function listTutorsBySubject(
   svc: ServiceContext,
-  query: { subject: string; limit: number; cursor?: string },
+  query: { subject?: string; limit: number; cursor?: string },
 ) {
   const after = decodeCursor<[string]>(query.cursor, ["string"]);
+  if (query.subject === undefined) {
+    // every tutor, newest first, on the primary key
+    const rows = await svc.db
+      .select()
+      .from(tutorProfiles)
+      .where(after ? lt(tutorProfiles.id, after[0]) : undefined)
+      .orderBy(desc(tutorProfiles.id))
+      .limit(query.limit + 1);
+    const refs = await subjectsOfTutors(
+      svc,
+      rows.slice(0, query.limit).map((r) => r.id),
+    );
+    return page(
+      rows,
+      query.limit,
+      (r) => publicTutor(svc.config, r, refs.get(r.id) ?? []),
+      (r) => [r.id],
+    );
+  }
   const subject = await svc.db.query.subjects.findFirst({
     where: eq(subjects.slug, query.subject),
     columns: { id: true },

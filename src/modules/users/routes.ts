@@ -52,6 +52,7 @@ userRoutes.openapi(
     tags,
     guard: "user",
     body: z.strictObject({ context: z.enum(["student", "tutor"]) }),
+    errors: [403],
     ok: { status: 200, description: "A token pair for the new context", schema: tokenPairSchema },
   }),
   async (c) => {

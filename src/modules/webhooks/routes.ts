@@ -1,4 +1,9 @@
+import { readTextLimited } from "../../http/body";
 import { createRouter, defineRoute, z } from "../../http/openapi";
+
+/** Stripe events are small; anything bigger is not one. */
+const STRIPE_WEBHOOK_MAX_BYTES = 1024 * 1024;
+
 import { handleStripeWebhook } from "./stripe";
 
 export const webhookRoutes = createRouter();
@@ -19,10 +24,10 @@ webhookRoutes.openapi(
         reason: z.string().optional(),
       }),
     },
-    errors: [400, 503],
+    errors: [400, 413, 503],
   }),
   async (c) => {
-    const raw = await c.req.text();
+    const raw = await readTextLimited(c.req.raw, STRIPE_WEBHOOK_MAX_BYTES);
     return c.json(await handleStripeWebhook(c.var.svc, raw, c.req.header("stripe-signature")), 200);
   },
 );
