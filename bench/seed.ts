@@ -1,0 +1,400 @@
+/**
+ * Seed data for `npm run bench`, written as SQL files that `wrangler d1 execute --local --file` applies
+ * (never through the API). Every id is deterministic, so the load generator knows what to ask for.
+ *
+ * One "heavy" student (`usr_bench`) owns the ledger chain, half of all sessions and half of all
+ * notifications; the small and the large data set differ only in how many rows there are, so the same
+ * requests return the same shapes (first pages of 20) at both scales.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Scale {
+  name: "small" | "large";
+  tutors: number;
+  ledgerEntries: number;
+  sessions: number;
+  notifications: number;
+}
+
+export const SMALL: Scale = { name: "small", tutors: 50, ledgerEntries: 50, sessions: 100, notifications: 100 };
+export const LARGE: Scale = {
+  name: "large",
+  tutors: 5_000,
+  ledgerEntries: 50_000,
+  sessions: 100_000,
+  notifications: 100_000,
+};
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Fixed actors, identical at both scales. */
+export const ids = {
+  benchUser: "usr_bench",
+  benchStudent: "stu_bench",
+  adminUser: "usr_admin",
+  adminEmail: "admin@bench.test",
+  slotsTutor: "tut_slots",
+  listSubjectSlug: "subject-00",
+  laneSubject: "sub_19",
+  lanes: 100,
+  laneStudentUser: (k: number) => `usr_bk_${pad(k, 3)}`,
+  laneStudent: (k: number) => `stu_bk_${pad(k, 3)}`,
+  laneTutor: (k: number) => `tut_bk_${pad(k, 3)}`,
+  webhookOrders: 120,
+  webhookUser: (k: number) => `usr_wh_${pad(k, 3)}`,
+  webhookOrder: (k: number) => `ord_wh_${pad(k, 3)}`,
+  webhookCheckout: (k: number) => `cs_bench_${pad(k, 3)}`,
+  webhookCredits: 5,
+};
+
+/** The 7-day window of the slots request: starts at the next UTC midnight after `now` + 1 day. */
+export function slotsWindow(now: number): { from: number; to: number } {
+  const from = Math.ceil((now + DAY) / DAY) * DAY;
+  return { from, to: from + 7 * DAY };
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+const q = (v: string | number | null): string =>
+  v === null ? "NULL" : typeof v === "number" ? String(v) : `'${v.replaceAll("'", "''")}'`;
+
+/** Collects rows per table and writes multi-row INSERTs, several files when a table is big. */
+class SqlWriter {
+  #files: string[] = [];
+  #lines: string[] = [];
+  #rowsInFile = 0;
+  readonly dir: string;
+  readonly rowsPerFile: number;
+  constructor(dir: string, rowsPerFile = 60_000) {
+    this.dir = dir;
+    this.rowsPerFile = rowsPerFile;
+  }
+
+  insert(table: string, columns: string[], rows: Iterable<(string | number | null)[]>, rowsPerStatement = 400) {
+    const head = `INSERT INTO ${table} (${columns.join(", ")}) VALUES\n`;
+    let batch: string[] = [];
+    const flush = () => {
+      if (batch.length === 0) return;
+      this.#lines.push(`${head}${batch.join(",\n")};`);
+      this.#rowsInFile += batch.length;
+      batch = [];
+      if (this.#rowsInFile >= this.rowsPerFile) this.#cut();
+    };
+    for (const row of rows) {
+      batch.push(`(${row.map(q).join(", ")})`);
+      if (batch.length >= rowsPerStatement) flush();
+    }
+    flush();
+  }
+
+  #cut() {
+    if (this.#lines.length === 0) return;
+    const file = join(this.dir, `seed-${pad(this.#files.length, 3)}.sql`);
+    writeFileSync(file, `${this.#lines.join("\n")}\n`);
+    this.#files.push(file);
+    this.#lines = [];
+    this.#rowsInFile = 0;
+  }
+
+  finish(): string[] {
+    this.#cut();
+    return this.#files;
+  }
+}
+
+const USER_COLS = ["id", "email", "name", "context", "studentProfileId", "tutorProfileId", "createdAt", "updatedAt"];
+const LEDGER_COLS = [
+  "id",
+  "userId",
+  "seq",
+  "type",
+  "amount",
+  "balanceAfter",
+  "source",
+  "purchaseOrderId",
+  "sessionId",
+  "description",
+  "idempotencyKey",
+  "createdAt",
+];
+const SESSION_COLS = [
+  "id",
+  "tutorProfileId",
+  "studentProfileId",
+  "subjectId",
+  "startTime",
+  "endTime",
+  "status",
+  "creditsCost",
+  "refunded",
+  "createdAt",
+  "updatedAt",
+];
+
+export interface SeedSummary {
+  files: string[];
+  rows: Record<string, number>;
+}
+
+/** Writes the SQL files of one data set into `dir`; `now` anchors every timestamp. */
+export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
+  mkdirSync(dir, { recursive: true });
+  const w = new SqlWriter(dir);
+  const rows: Record<string, number> = {};
+  const count = (table: string, n: number) => {
+    rows[table] = (rows[table] ?? 0) + n;
+  };
+  const t0 = now - 400 * DAY;
+
+  // Subjects: sub_00 … sub_19.
+  const subjectRows = Array.from({ length: 20 }, (_, i) => [
+    `sub_${pad(i, 2)}`,
+    `Subject ${pad(i, 2)}`,
+    `subject-${pad(i, 2)}`,
+    t0,
+  ]);
+  w.insert("subjects", ["id", "name", "slug", "createdAt"], subjectRows);
+  count("subjects", subjectRows.length);
+
+  // Users without a tutor profile: the heavy student, the admin, booking lanes, webhook buyers.
+  const users: (string | number | null)[][] = [
+    [ids.benchUser, "bench@bench.test", "Bench Student", "student", ids.benchStudent, null, t0, t0],
+    [ids.adminUser, ids.adminEmail, "Bench Admin", "admin", null, null, t0, t0],
+  ];
+  const students: (string | number | null)[][] = [[ids.benchStudent, ids.benchUser, "Bench Student", t0, t0]];
+  for (let k = 0; k < ids.lanes; k++) {
+    users.push([ids.laneStudentUser(k), `bk${k}@bench.test`, `Lane ${k}`, "student", ids.laneStudent(k), null, t0, t0]);
+    students.push([ids.laneStudent(k), ids.laneStudentUser(k), `Lane ${k}`, t0, t0]);
+  }
+  for (let k = 0; k < ids.webhookOrders; k++) {
+    const stu = `stu_wh_${pad(k, 3)}`;
+    users.push([ids.webhookUser(k), `wh${k}@bench.test`, `Buyer ${k}`, "student", stu, null, t0, t0]);
+    students.push([stu, ids.webhookUser(k), `Buyer ${k}`, t0, t0]);
+  }
+  w.insert("users", USER_COLS, users);
+  count("users", users.length);
+  w.insert("studentProfiles", ["id", "userId", "displayName", "createdAt", "updatedAt"], students);
+  count("studentProfiles", students.length);
+
+  // Tutors: the filler directory (every one teaches subject-00 plus one other), the slots tutor and
+  // one tutor per booking lane (all week, UTC, teaching sub_19 only).
+  const tutors: { id: string; user: string; subjects: string[]; price: number; weekly: [number, number] }[] = [];
+  for (let i = 0; i < scale.tutors; i++) {
+    tutors.push({
+      id: `tut_${pad(i, 5)}`,
+      user: `usr_t_${pad(i, 5)}`,
+      subjects: ["sub_00", `sub_${pad(1 + (i % 18), 2)}`],
+      price: 1 + (i % 5),
+      weekly: [8 * 60, 20 * 60],
+    });
+  }
+  tutors.push({ id: ids.slotsTutor, user: "usr_slots", subjects: ["sub_01"], price: 2, weekly: [8 * 60, 20 * 60] });
+  for (let k = 0; k < ids.lanes; k++) {
+    tutors.push({
+      id: ids.laneTutor(k),
+      user: `usr_bkt_${pad(k, 3)}`,
+      subjects: [ids.laneSubject],
+      price: 1,
+      weekly: [0, 1440],
+    });
+  }
+  w.insert(
+    "users",
+    USER_COLS,
+    tutors.map((t) => [t.user, `${t.user}@bench.test`, `Tutor ${t.id}`, "tutor", null, t.id, t0, t0]),
+  );
+  count("users", tutors.length);
+  w.insert(
+    "tutorProfiles",
+    ["id", "userId", "displayName", "bio", "subjects", "hourlyCreditsPrice", "timezone", "createdAt", "updatedAt"],
+    tutors.map((t) => [
+      t.id,
+      t.user,
+      `Tutor ${t.id}`,
+      "Patient and precise; ten years of teaching.",
+      JSON.stringify(t.subjects),
+      t.price,
+      "UTC",
+      t0,
+      t0,
+    ]),
+  );
+  count("tutorProfiles", tutors.length);
+  w.insert(
+    "tutorSubjects",
+    ["tutorProfileId", "subjectId"],
+    tutors.flatMap((t) => t.subjects.map((s) => [t.id, s])),
+  );
+  count(
+    "tutorSubjects",
+    tutors.reduce((n, t) => n + t.subjects.length, 0),
+  );
+  w.insert(
+    "tutorAvailability",
+    ["id", "tutorProfileId", "timezone", "weekday", "start", "end"],
+    tutors.flatMap((t) =>
+      Array.from({ length: 7 }, (_, d) => [`avl_${t.id}_${d}`, t.id, "UTC", d, t.weekly[0], t.weekly[1]]),
+    ),
+  );
+  count("tutorAvailability", tutors.length * 7);
+
+  // The heavy student's ledger: one chain seq 1..n (the insert trigger checks every link).
+  function* ledger(): Generator<(string | number | null)[]> {
+    let balance = 0;
+    for (let seq = 1; seq <= scale.ledgerEntries; seq++) {
+      const credit = seq === 1 || seq % 2 === 0;
+      const amount = seq === 1 ? 1_000 : credit ? 3 : 2;
+      balance += credit ? amount : -amount;
+      yield [
+        `led_bench_${pad(seq, 6)}`,
+        ids.benchUser,
+        seq,
+        credit ? "credit" : "debit",
+        amount,
+        balance,
+        "manual_adjustment",
+        null,
+        null,
+        "Seeded entry",
+        `seed:${ids.benchUser}:${seq}`,
+        t0 + seq * MINUTE,
+      ];
+    }
+  }
+  w.insert("creditsLedger", LEDGER_COLS, ledger());
+  // Booking lanes start with plenty of credits (seq 1).
+  w.insert(
+    "creditsLedger",
+    LEDGER_COLS,
+    Array.from({ length: ids.lanes }, (_, k) => [
+      `led_bk_${pad(k, 3)}`,
+      ids.laneStudentUser(k),
+      1,
+      "credit",
+      1_000_000,
+      1_000_000,
+      "manual_adjustment",
+      null,
+      null,
+      "Seeded credits",
+      `seed:${ids.laneStudentUser(k)}:1`,
+      t0,
+    ]),
+  );
+  count("creditsLedger", scale.ledgerEntries + ids.lanes);
+
+  // Sessions: half the heavy student's, half 997 other students'; spread over 400 days past and
+  // 60 days ahead over the filler tutors (past → completed, every 10th cancelled; future → scheduled).
+  function* sessions(): Generator<(string | number | null)[]> {
+    const span = 460 * DAY;
+    for (let i = 0; i < scale.sessions; i++) {
+      const start = Math.floor((t0 + (i * span) / scale.sessions) / (15 * MINUTE)) * 15 * MINUTE;
+      const status = i % 10 === 9 ? "cancelled" : start < now ? "completed" : "scheduled";
+      yield [
+        `ses_${pad(i, 6)}`,
+        `tut_${pad(i % scale.tutors, 5)}`,
+        i % 2 === 0 ? ids.benchStudent : `stu_f_${pad(i % 997, 3)}`,
+        "sub_00",
+        start,
+        start + HOUR,
+        status,
+        2,
+        status === "cancelled" ? 1 : 0,
+        start - 7 * DAY,
+        start - 7 * DAY,
+      ];
+    }
+    // The slots tutor: the same 5 sessions inside the 7-day window at both scales, plus history.
+    const { from } = slotsWindow(now);
+    for (let d = 0; d < 5; d++) {
+      const start = from + d * DAY + 10 * HOUR;
+      yield [
+        `ses_slots_${d}`,
+        ids.slotsTutor,
+        `stu_f_00${d}`,
+        "sub_01",
+        start,
+        start + HOUR,
+        "scheduled",
+        2,
+        0,
+        t0,
+        t0,
+      ];
+    }
+    const history = Math.floor(scale.sessions / 50);
+    for (let h = 0; h < history; h++) {
+      const start = Math.floor((from - 2 * DAY - h * 3 * HOUR) / (15 * MINUTE)) * 15 * MINUTE;
+      yield [
+        `ses_slotsh_${pad(h, 5)}`,
+        ids.slotsTutor,
+        "stu_f_999",
+        "sub_01",
+        start,
+        start + HOUR,
+        "completed",
+        2,
+        0,
+        t0,
+        t0,
+      ];
+    }
+  }
+  w.insert("sessions", SESSION_COLS, sessions());
+  count("sessions", scale.sessions + 5 + Math.floor(scale.sessions / 50));
+
+  // Notifications: half the heavy student's (every 10th of them unread), half other users'.
+  function* notifications(): Generator<(string | number | null)[]> {
+    for (let i = 0; i < scale.notifications; i++) {
+      const mine = i % 2 === 0;
+      const unread = mine ? (i / 2) % 10 === 0 : i % 3 === 0;
+      yield [
+        `ntf_${pad(i, 6)}`,
+        mine ? ids.benchUser : `usr_f_${pad(i % 997, 3)}`,
+        "session_reminder",
+        JSON.stringify({ sessionId: `ses_${pad(i, 6)}`, hoursBefore: 24 }),
+        unread ? 0 : 1,
+        null,
+        now - (scale.notifications - i) * 30_000,
+      ];
+    }
+  }
+  w.insert("notifications", ["id", "userId", "type", "data", "read", "dedupeKey", "createdAt"], notifications());
+  count("notifications", scale.notifications);
+
+  // Pending orders for the webhook → credited path (one buyer each; their checkout session ids known).
+  w.insert(
+    "creditPurchaseOrders",
+    [
+      "id",
+      "userId",
+      "packId",
+      "stripeCheckoutSessionId",
+      "checkoutUrl",
+      "totalCredits",
+      "totalCents",
+      "currency",
+      "status",
+      "createdAt",
+      "updatedAt",
+    ],
+    Array.from({ length: ids.webhookOrders }, (_, k) => [
+      ids.webhookOrder(k),
+      ids.webhookUser(k),
+      "pack_5",
+      ids.webhookCheckout(k),
+      `https://checkout.stripe.test/${ids.webhookCheckout(k)}`,
+      ids.webhookCredits,
+      5000,
+      "usd",
+      "pending",
+      now,
+      now,
+    ]),
+  );
+  count("creditPurchaseOrders", ids.webhookOrders);
+
+  return { files: w.finish(), rows };
+}
