@@ -123,6 +123,8 @@ interface Delivery {
   target: string;
   status?: number;
   error?: string;
+  /** what was sent (Deepgram callbacks), so tests can replay it */
+  body?: string;
   at: number;
 }
 
@@ -191,7 +193,9 @@ export function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   };
   const loud = (provider: string, req: IncomingMessage, reason: string) => {
     if (logLevel === "quiet") return;
-    console.error(color(31, `[emulator] ✗ MALFORMED ${provider} call ${req.method} ${req.url}: ${reason}`));
+    const u = req.url ?? "";
+    const shown = u.length > 100 ? `${u.slice(0, 100)}…` : u;
+    console.error(color(31, `[emulator] ✗ MALFORMED ${provider} call ${req.method} ${shown}: ${reason}`));
   };
   const warn = (msg: string) => {
     if (logLevel !== "quiet") console.error(color(33, `[emulator] ! ${msg}`));
@@ -454,13 +458,14 @@ export function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   // ---------------------------------------------------------------- Deepgram callbacks
   const deliverCallback = async (target: string, requestId: string, body: unknown, attempt = 1): Promise<void> => {
     try {
+      const sent = JSON.stringify(body);
       const r = await fetch(target, {
         method: "POST",
         headers: { "content-type": "application/json", "dg-token": requestId, "user-agent": "Deepgram/1.0" },
-        body: JSON.stringify(body),
+        body: sent,
       });
       const text = await r.text();
-      deliveries.push({ kind: "deepgram", id: requestId, target, status: r.status, at: Date.now() });
+      deliveries.push({ kind: "deepgram", id: requestId, target, status: r.status, body: sent, at: Date.now() });
       if (r.ok) {
         info(`deepgram callback ${requestId} → ${r.status} ${text.slice(0, 120)}`);
         return;

@@ -1,0 +1,232 @@
+/**
+ * `npm run demo`: walks the whole product journey against a running offline dev server
+ * (`npm run dev:offline`) and prints each step. API_URL (default http://localhost:8787) and
+ * EMULATOR_URL (default http://localhost:8789) pick the servers.
+ */
+import { ALL_WEEK, Client, poll, QUARTER, rand, wav } from "../tools/offline/client.ts";
+import { OFFLINE_ADMIN_EMAIL } from "../tools/offline/stack.ts";
+
+const api = (process.env.API_URL ?? "http://localhost:8787").replace(/\/+$/, "");
+const emu = (process.env.EMULATOR_URL ?? "http://localhost:8789").replace(/\/+$/, "");
+const c = new Client(api, emu);
+let n = 0;
+const step = (msg: string, detail?: unknown) => {
+  n += 1;
+  console.log(`\n${String(n).padStart(2, " ")}. ${msg}`);
+  if (detail !== undefined) {
+    const text = typeof detail === "string" ? detail : JSON.stringify(detail, null, 2);
+    console.log(text.replace(/^/gm, "      "));
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  try {
+    await c.ok("/v1/health");
+    await c.emulator("/__control/health");
+  } catch (err) {
+    console.error(
+      `Cannot reach the API at ${api} and the emulator at ${emu}: start them with npm run dev:offline.\n${(err as Error).message}`,
+    );
+    process.exit(1);
+  }
+  console.log(`tutorloop demo against ${api} (emulator ${emu})`);
+  const tag = rand();
+
+  const admin = await c.login(OFFLINE_ADMIN_EMAIL);
+  step(`Admin ${OFFLINE_ADMIN_EMAIL} logged in with the code from the emulator inbox`, { context: admin.user.context });
+  if (admin.user.context !== "admin") throw new Error(`${OFFLINE_ADMIN_EMAIL} is not an admin: is ADMIN_EMAILS set?`);
+
+  const subject = await c.ok<{ id: string; name: string; slug: string }>(
+    "/v1/admin/subjects",
+    { token: admin.accessToken, body: { name: `Algebra ${tag}`, slug: `algebra-${tag}` } },
+    201,
+  );
+  step("Admin created a subject", subject);
+
+  const tutorEmail = `tess.${tag}@example.com`;
+  const tutorLogin = await c.login(tutorEmail);
+  const profile = await c.ok<{ id: string }>(
+    "/v1/me/tutor-profile",
+    {
+      token: tutorLogin.accessToken,
+      body: {
+        displayName: `Tess ${tag}`,
+        bio: "Maths tutor, patient and precise.",
+        subjectIds: [subject.id],
+        hourlyCreditsPrice: 2,
+      },
+    },
+    201,
+  );
+  const tutor = await c.ok<typeof tutorLogin>("/v1/me/context", {
+    token: tutorLogin.accessToken,
+    body: { context: "tutor" },
+  });
+  step(`Tutor ${tutorEmail} logged in, created a tutor profile and switched to the tutor context`, {
+    tutorProfileId: profile.id,
+    context: tutor.user.context,
+  });
+
+  await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token: tutor.accessToken, body: ALL_WEEK });
+  step("Tutor set availability: every day 00:00–24:00 UTC");
+
+  const studentEmail = `sam.${tag}@example.com`;
+  const student = await c.login(studentEmail);
+  step(`Student ${studentEmail} logged in`, { userId: student.user.id, context: student.user.context });
+
+  const found = await c.ok<{ items: { id: string; displayName: string }[] }>(`/v1/tutors?subject=${subject.slug}`);
+  step(
+    `Student found the tutor under /v1/tutors?subject=${subject.slug}`,
+    found.items.map((t) => t.displayName),
+  );
+
+  const packs = await c.ok<{ items: { id: string; credits: number; priceCents: number; currency: string }[] }>(
+    "/v1/credits/packs",
+  );
+  const pack = packs.items[0];
+  if (!pack) throw new Error("no credit packs configured");
+  const checkout = await c.ok<{ orderId: string; checkoutSessionId: string; checkoutUrl: string }>(
+    "/v1/credits/checkout",
+    { token: student.accessToken, body: { packId: pack.id } },
+    201,
+  );
+  step(`Student started a checkout for ${pack.credits} credits (${pack.priceCents / 100} ${pack.currency})`, checkout);
+
+  const paid = await c.checkoutAction(checkout.checkoutUrl, "pay");
+  step(
+    "Student clicked Pay on the emulator's hosted checkout page: a signed checkout.session.completed went to the webhook",
+    {
+      event: paid.event,
+      webhook: paid.delivery,
+    },
+  );
+  const balance = await poll("the credits to arrive", 20_000, async () => {
+    const b = await c.ok<{ balance: number }>("/v1/credits/balance", { token: student.accessToken });
+    return b.balance >= pack.credits ? b.balance : undefined;
+  });
+  step(`Credits arrived through the queue: balance ${balance}`);
+
+  // the next 15-minute boundary: startable right away (start is allowed from 15 minutes before)
+  const now = Date.now();
+  const from = Math.ceil((now + 5_000) / QUARTER) * QUARTER;
+  const slots = await c.ok<{ items: { startTime: number; endTime: number }[] }>(
+    `/v1/tutors/${profile.id}/slots?from=${from}&to=${from + 4 * 3600_000}&durationMinutes=60`,
+  );
+  const slot = slots.items[0];
+  if (!slot) throw new Error("no slot offered: is BOOKING_MIN_NOTICE_MINUTES 0 (npm run dev:offline sets it)?");
+  const session = await c.ok<{ id: string; status: string; creditsCost: number; startTime: number }>(
+    "/v1/sessions",
+    {
+      token: student.accessToken,
+      body: { tutorProfileId: profile.id, subjectId: subject.id, startTime: slot.startTime, durationMinutes: 60 },
+      headers: { "idempotency-key": `demo-${tag}` },
+    },
+    201,
+  );
+  step(`Student booked the session at ${new Date(slot.startTime).toISOString()} (60 min)`, {
+    id: session.id,
+    status: session.status,
+    creditsCost: session.creditsCost,
+  });
+
+  const studentJoin = await poll("the video room", 30_000, async () => {
+    const r = await c.call<{ url: string; role: string }>(`/v1/sessions/${session.id}/join`, {
+      token: student.accessToken,
+    });
+    return r.status === 200 ? r.body : undefined;
+  });
+  const tutorJoin = await c.ok<{ url: string; role: string }>(`/v1/sessions/${session.id}/join`, {
+    token: tutor.accessToken,
+  });
+  step("The Agora room was created; both joined", { student: studentJoin, tutor: tutorJoin });
+
+  for (;;) {
+    const r = await c.call(`/v1/sessions/${session.id}/start`, { method: "POST", token: tutor.accessToken });
+    if (r.status === 200) break;
+    if (r.status === 409 && session.startTime - Date.now() > QUARTER - 60_000) {
+      await sleep(2000);
+      continue;
+    }
+    throw new Error(`start: ${r.status} ${r.text}`);
+  }
+  step("Tutor started the session (in_progress)");
+
+  const audio = wav(2);
+  const upload = await c.ok<{ id: string; transcriptionStatus: string }>(
+    `/v1/sessions/${session.id}/recording`,
+    { method: "PUT", token: tutor.accessToken, raw: audio, headers: { "content-type": "audio/wav" } },
+    202,
+  );
+  step(`Tutor uploaded the recording (${audio.byteLength} bytes of audio/wav)`, upload);
+
+  const recording = await poll("the transcript", 30_000, async () => {
+    const r = await c.call<{
+      transcriptionStatus: string;
+      transcriptionText?: string;
+      transcriptionMeta?: unknown;
+      transcriptionError?: string;
+    }>(`/v1/sessions/${session.id}/recording`, { token: student.accessToken });
+    if (r.body.transcriptionStatus === "failed") throw new Error(`transcription failed: ${r.body.transcriptionError}`);
+    return r.body.transcriptionStatus === "completed" ? r.body : undefined;
+  });
+  step("Deepgram (emulated) called back with the transcript", {
+    transcriptionMeta: recording.transcriptionMeta,
+    transcriptionText: recording.transcriptionText,
+  });
+
+  const report = await poll("the lesson report", 30_000, async () => {
+    const r = await c.call<{ summary: string; topicsCovered: string[]; nextSteps: string[] }>(
+      `/v1/sessions/${session.id}/report`,
+      {
+        token: student.accessToken,
+      },
+    );
+    return r.status === 200 ? r.body : undefined;
+  });
+  step("OpenAI (emulated) wrote the lesson report", {
+    summary: report.summary,
+    topicsCovered: report.topicsCovered,
+    nextSteps: report.nextSteps,
+  });
+
+  await c.ok(`/v1/sessions/${session.id}/complete`, { method: "POST", token: tutor.accessToken });
+  step("Tutor completed the session");
+
+  const notes = await c.ok<{ items: { type: string; read: boolean }[] }>("/v1/notifications", {
+    token: student.accessToken,
+  });
+  const unread = await c.ok<{ count: number }>("/v1/notifications/unread-count", { token: student.accessToken });
+  await c.ok("/v1/notifications/read-all", { method: "POST", token: student.accessToken }, 204);
+  const after = await c.ok<{ count: number }>("/v1/notifications/unread-count", { token: student.accessToken });
+  step(
+    `Student read the notifications (${unread.count} unread → ${after.count})`,
+    notes.items.map((i) => i.type),
+  );
+
+  const ledger = await c.ok<{ items: { type: string; amount: number; balanceAfter: number; source: string }[] }>(
+    "/v1/credits/ledger",
+    {
+      token: student.accessToken,
+    },
+  );
+  step(
+    "Student's ledger (newest first)",
+    ledger.items.map((e) => `${e.type} ${e.amount} (${e.source}) → ${e.balanceAfter}`),
+  );
+
+  const mails = await c.emulator<{ items: { subject: string }[] }>(
+    `/inbox.json?to=${encodeURIComponent(studentEmail)}`,
+  );
+  step(
+    `E-mails to the student in the emulator inbox (${emu}/inbox)`,
+    mails.items.map((m) => m.subject),
+  );
+
+  console.log("\nDemo complete: the journey ended with a lesson report.");
+}
+
+main().catch((err) => {
+  console.error(`\nDemo failed: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+/**
+ * A small HTTP client for the API and the provider emulator, shared by `npm run demo` and the e2e
+ * suite: JSON calls, OTP login through the emulator's inbox, hosted checkout, polling, a test WAV.
+ */
+
+export interface Res<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: { id: string; email: string; context: string; studentProfileId: string | null; tutorProfileId: string | null };
+}
+
+export interface CallOptions {
+  method?: string;
+  token?: string;
+  body?: unknown;
+  raw?: RequestInit["body"];
+  headers?: Record<string, string>;
+}
+
+export class Client {
+  readonly apiUrl: string;
+  readonly emulatorUrl: string;
+  constructor(apiUrl: string, emulatorUrl: string) {
+    this.apiUrl = apiUrl;
+    this.emulatorUrl = emulatorUrl;
+  }
+
+  async call<T = Record<string, unknown>>(path: string, o: CallOptions = {}): Promise<Res<T>> {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    let body: RequestInit["body"] = o.raw;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const r = await fetch(`${this.apiUrl}${path}`, {
+      method: o.method ?? (body !== undefined ? "POST" : "GET"),
+      headers,
+      body,
+    });
+    const text = await r.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = text;
+    }
+    return { status: r.status, headers: r.headers, body: parsed as T, text };
+  }
+
+  /** Like `call`, but throws unless the status is `expected`. */
+  async ok<T = Record<string, unknown>>(path: string, o: CallOptions = {}, expected = 200): Promise<T> {
+    const r = await this.call<T>(path, o);
+    if (r.status !== expected) {
+      throw new Error(
+        `${o.method ?? (o.body !== undefined ? "POST" : "GET")} ${path}: expected ${expected}, got ${r.status} ${r.text.slice(0, 500)}`,
+      );
+    }
+    return r.body;
+  }
+
+  async emulator<T = unknown>(path: string, init?: RequestInit): Promise<T> {
+    const r = await fetch(`${this.emulatorUrl}${path}`, init);
+    if (!r.ok) throw new Error(`emulator ${path}: HTTP ${r.status} ${await r.text()}`);
+    return (await r.json()) as T;
+  }
+
+  /** The newest mail to `email` (sent after `since`) whose text matches `re`. */
+  async mail(email: string, re: RegExp, since = 0, timeoutMs = 15_000) {
+    return poll(`a mail to ${email} matching ${re}`, timeoutMs, async () => {
+      const inbox = await this.emulator<{ items: { subject: string; text: string | null; createdAt: number }[] }>(
+        `/inbox.json?to=${encodeURIComponent(email)}`,
+      );
+      return inbox.items.find((m) => m.createdAt >= since && re.test(m.text ?? ""));
+    });
+  }
+
+  /** Requests a one-time code, reads it from the emulator's inbox. */
+  async otpCode(email: string): Promise<string> {
+    const since = Date.now() - 1000;
+    await this.ok("/v1/auth/otp/request", { body: { email } }, 202);
+    const mail = await this.mail(email, /\b\d{6}\b/, since);
+    return /\b(\d{6})\b/.exec(mail.text ?? "")?.[1] as string;
+  }
+
+  async login(email: string): Promise<Tokens> {
+    const code = await this.otpCode(email);
+    return this.ok<Tokens>("/v1/auth/otp/verify", { body: { email, code } });
+  }
+
+  /** Pays (or cancels) a Checkout Session on the emulator's hosted page, as the buttons do. */
+  async checkoutAction(checkoutUrl: string, action: "pay" | "cancel") {
+    const r = await fetch(`${checkoutUrl}/${action}`, { method: "POST", headers: { accept: "application/json" } });
+    const body = (await r.json()) as {
+      event?: { id: string; type: string };
+      delivery?: { status?: number; body?: string; error?: string };
+      error?: string;
+    };
+    return { status: r.status, ...body };
+  }
+}
+
+export async function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A short mono 16-bit PCM WAV (a 440 Hz tone). */
+export function wav(seconds = 1, sampleRate = 16_000): Uint8Array<ArrayBuffer> {
+  const samples = Math.round(seconds * sampleRate);
+  const buf = new ArrayBuffer(44 + samples * 2);
+  const v = new DataView(buf);
+  const ascii = (at: number, s: string) => {
+    for (let i = 0; i < s.length; i++) v.setUint8(at + i, s.charCodeAt(i));
+  };
+  ascii(0, "RIFF");
+  v.setUint32(4, 36 + samples * 2, true);
+  ascii(8, "WAVE");
+  ascii(12, "fmt ");
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, 1, true);
+  v.setUint32(24, sampleRate, true);
+  v.setUint32(28, sampleRate * 2, true);
+  v.setUint16(32, 2, true);
+  v.setUint16(34, 16, true);
+  ascii(36, "data");
+  v.setUint32(40, samples * 2, true);
+  for (let i = 0; i < samples; i++) {
+    v.setInt16(44 + i * 2, Math.round(Math.sin((2 * Math.PI * 440 * i) / sampleRate) * 8000), true);
+  }
+  return new Uint8Array(buf);
+}
+
+export const QUARTER = 15 * 60_000;
+
+/** Every weekday, all day, in UTC: any 15-minute start is inside availability. */
+export const ALL_WEEK = {
+  timezone: "UTC",
+  weekly: [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, start: "00:00", end: "24:00" })),
+};
+
+export const rand = () => Math.random().toString(36).slice(2, 8);
