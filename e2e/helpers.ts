@@ -1,0 +1,136 @@
+/** Shared by the e2e files: the client, logins, and small worlds (subject, tutor, funded student). */
+import assert from "node:assert/strict";
+import { ALL_WEEK, Client, poll, QUARTER, type Res, rand, type Tokens } from "../tools/offline/client.ts";
+
+export { adminEmail, MAX_RECORDING_BYTES } from "./helpers-config.ts";
+export { poll, QUARTER, rand, type Tokens };
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is unset: run the e2e suite with npm run test:e2e`);
+  return v;
+}
+
+export const c = new Client(env("E2E_API_URL"), env("E2E_EMULATOR_URL"));
+
+export const email = (tag: string) => `${tag}.${rand()}${rand()}@e2e.test`;
+
+export async function expectProblem(r: Res, status: number, code: string) {
+  assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status} ${r.text.slice(0, 300)}`);
+  assert.match(r.headers.get("content-type") ?? "", /^application\/problem\+json/);
+  assert.equal((r.body as { code?: string }).code, code, r.text.slice(0, 300));
+}
+
+export interface Subject {
+  id: string;
+  slug: string;
+  name: string;
+}
+
+export async function newSubject(admin: Tokens): Promise<Subject> {
+  const tag = rand();
+  return c.ok<Subject>(
+    "/v1/admin/subjects",
+    { token: admin.accessToken, body: { name: `Subject ${tag}`, slug: `s-${tag}-${rand()}` } },
+    201,
+  );
+}
+
+export interface Tutor {
+  tokens: Tokens;
+  token: string;
+  profileId: string;
+  userId: string;
+  email: string;
+}
+
+export async function newTutor(subjectIds: string[], price = 2): Promise<Tutor> {
+  const mail = email("tutor");
+  const first = await c.login(mail);
+  const profile = await c.ok<{ id: string }>(
+    "/v1/me/tutor-profile",
+    {
+      token: first.accessToken,
+      body: { displayName: `Tutor ${rand()}`, bio: "Teaches well.", subjectIds, hourlyCreditsPrice: price },
+    },
+    201,
+  );
+  const tokens = await c.ok<Tokens>("/v1/me/context", { token: first.accessToken, body: { context: "tutor" } });
+  await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token: tokens.accessToken, body: ALL_WEEK });
+  return { tokens, token: tokens.accessToken, profileId: profile.id, userId: tokens.user.id, email: mail };
+}
+
+export interface Student {
+  tokens: Tokens;
+  token: string;
+  userId: string;
+  email: string;
+}
+
+export async function newStudent(): Promise<Student> {
+  const mail = email("student");
+  const tokens = await c.login(mail);
+  return { tokens, token: tokens.accessToken, userId: tokens.user.id, email: mail };
+}
+
+export async function fund(admin: Tokens, userId: string, amount: number) {
+  await c.ok(
+    "/v1/admin/credits/adjustments",
+    { token: admin.accessToken, body: { userId, type: "credit", amount, description: "e2e funding" } },
+    201,
+  );
+}
+
+export const balance = async (s: Student) =>
+  (await c.ok<{ balance: number }>("/v1/credits/balance", { token: s.token })).balance;
+
+/** A 15-minute boundary about `hours` from now. */
+export const slotIn = (hours: number) => Math.ceil((Date.now() + hours * 3600_000) / QUARTER) * QUARTER;
+/** The next 15-minute boundary: bookable (no minimum notice offline) and startable at once. */
+export const nextQuarter = () => Math.ceil((Date.now() + 5_000) / QUARTER) * QUARTER;
+
+export interface Session {
+  id: string;
+  status: string;
+  startTime: number;
+  endTime: number;
+  creditsCost: number;
+  tutorProfileId: string;
+  studentProfileId: string;
+  videoSessionUrl: string | null;
+  refunded?: boolean;
+}
+
+export function book(
+  s: Student,
+  t: Tutor,
+  subjectId: string,
+  startTime: number,
+  durationMinutes = 60,
+  headers?: Record<string, string>,
+) {
+  return c.call<Session>("/v1/sessions", {
+    token: s.token,
+    body: { tutorProfileId: t.profileId, subjectId, startTime, durationMinutes },
+    headers,
+  });
+}
+
+/** Starts a session at the next quarter, waiting the few seconds it may be early. */
+export async function start(t: Tutor, sessionId: string) {
+  return poll("the session to be startable", 30_000, async () => {
+    const r = await c.call<Session>(`/v1/sessions/${sessionId}/start`, { method: "POST", token: t.token });
+    if (r.status === 200) return r.body;
+    if (r.status !== 409) throw new Error(`start: ${r.status} ${r.text}`);
+    return undefined;
+  });
+}
+
+export async function joinable(token: string, sessionId: string) {
+  return poll("the video room", 30_000, async () => {
+    const r = await c.call<{ url: string; role: string }>(`/v1/sessions/${sessionId}/join`, { token });
+    if (r.status === 200) return r.body;
+    if (r.status !== 503) throw new Error(`join: ${r.status} ${r.text}`);
+    return undefined;
+  });
+}

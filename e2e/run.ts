@@ -1,0 +1,86 @@
+/**
+ * `npm run test:e2e`: boots the provider emulator and `wrangler dev` on free ports with a fresh
+ * local state, runs every `e2e/*.test.ts` (node:test, black box over HTTP) and shuts everything
+ * down. Prints `N passed, M failed` last; exits non-zero on any failure.
+ * `E2E_KEEP=1` keeps the temp dir (wrangler log, state); `E2E_FILTER=auth` runs matching files only.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { run } from "node:test";
+import { spec } from "node:test/reporters";
+import { freePort, ROOT, startStack } from "../tools/offline/stack.ts";
+import { E2E_ADMIN_EMAILS, MAX_RECORDING_BYTES } from "./helpers-config.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "tutorloop-e2e-"));
+const wranglerLog = join(dir, "wrangler.log");
+const started = Date.now();
+console.log(`== e2e: booting the emulator and wrangler dev (state and log in ${dir})`);
+const stack = await startStack({
+  apiPort: await freePort(),
+  emulatorPort: await freePort(),
+  stateDir: dir,
+  wranglerLog,
+  emulatorLog: "errors",
+  extraVars: {
+    ADMIN_EMAILS: E2E_ADMIN_EMAILS,
+    OTP_MAX_PER_IP: "10000",
+    MAX_RECORDING_BYTES: String(MAX_RECORDING_BYTES),
+    CREDIT_PACKS: JSON.stringify([
+      { id: "pack_5", credits: 5, priceCents: 5000, currency: "usd" },
+      { id: "pack_20", credits: 20, priceCents: 18000, currency: "usd" },
+    ]),
+  },
+}).catch((err) => {
+  console.error(`e2e: could not start the stack: ${(err as Error).message}`);
+  try {
+    console.error(readFileSync(wranglerLog, "utf8").split("\n").slice(-40).join("\n"));
+  } catch {
+    // no log
+  }
+  process.exit(1);
+});
+console.log(`== e2e: API ${stack.apiUrl}, emulator ${stack.emulatorUrl} (up in ${Date.now() - started} ms)`);
+
+process.env.E2E_API_URL = stack.apiUrl;
+process.env.E2E_EMULATOR_URL = stack.emulatorUrl;
+
+const filter = process.env.E2E_FILTER;
+const files = readdirSync(join(ROOT, "e2e"))
+  .filter((f) => f.endsWith(".test.ts") && (!filter || f.includes(filter)))
+  .sort()
+  .map((f) => join(ROOT, "e2e", f));
+
+let passed = 0;
+let failed = 0;
+const failures: string[] = [];
+const stream = run({ files, concurrency: true, timeout: 240_000 });
+stream.on("test:pass", (data) => {
+  if (data.details.type !== "suite" && data.file && data.name !== data.file) passed += 1;
+});
+stream.on("test:fail", (data) => {
+  if (data.details.type === "suite" || data.name === data.file) {
+    // a file or suite that failed outside its tests (load error, hook): count it once
+    if ((data.details.error as { failureType?: string } | undefined)?.failureType !== "subtestsFailed") {
+      failed += 1;
+      failures.push(`${data.name}`);
+    }
+    return;
+  }
+  failed += 1;
+  failures.push(`${data.name}`);
+});
+const reporter = stream.compose(spec);
+reporter.pipe(process.stdout);
+await new Promise<void>((ok) => reporter.on("end", () => ok()));
+
+await stack.stop();
+if (failed > 0) {
+  console.log(`\nwrangler log kept at ${wranglerLog}`);
+  console.log(`failed: ${failures.join(" | ")}`);
+} else if (!process.env.E2E_KEEP) {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`\ne2e finished in ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed === 0 ? 1 : 0);
