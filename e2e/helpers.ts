@@ -87,7 +87,7 @@ export const balance = async (s: Student) =>
 /** A 15-minute boundary about `hours` from now. */
 export const slotIn = (hours: number) => Math.ceil((Date.now() + hours * 3600_000) / QUARTER) * QUARTER;
 /** The next 15-minute boundary: bookable (no minimum notice offline) and startable at once. */
-export const nextQuarter = () => Math.ceil((Date.now() + 5_000) / QUARTER) * QUARTER;
+export const nextQuarter = () => Math.ceil((Date.now() + 20_000) / QUARTER) * QUARTER;
 
 export interface Session {
   id: string;
@@ -118,7 +118,7 @@ export function book(
 
 /** Starts a session at the next quarter, waiting the few seconds it may be early. */
 export async function start(t: Tutor, sessionId: string) {
-  return poll("the session to be startable", 30_000, async () => {
+  return poll("the session to be startable", 45_000, async () => {
     const r = await c.call<Session>(`/v1/sessions/${sessionId}/start`, { method: "POST", token: t.token });
     if (r.status === 200) return r.body;
     if (r.status !== 409) throw new Error(`start: ${r.status} ${r.text}`);

@@ -109,7 +109,7 @@ async function main() {
 
   // the next 15-minute boundary: startable right away (start is allowed from 15 minutes before)
   const now = Date.now();
-  const from = Math.ceil((now + 5_000) / QUARTER) * QUARTER;
+  const from = Math.ceil((now + 20_000) / QUARTER) * QUARTER;
   const slots = await c.ok<{ items: { startTime: number; endTime: number }[] }>(
     `/v1/tutors/${profile.id}/slots?from=${from}&to=${from + 4 * 3600_000}&durationMinutes=60`,
   );
@@ -145,6 +145,7 @@ async function main() {
     const r = await c.call(`/v1/sessions/${session.id}/start`, { method: "POST", token: tutor.accessToken });
     if (r.status === 200) break;
     if (r.status === 409 && session.startTime - Date.now() > QUARTER - 60_000) {
+      console.log("    (waiting a few seconds: sessions can be started from 15 minutes before their start)");
       await sleep(2000);
       continue;
     }

@@ -50,6 +50,7 @@ let stopping = false;
 const shutdown = async (code: number) => {
   if (stopping) return;
   stopping = true;
+  console.log("\nStopping wrangler dev and the emulator…");
   await stack.stop();
   process.exit(code);
 };
