@@ -41,6 +41,7 @@ const stack = await startStack({
   process.exit(1);
 });
 console.log(`== e2e: API ${stack.apiUrl}, emulator ${stack.emulatorUrl} (up in ${Date.now() - started} ms)`);
+console.log("== e2e: some tests send malformed provider calls on purpose: their ✗ MALFORMED lines are expected");
 
 process.env.E2E_API_URL = stack.apiUrl;
 process.env.E2E_EMULATOR_URL = stack.emulatorUrl;
