@@ -24,6 +24,7 @@ const stack = await startStack({
   emulatorLog: "errors",
   extraVars: {
     ADMIN_EMAILS: E2E_ADMIN_EMAILS,
+    OTP_MAX_PER_ADDRESS: "5",
     OTP_MAX_PER_IP: "10000",
     MAX_RECORDING_BYTES: String(MAX_RECORDING_BYTES),
     CREDIT_PACKS: JSON.stringify([

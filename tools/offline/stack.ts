@@ -38,6 +38,9 @@ export function offlineVars(apiUrl: string, emulatorUrl: string, extra: Record<s
     AGORA_PROJECT_ID: "agora_offline_project",
     SESSIONS_APP_URL: `${emulatorUrl}/meet`,
     BOOKING_MIN_NOTICE_MINUTES: "0",
+    // generous login-code limits: the demo logs the same addresses in again and again
+    OTP_MAX_PER_ADDRESS: "30",
+    OTP_MAX_PER_IP: "300",
     ...extra,
   };
 }
