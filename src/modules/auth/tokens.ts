@@ -10,6 +10,22 @@ import { ApiError } from "../../http/errors";
 
 const encoder = new TextEncoder();
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+/**
+ * The HS256 verification key, imported once per secret (per isolate) instead of on every request:
+ * `jwtVerify` with raw bytes runs `crypto.subtle.importKey` each time. Only settled keys are shared
+ * across requests (never a pending promise of another request).
+ */
+const hmacKeys = new Map<string, CryptoKey>();
+async function hmacVerifyKey(secret: string): Promise<CryptoKey> {
+  const hit = hmacKeys.get(secret);
+  if (hit) return hit;
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "verify",
+  ]);
+  hmacKeys.set(secret, key);
+  return key;
+}
 const ASYMMETRIC = ["RS256", "ES256", "EdDSA"];
 
 export interface AccessClaims {
@@ -41,7 +57,10 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
       requiredClaims: ["exp", "sub"],
     };
     if (alg === "HS256") {
-      ({ payload } = await jwtVerify(token, encoder.encode(config.JWT_SECRET), { ...options, algorithms: ["HS256"] }));
+      ({ payload } = await jwtVerify(token, await hmacVerifyKey(config.JWT_SECRET), {
+        ...options,
+        algorithms: ["HS256"],
+      }));
     } else if (config.AUTH_JWKS_URL && alg && ASYMMETRIC.includes(alg)) {
       let jwks = jwksCache.get(config.AUTH_JWKS_URL);
       if (!jwks) {
