@@ -39,6 +39,8 @@ export function summarize(latencies: number[], elapsedMs: number, non2xx: number
 }
 
 export interface ReadLoad {
+  /** Reads the server's CPU time (ms) before and after the run. */
+  serverCpu?: () => number | null;
   url: string;
   headers?: Record<string, string>;
   connections: number;
@@ -51,24 +53,40 @@ export interface RawLoad {
   elapsedMs: number;
   non2xx: number;
   errors: number;
+  /** CPU time the server's processes spent meanwhile (Linux; null elsewhere). */
+  serverCpuMs: number | null;
 }
 
-export const emptyRaw = (): RawLoad => ({ latencies: [], elapsedMs: 0, non2xx: 0, errors: 0 });
+export const emptyRaw = (): RawLoad => ({ latencies: [], elapsedMs: 0, non2xx: 0, errors: 0, serverCpuMs: 0 });
 
 export function merge(into: RawLoad, more: RawLoad): RawLoad {
   for (const l of more.latencies) into.latencies.push(l);
   into.elapsedMs += more.elapsedMs;
   into.non2xx += more.non2xx;
   into.errors += more.errors;
+  into.serverCpuMs =
+    into.serverCpuMs === null || more.serverCpuMs === null ? null : into.serverCpuMs + more.serverCpuMs;
   return into;
 }
 
-export const summarizeRaw = (r: RawLoad): LoadResult => summarize(r.latencies, r.elapsedMs, r.non2xx, r.errors);
+export interface ReadResult extends LoadResult {
+  /** Server CPU milliseconds per answered request: what the route costs, whatever else runs. */
+  cpuMsPerRequest: number | null;
+}
+
+export function summarizeRaw(r: RawLoad): ReadResult {
+  const answered = r.latencies.length + r.non2xx;
+  return {
+    ...summarize(r.latencies, r.elapsedMs, r.non2xx, r.errors),
+    cpuMsPerRequest: r.serverCpuMs === null || answered === 0 ? null : round(r.serverCpuMs / answered, 3),
+  };
+}
 
 /** One autocannon run; throughput counts 2xx answers only. */
 export function readLoad(opts: ReadLoad): Promise<RawLoad> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
+    const cpu0 = opts.serverCpu?.() ?? null;
     const started = performance.now();
     const instance = autocannon(
       {
@@ -81,7 +99,14 @@ export function readLoad(opts: ReadLoad): Promise<RawLoad> {
       (err, result) => {
         if (err) return reject(err);
         const elapsedMs = performance.now() - started;
-        resolve({ latencies, elapsedMs, non2xx: result.non2xx, errors: result.errors + result.timeouts });
+        const cpu1 = opts.serverCpu?.() ?? null;
+        resolve({
+          latencies,
+          elapsedMs,
+          non2xx: result.non2xx,
+          errors: result.errors + result.timeouts,
+          serverCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
+        });
       },
     );
     instance.on("response", (_client: unknown, status: number, _bytes: number, time: number) => {

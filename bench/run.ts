@@ -34,7 +34,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { SignJWT } from "jose";
-import { drive, emptyRaw, type LoadResult, merge, readLoad, summarizeRaw } from "./load.ts";
+import { drive, emptyRaw, merge, type ReadResult, readLoad, summarizeRaw } from "./load.ts";
 import { ids, LARGE, type Scale, type SeedSummary, SMALL, slotsWindow, writeSeed } from "./seed.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -113,6 +113,8 @@ function freePort(): Promise<number> {
 interface Server {
   url: string;
   bootMs: number;
+  /** CPU time (ms) used so far by every process of the server (wrangler, its workerd instances). */
+  cpuMs(): number | null;
   stop(): Promise<void>;
 }
 
@@ -132,6 +134,28 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
     for (const child of running) killGroup(child, "SIGKILL");
     process.exit(130);
   });
+}
+
+/**
+ * CPU time of a process group from /proc (utime + stime of each live member, in ms): the server's
+ * cost per request, independent of whatever else the machine runs. null where /proc is missing.
+ */
+function groupCpuMs(pgid: number): number | null {
+  if (process.platform !== "linux") return null;
+  const TICK_MS = 10; // USER_HZ is 100 on Linux
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) !== pgid) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * TICK_MS;
 }
 
 async function startServer(stateDir: string, logFile: string): Promise<Server> {
@@ -192,9 +216,11 @@ async function startServer(stateDir: string, logFile: string): Promise<Server> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const bootMs = Math.round(performance.now() - started);
+  const group = child.pid;
   return {
     url,
     bootMs,
+    cpuMs: () => (group === undefined ? null : groupCpuMs(group)),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) {
@@ -438,13 +464,17 @@ function stripeSignature(payload: string): string {
 // ---------------------------------------------------------------------------------------------
 // reads
 
-interface RouteResult extends LoadResult {
+interface RouteResult extends ReadResult {
   name: string;
   path: string;
-  /** The health route's throughput and p50 in the slices paired with this route's. */
+  /** The health route's throughput, p50 and server CPU per request in the slices paired with this route's. */
   healthRps: number;
   healthP50: number;
+  healthCpuMsPerRequest: number | null;
+  /** Throughput ratio to health (the target). */
   ratio: number;
+  /** Health's server CPU per request ÷ the route's: the throughput ratio of a CPU-bound server. */
+  cpuRatio: number | null;
   ok: boolean;
 }
 
@@ -476,7 +506,13 @@ async function readRoutes(server: Server) {
     const probe = await fetch(`${server.url}${r.path}`, { headers });
     if (!probe.ok) throw new Error(`GET ${r.path} → ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
     const load = (path: string, durationS: number, h?: Record<string, string>) =>
-      readLoad({ url: `${server.url}${path}`, headers: h, connections: CONNECTIONS, durationS });
+      readLoad({
+        url: `${server.url}${path}`,
+        headers: h,
+        connections: CONNECTIONS,
+        durationS,
+        serverCpu: server.cpuMs,
+      });
     await load(r.path, WARMUP_S, headers);
     const health = emptyRaw();
     const route = emptyRaw();
@@ -494,7 +530,9 @@ async function readRoutes(server: Server) {
       ...x,
       healthRps: h.rps,
       healthP50: h.p50,
+      healthCpuMsPerRequest: h.cpuMsPerRequest,
       ratio,
+      cpuRatio: h.cpuMsPerRequest && x.cpuMsPerRequest ? round(h.cpuMsPerRequest / x.cpuMsPerRequest, 3) : null,
       ok: ratio >= READ_RATIO_TARGET,
     });
   }
@@ -695,7 +733,10 @@ function markdown(r: Results): string {
       `${r.settings.warmupS} s warm-up then ${r.settings.durationS} s per route. Every read figure is a ratio against the bare ceiling ` +
       "measured on the same server in the same run: `GET /v1/health`, in alternating slices with the route (3 × each), so a " +
       "change of the machine's load during the run hits both sides of the ratio. " +
-      "Latencies are per-response times (sub-millisecond, 2xx only) under that load. The load generator shares the machine's cores with workerd.",
+      "Latencies are per-response times (sub-millisecond, 2xx only) under that load. The load generator shares the machine's cores with workerd. " +
+      "Server CPU ms/req is the CPU time of every process of the `wrangler dev` server (wrangler, its proxy and user workerd, local D1) " +
+      "divided by the requests answered meanwhile, from /proc: unlike req/s it does not move with other load on the machine; the CPU ratio " +
+      "(health's CPU per request ÷ the route's) is the throughput ratio a CPU-bound server would reach.",
     "",
   );
   lines.push("## Budget", "");
@@ -734,12 +775,12 @@ function markdown(r: Results): string {
       "",
     );
     lines.push(
-      `| route | req/s | paired health req/s | ratio | p50 ms | p99 ms | health p50 ms | non-2xx | ratio ≥ ${READ_RATIO_TARGET} |`,
-      "|---|---|---|---|---|---|---|---|---|",
+      `| route | req/s | paired health req/s | ratio | p50 ms | p99 ms | health p50 ms | server CPU ms/req (health) | CPU ratio | non-2xx | ratio ≥ ${READ_RATIO_TARGET} |`,
+      "|---|---|---|---|---|---|---|---|---|---|---|",
     );
     for (const x of s.reads.routes) {
       lines.push(
-        `| ${x.name}: \`GET ${x.path.split("?")[0]}\` | ${x.rps} | ${x.healthRps} | ${x.ratio} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.healthP50)} | ${x.non2xx} | ${yes(x.ok)} |`,
+        `| ${x.name}: \`GET ${x.path.split("?")[0]}\` | ${x.rps} | ${x.healthRps} | ${x.ratio} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.healthP50)} | ${ms(x.cpuMsPerRequest)} (${ms(x.healthCpuMsPerRequest)}) | ${x.cpuRatio ?? "–"} | ${x.non2xx} | ${yes(x.ok)} |`,
       );
     }
     lines.push("");
@@ -752,12 +793,12 @@ function markdown(r: Results): string {
       "",
     );
     lines.push(
-      `| route | p50 small ms | p50 large ms | raw ratio | health p50 small / large ms | normalized ratio | ≤ ${SCALE_P50_TARGET} |`,
-      "|---|---|---|---|---|---|---|",
+      `| route | p50 small ms | p50 large ms | raw ratio | health p50 small / large ms | normalized ratio | server CPU ms/req small / large | CPU ratio | ≤ ${SCALE_P50_TARGET} |`,
+      "|---|---|---|---|---|---|---|---|---|",
     );
     for (const x of r.scaleInvariance) {
       lines.push(
-        `| ${x.name} | ${ms(x.p50Small)} | ${ms(x.p50Large)} | ${x.rawRatio} | ${ms(x.healthP50Small)} / ${ms(x.healthP50Large)} | ${x.ratio} | ${yes(x.ok)} |`,
+        `| ${x.name} | ${ms(x.p50Small)} | ${ms(x.p50Large)} | ${x.rawRatio} | ${ms(x.healthP50Small)} / ${ms(x.healthP50Large)} | ${x.ratio} | ${ms(x.cpuMsPerRequestSmall)} / ${ms(x.cpuMsPerRequestLarge)} | ${x.cpuRatio ?? "–"} | ${yes(x.ok)} |`,
       );
     }
     lines.push("");
@@ -858,6 +899,9 @@ async function main() {
             healthP50Large: l?.healthP50 ?? Number.NaN,
             rawRatio: raw,
             ratio: normalized,
+            cpuMsPerRequestSmall: r.cpuMsPerRequest,
+            cpuMsPerRequestLarge: l?.cpuMsPerRequest ?? null,
+            cpuRatio: r.cpuMsPerRequest && l?.cpuMsPerRequest ? round(l.cpuMsPerRequest / r.cpuMsPerRequest, 3) : null,
             ok: normalized <= SCALE_P50_TARGET,
           };
         })
