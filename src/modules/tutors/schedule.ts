@@ -24,13 +24,9 @@ export interface StoredAvailability {
   weekly: WeeklyRange[];
 }
 
-/** A tutor's weekly ranges (minutes) and their zone, on the `tutorAvailability_by_tutor` index. */
-export async function loadWeeklyAvailability(
-  svc: ServiceContext,
-  tutorProfileId: string,
-  fallbackTimezone: string | null = null,
-): Promise<StoredAvailability> {
-  const rows = await svc.db
+/** The query of a tutor's weekly ranges, on the `tutorAvailability_by_tutor` index. */
+function weeklyAvailabilityQuery(svc: ServiceContext, tutorProfileId: string) {
+  return svc.db
     .select({
       weekday: tutorAvailability.weekday,
       start: tutorAvailability.start,
@@ -40,10 +36,25 @@ export async function loadWeeklyAvailability(
     .from(tutorAvailability)
     .where(eq(tutorAvailability.tutorProfileId, tutorProfileId))
     .orderBy(asc(tutorAvailability.weekday), asc(tutorAvailability.start));
+}
+
+function storedAvailability(
+  rows: { weekday: number; start: number; end: number; timezone: string }[],
+  fallbackTimezone: string | null,
+): StoredAvailability {
   return {
     timezone: rows[0]?.timezone ?? fallbackTimezone,
     weekly: rows.map(({ weekday, start, end }) => ({ weekday, start, end })),
   };
+}
+
+/** A tutor's weekly ranges (minutes) and their zone, on the `tutorAvailability_by_tutor` index. */
+export async function loadWeeklyAvailability(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  fallbackTimezone: string | null = null,
+): Promise<StoredAvailability> {
+  return storedAvailability(await weeklyAvailabilityQuery(svc, tutorProfileId), fallbackTimezone);
 }
 
 export function availabilityView(stored: StoredAvailability) {
@@ -93,14 +104,9 @@ export async function replaceAvailability(
 /** Sessions last at most a few hours: any session overlapping `[from, to)` started after from − 24 h. */
 const SESSION_LOOKBACK_MS = DAY_MS;
 
-/** The tutor's non-cancelled sessions that may overlap `[fromMs, toMs)`, as busy intervals. */
-export async function busyIntervals(
-  svc: ServiceContext,
-  tutorProfileId: string,
-  fromMs: number,
-  toMs: number,
-): Promise<Interval[]> {
-  const rows = await svc.db
+/** The query of the tutor's non-cancelled sessions that may overlap `[fromMs, toMs)`. */
+function busyQuery(svc: ServiceContext, tutorProfileId: string, fromMs: number, toMs: number) {
+  return svc.db
     .select({ startTime: sessions.startTime, endTime: sessions.endTime })
     .from(sessions)
     .where(
@@ -111,7 +117,19 @@ export async function busyIntervals(
         ne(sessions.status, "cancelled"),
       ),
     );
-  return rows.filter((r) => r.endTime > fromMs).map((r): Interval => [r.startTime, r.endTime]);
+}
+
+const asBusy = (rows: { startTime: number; endTime: number }[], fromMs: number): Interval[] =>
+  rows.filter((r) => r.endTime > fromMs).map((r): Interval => [r.startTime, r.endTime]);
+
+/** The tutor's non-cancelled sessions that may overlap `[fromMs, toMs)`, as busy intervals. */
+export async function busyIntervals(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  fromMs: number,
+  toMs: number,
+): Promise<Interval[]> {
+  return asBusy(await busyQuery(svc, tutorProfileId, fromMs, toMs), fromMs);
 }
 
 /**
@@ -129,17 +147,24 @@ export async function listSlots(
   if (query.to - query.from > MAX_SLOTS_RANGE_MS) {
     throw badRequest("The range is limited to 31 days", [{ path: "to", message: "At most 31 days after from" }]);
   }
-  const profile = await svc.db.query.tutorProfiles.findFirst({
-    where: eq(tutorProfiles.id, tutorProfileId),
-    columns: { id: true, timezone: true },
-  });
+  // One D1 round trip: the profile, its availability and its sessions in the range, as one batch.
+  const [profiles, availabilityRows, busyRows] = await svc.db.batch([
+    svc.db
+      .select({ id: tutorProfiles.id, timezone: tutorProfiles.timezone })
+      .from(tutorProfiles)
+      .where(eq(tutorProfiles.id, tutorProfileId))
+      .limit(1),
+    weeklyAvailabilityQuery(svc, tutorProfileId),
+    busyQuery(svc, tutorProfileId, query.from, query.to),
+  ]);
+  const profile = profiles[0];
   if (!profile) throw notFound("Tutor");
-  const { timezone, weekly } = await loadWeeklyAvailability(svc, profile.id, profile.timezone);
+  const { timezone, weekly } = storedAvailability(availabilityRows, profile.timezone);
   if (!timezone || weekly.length === 0) return { items: [], nextCursor: null };
   const durationMs = query.durationMinutes * MINUTE_MS;
   const windows = availabilityWindows(weekly, timezone, query.from, query.to);
   if (windows.length === 0) return { items: [], nextCursor: null };
-  const busy = await busyIntervals(svc, profile.id, query.from, query.to);
+  const busy = asBusy(busyRows, query.from);
   const earliest = Math.max(query.from, now + svc.config.BOOKING_MIN_NOTICE_MINUTES * MINUTE_MS);
   const items = bookableStarts(windows, busy, durationMs, earliest).map((startTime) => ({
     startTime,

@@ -216,22 +216,41 @@ export async function listTutorsBySubject(
       (r) => [r.id],
     );
   }
-  const subject = await svc.db.query.subjects.findFirst({
-    where: eq(subjects.slug, query.subject),
-    columns: { id: true },
-  });
-  if (!subject) return { items: [], nextCursor: null };
-  const rows = await svc.db
-    .select({ profile: tutorProfiles })
-    .from(tutorSubjects)
-    .innerJoin(tutorProfiles, eq(tutorProfiles.id, tutorSubjects.tutorProfileId))
-    .where(and(eq(tutorSubjects.subjectId, subject.id), after ? lt(tutorSubjects.tutorProfileId, after[0]) : undefined))
-    .orderBy(desc(tutorSubjects.tutorProfileId))
-    .limit(query.limit + 1);
-  const refs = await subjectsOfTutors(
-    svc,
-    rows.slice(0, query.limit).map((r) => r.profile.id),
+  // One D1 round trip: the page and its subjects are two statements of one batch, each resolving
+  // the slug and the page in SQL (subqueries on the same indexes) instead of three dependent queries.
+  const subjectId = svc.db.select({ id: subjects.id }).from(subjects).where(eq(subjects.slug, query.subject)).limit(1);
+  const inSubject = and(
+    eq(tutorSubjects.subjectId, subjectId),
+    after ? lt(tutorSubjects.tutorProfileId, after[0]) : undefined,
   );
+  const pageIds = svc.db
+    .select({ id: tutorSubjects.tutorProfileId })
+    .from(tutorSubjects)
+    .where(inSubject)
+    .orderBy(desc(tutorSubjects.tutorProfileId))
+    .limit(query.limit);
+  const [rows, subjectRows] = await svc.db.batch([
+    svc.db
+      .select({ profile: tutorProfiles })
+      .from(tutorSubjects)
+      .innerJoin(tutorProfiles, eq(tutorProfiles.id, tutorSubjects.tutorProfileId))
+      .where(inSubject)
+      .orderBy(desc(tutorSubjects.tutorProfileId))
+      .limit(query.limit + 1),
+    svc.db
+      .select({
+        tutorProfileId: tutorSubjects.tutorProfileId,
+        id: subjects.id,
+        name: subjects.name,
+        slug: subjects.slug,
+      })
+      .from(tutorSubjects)
+      .innerJoin(subjects, eq(subjects.id, tutorSubjects.subjectId))
+      .where(inArray(tutorSubjects.tutorProfileId, pageIds)),
+  ]);
+  const refs = new Map<string, SubjectRef[]>(rows.slice(0, query.limit).map((r) => [r.profile.id, []]));
+  for (const { tutorProfileId, ...subject } of subjectRows) refs.get(tutorProfileId)?.push(subject);
+  for (const list of refs.values()) list.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   return page(
     rows,
     query.limit,
