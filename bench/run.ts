@@ -363,19 +363,15 @@ function explainQueries(): { name: string; sql: string }[] {
   return [
     {
       name: "auth: user by id (every authenticated route)",
-      sql: `select * from "users" where "users"."id" = ${lit(ids.benchUser)} limit 1`,
+      sql: `SELECT id, email, name, context, studentProfileId, tutorProfileId, createdAt, updatedAt FROM users WHERE id = ${lit(ids.benchUser)} LIMIT 1`,
     },
     {
-      name: "tutors: subject by slug",
-      sql: `select "id" from "subjects" where "subjects"."slug" = ${lit(ids.listSubjectSlug)} limit 1`,
+      name: "tutors: page by subject (slug resolved in SQL)",
+      sql: `select "tutorProfiles".* from "tutorSubjects" inner join "tutorProfiles" on "tutorProfiles"."id" = "tutorSubjects"."tutorProfileId" where "tutorSubjects"."subjectId" = (select "id" from "subjects" where "subjects"."slug" = ${lit(ids.listSubjectSlug)} limit 1) order by "tutorSubjects"."tutorProfileId" desc limit 21`,
     },
     {
-      name: "tutors: page by subject",
-      sql: `select "tutorProfiles".* from "tutorSubjects" inner join "tutorProfiles" on "tutorProfiles"."id" = "tutorSubjects"."tutorProfileId" where "tutorSubjects"."subjectId" = 'sub_00' order by "tutorSubjects"."tutorProfileId" desc limit 21`,
-    },
-    {
-      name: "tutors: subjects of a page",
-      sql: `select "tutorSubjects"."tutorProfileId", "subjects"."id", "subjects"."name", "subjects"."slug" from "tutorSubjects" inner join "subjects" on "subjects"."id" = "tutorSubjects"."subjectId" where "tutorSubjects"."tutorProfileId" in (select value from json_each('["tut_00001","tut_00002"]'))`,
+      name: "tutors: subjects of the page (same batch)",
+      sql: `select "tutorSubjects"."tutorProfileId", "subjects"."id", "subjects"."name", "subjects"."slug" from "tutorSubjects" inner join "subjects" on "subjects"."id" = "tutorSubjects"."subjectId" where "tutorSubjects"."tutorProfileId" in (select "tutorProfileId" from "tutorSubjects" where "tutorSubjects"."subjectId" = (select "id" from "subjects" where "subjects"."slug" = ${lit(ids.listSubjectSlug)} limit 1) order by "tutorSubjects"."tutorProfileId" desc limit 20)`,
     },
     {
       name: "slots: weekly availability",
