@@ -9,6 +9,8 @@ export interface Env {
   DB: D1Database;
   BUCKET: R2Bucket;
   JOBS: Queue<QueueMessage>;
+  /** Stripe fulfilment only: never queued behind e-mails or video rooms. */
+  PAYMENTS: Queue<QueueMessage>;
   CREDIT_LEDGER: DurableObjectNamespace<CreditLedger>;
 
   ENVIRONMENT?: string;

@@ -1,14 +1,24 @@
-/** Producers: every message is validated against its schema before it is sent. */
+/** Producers: every message is validated against its schema before it is sent, to its queue. */
+import type { Env } from "../env";
 import type { ServiceContext } from "../http/context";
 import { type EmailMessage, type QueueMessage, queueMessage } from "./messages";
 
+/** Payments go to their own queue; everything else shares the jobs queue. */
+function queueFor(env: Env, message: QueueMessage): Queue<QueueMessage> {
+  return message.type === "stripe.fulfil" ? env.PAYMENTS : env.JOBS;
+}
+
 export async function enqueue(svc: Pick<ServiceContext, "env">, message: QueueMessage, delaySeconds?: number) {
-  await svc.env.JOBS.send(queueMessage.parse(message), delaySeconds ? { delaySeconds } : undefined);
+  const body = queueMessage.parse(message);
+  await queueFor(svc.env, body).send(body, delaySeconds ? { delaySeconds } : undefined);
 }
 
 export async function enqueueMany(svc: Pick<ServiceContext, "env">, messages: QueueMessage[]) {
-  if (messages.length === 0) return;
-  await svc.env.JOBS.sendBatch(messages.map((m) => ({ body: queueMessage.parse(m) })));
+  const bodies = messages.map((m) => queueMessage.parse(m));
+  for (const queue of [svc.env.JOBS, svc.env.PAYMENTS]) {
+    const mine = bodies.filter((b) => queueFor(svc.env, b) === queue);
+    if (mine.length > 0) await queue.sendBatch(mine.map((body) => ({ body })));
+  }
 }
 
 export async function enqueueEmail(svc: Pick<ServiceContext, "env">, email: Omit<EmailMessage, "type">) {
