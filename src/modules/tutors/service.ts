@@ -3,7 +3,7 @@
  * the by-subject listing. `tutorSubjects` is the indexed link; `tutorProfiles.subjects` mirrors its
  * ids as JSON and is always written in the same batch.
  */
-import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Config } from "../../config";
 import { subjects, tutorProfiles, tutorSubjects, users } from "../../db/schema";
@@ -60,9 +60,13 @@ export async function subjectsOfTutors(
   svc: ServiceContext,
   tutorProfileIds: readonly string[],
 ): Promise<Map<string, SubjectRef[]>> {
-  const out = new Map<string, SubjectRef[]>(tutorProfileIds.map((id) => [id, []]));
-  if (tutorProfileIds.length === 0) return out;
-  const rows = await svc.db
+  if (tutorProfileIds.length === 0) return new Map();
+  return groupSubjects(tutorProfileIds, await subjectRowsOf(svc, idList(tutorProfileIds)));
+}
+
+/** The subjects of the tutors whose ids `ids` (a list or a subquery) yields, one row per link. */
+function subjectRowsOf(svc: ServiceContext, ids: SQLWrapper) {
+  return svc.db
     .select({
       tutorProfileId: tutorSubjects.tutorProfileId,
       id: subjects.id,
@@ -71,7 +75,15 @@ export async function subjectsOfTutors(
     })
     .from(tutorSubjects)
     .innerJoin(subjects, eq(subjects.id, tutorSubjects.subjectId))
-    .where(inArray(tutorSubjects.tutorProfileId, idList(tutorProfileIds)));
+    .where(inArray(tutorSubjects.tutorProfileId, ids));
+}
+
+/** Each tutor's subjects, sorted by name. */
+function groupSubjects(
+  tutorProfileIds: readonly string[],
+  rows: readonly (SubjectRef & { tutorProfileId: string })[],
+): Map<string, SubjectRef[]> {
+  const out = new Map<string, SubjectRef[]>(tutorProfileIds.map((id) => [id, []]));
   for (const { tutorProfileId, ...subject } of rows) out.get(tutorProfileId)?.push(subject);
   for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   return out;
@@ -237,20 +249,12 @@ export async function listTutorsBySubject(
       .where(inSubject)
       .orderBy(desc(tutorSubjects.tutorProfileId))
       .limit(query.limit + 1),
-    svc.db
-      .select({
-        tutorProfileId: tutorSubjects.tutorProfileId,
-        id: subjects.id,
-        name: subjects.name,
-        slug: subjects.slug,
-      })
-      .from(tutorSubjects)
-      .innerJoin(subjects, eq(subjects.id, tutorSubjects.subjectId))
-      .where(inArray(tutorSubjects.tutorProfileId, pageIds)),
+    subjectRowsOf(svc, pageIds),
   ]);
-  const refs = new Map<string, SubjectRef[]>(rows.slice(0, query.limit).map((r) => [r.profile.id, []]));
-  for (const { tutorProfileId, ...subject } of subjectRows) refs.get(tutorProfileId)?.push(subject);
-  for (const list of refs.values()) list.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const refs = groupSubjects(
+    rows.slice(0, query.limit).map((r) => r.profile.id),
+    subjectRows,
+  );
   return page(
     rows,
     query.limit,
