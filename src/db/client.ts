@@ -55,6 +55,15 @@ export function openSession(database: D1Database, bookmark?: string | null): DbH
   };
 }
 
+/**
+ * A drizzle query as a raw prepared statement, to run it inside a `d1.batch` with other statements.
+ * Its rows are the plain SQL values (booleans as 0/1, JSON as text): map them where that matters.
+ */
+export function toStatement(d1: D1Like, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql, params } = query.toSQL();
+  return d1.prepare(sql).bind(...params);
+}
+
 /** Direct primary access for background work (queue consumer, Durable Object, cron). */
 export function openPrimary(database: D1Database): DbHandle {
   return openSession(database, "first-primary");

@@ -40,5 +40,7 @@ export interface AppEnv {
     svc: ServiceContext;
     dbHandle: DbHandle;
     auth: Auth;
+    /** Verified token claims, for routes whose user read is batched with their query. */
+    claims: { sub: string; role: UserContext };
   };
 }

@@ -5,7 +5,7 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { ZodError } from "zod";
-import { authenticate, type Guard } from "./auth";
+import { authenticate, authenticateClaims, type Guard } from "./auth";
 import { jsonBodyLimit } from "./body";
 import type { AppEnv } from "./context";
 import { ApiError, type FieldProblem } from "./errors";
@@ -90,6 +90,8 @@ interface RouteSpec<
   summary: string;
   tags: string[];
   guard?: Guard;
+  /** The handler reads the caller with `withCaller`, batched with its own query (hot read routes). */
+  batchedCaller?: boolean;
   body?: B;
   /** The JSON body may be omitted entirely (no Content-Type, no bytes): the handler then sees `undefined`. */
   optionalBody?: boolean;
@@ -128,7 +130,7 @@ export function defineRoute<
   P extends z.ZodObject | undefined = undefined,
 >(spec: RouteSpec<B, Q, P>) {
   const middleware: MiddlewareHandler<AppEnv>[] = [];
-  if (spec.guard) middleware.push(authenticate(spec.guard));
+  if (spec.guard) middleware.push(spec.batchedCaller ? authenticateClaims(spec.guard) : authenticate(spec.guard));
   if (spec.body) middleware.push(spec.optionalBody ? requireJsonIfBody : requireJson, jsonBodyLimit);
   middleware.push(...(spec.middleware ?? []));
   const responses: RouteConfig["responses"] = {

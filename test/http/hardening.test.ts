@@ -10,6 +10,20 @@ import { call, createUser, env, expectProblem, json } from "../helpers/api";
 import { book, createSubject, createTutor, fund, slotAt } from "../sessions/helpers";
 
 describe("hardening", () => {
+  it("routes that batch the caller's user read still refuse deleted users (401) and demoted admins (403)", async () => {
+    const student = await createUser("student");
+    const admin = await createUser("admin");
+    expect((await call("/v1/sessions", { token: student.token })).status).toBe(200);
+    expect((await call("/v1/credits/ledger", { token: student.token })).status).toBe(200);
+    await env.DB.prepare("DELETE FROM users WHERE id = ?").bind(student.id).run();
+    await expectProblem(await call("/v1/sessions", { token: student.token }), 401, "unauthorized");
+    await expectProblem(await call("/v1/credits/ledger", { token: student.token }), 401, "unauthorized");
+    expect((await call("/v1/admin/sessions", { token: admin.token })).status).toBe(200);
+    await env.DB.prepare("UPDATE users SET context = 'student' WHERE id = ?").bind(admin.id).run();
+    await expectProblem(await call("/v1/admin/sessions", { token: admin.token }), 403, "forbidden");
+    await expectProblem(await call("/v1/credits/ledger", { token: admin.token }), 403, "forbidden");
+  });
+
   it("cancels with no body at all", async () => {
     const subject = await createSubject();
     const tutor = await createTutor(subject.id, { price: 1 });

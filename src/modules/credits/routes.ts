@@ -1,7 +1,19 @@
+import { toStatement } from "../../db/client";
+import type { creditsLedger } from "../../db/schema";
+import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { adjustmentBody, checkoutBody, checkoutResponse, ledgerEntrySchema, orderSchema, packSchema } from "./schemas";
-import { adjustCredits, getBalance, listLedger, listOrders, listPacks, startCheckout } from "./service";
+import {
+  adjustCredits,
+  getBalance,
+  ledgerPage,
+  ledgerPageQuery,
+  listLedger,
+  listOrders,
+  listPacks,
+  startCheckout,
+} from "./service";
 
 const tags = ["Credits"];
 export const creditRoutes = createRouter();
@@ -67,10 +79,17 @@ creditRoutes.openapi(
     summary: "The caller's ledger, newest first (chain order)",
     tags,
     guard: "student",
+    batchedCaller: true,
     query: z.object(pageQuery),
     ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
   }),
-  async (c) => c.json(await listLedger(c.var.svc, c.var.auth.userId, c.req.valid("query")), 200),
+  async (c) => {
+    const q = c.req.valid("query");
+    const { rows } = await withCaller<typeof creditsLedger.$inferSelect>(c, "student", (claims) =>
+      toStatement(c.var.svc.d1, ledgerPageQuery(c.var.svc, claims.sub, q)),
+    );
+    return c.json(ledgerPage(rows, q.limit), 200);
+  },
 );
 
 creditRoutes.openapi(

@@ -128,15 +128,24 @@ export function getBalance(svc: ServiceContext, userId: string): Promise<number>
 }
 
 /** The statement in chain order, newest first, paged by `seq`. */
-export async function listLedger(svc: ServiceContext, userId: string, q: { limit: number; cursor?: string }) {
+export type LedgerQuery = { limit: number; cursor?: string };
+
+/** One statement page: newest first by the per-user sequence, on `creditsLedger_by_user_and_seq`. */
+export function ledgerPageQuery(svc: ServiceContext, userId: string, q: LedgerQuery) {
   const after = decodeCursor<[number]>(q.cursor, ["number"]);
-  const rows = await svc.db
+  return svc.db
     .select()
     .from(creditsLedger)
     .where(and(eq(creditsLedger.userId, userId), after ? lt(creditsLedger.seq, after[0]) : undefined))
     .orderBy(desc(creditsLedger.seq))
     .limit(q.limit + 1);
-  return page(rows, q.limit, entryView, (e) => [e.seq]);
+}
+
+export const ledgerPage = (rows: (typeof creditsLedger.$inferSelect)[], limit: number) =>
+  page(rows, limit, entryView, (e) => [e.seq]);
+
+export async function listLedger(svc: ServiceContext, userId: string, q: LedgerQuery) {
+  return ledgerPage(await ledgerPageQuery(svc, userId, q), q.limit);
 }
 
 export async function adjustCredits(

@@ -1,3 +1,4 @@
+import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute } from "../../http/openapi";
 import {
@@ -11,13 +12,15 @@ import {
   sessionSchema,
 } from "./schemas";
 import {
+  adminSessionsStatement,
   bookSession,
   cancelSession,
   completeSession,
   getSession,
   joinSession,
-  listMySessions,
-  listSessionsByStatus,
+  mySessionsStatement,
+  type RawSession,
+  sessionsPage,
   startSession,
 } from "./service";
 
@@ -47,10 +50,15 @@ sessionRoutes.openapi(
     summary: "The caller's sessions as student or tutor",
     tags,
     guard: "user",
+    batchedCaller: true,
     query: listQuery,
     ok: { status: 200, description: "Sessions", schema: sessionPage },
   }),
-  async (c) => c.json(await listMySessions(c.var.svc, c.var.auth, c.req.valid("query")), 200),
+  async (c) => {
+    const q = c.req.valid("query");
+    const { rows } = await withCaller<RawSession>(c, "user", (claims) => mySessionsStatement(c.var.svc, claims, q));
+    return c.json(sessionsPage(rows, q.limit), 200);
+  },
 );
 
 sessionRoutes.openapi(
@@ -141,8 +149,13 @@ sessionRoutes.openapi(
     summary: "Sessions by status and time",
     tags: ["Admin"],
     guard: "admin",
+    batchedCaller: true,
     query: adminListQuery,
     ok: { status: 200, description: "Sessions", schema: sessionPage },
   }),
-  async (c) => c.json(await listSessionsByStatus(c.var.svc, c.req.valid("query")), 200),
+  async (c) => {
+    const q = c.req.valid("query");
+    const { rows } = await withCaller<RawSession>(c, "admin", () => adminSessionsStatement(c.var.svc, q));
+    return c.json(sessionsPage(rows, q.limit), 200);
+  },
 );

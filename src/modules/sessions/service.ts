@@ -3,8 +3,8 @@
  * (one transaction each: session + ledger entry + notifications); start and complete are guarded
  * conditional updates, so concurrent transitions cannot both win.
  */
-import { and, asc, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
-import { openPrimary } from "../../db/client";
+import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import { openPrimary, toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
 import { sessions, studentProfiles, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { templates } from "../../email/templates";
@@ -239,11 +239,11 @@ export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
 type Filters = { status?: SessionRow["status"]; from?: number; to?: number; limit: number; cursor?: string };
 
 /** One keyset page on (profile or status, startTime, id); ascending when `from` is given. */
-async function pageSessions(svc: ServiceContext, scope: SQL | undefined, q: Filters) {
+function sessionsPageQuery(svc: ServiceContext, scope: SQL | undefined, q: Filters) {
   const ascending = q.from !== undefined;
   const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
   const keyset = keysetAfter(sessions.startTime, sessions.id, after, ascending ? "asc" : "desc");
-  const rows = await svc.db
+  return svc.db
     .select()
     .from(sessions)
     .where(
@@ -259,18 +259,37 @@ async function pageSessions(svc: ServiceContext, scope: SQL | undefined, q: Filt
       ...(ascending ? [asc(sessions.startTime), asc(sessions.id)] : [desc(sessions.startTime), desc(sessions.id)]),
     )
     .limit(q.limit + 1);
-  return page(rows, q.limit, sessionView, (s) => [s.startTime, s.id]);
 }
 
-export async function listMySessions(svc: ServiceContext, auth: Auth, q: ListQuery) {
-  const as = q.as ?? (auth.role === "tutor" ? "tutor" : "student");
-  const profileId = as === "tutor" ? auth.user.tutorProfileId : auth.user.studentProfileId;
-  if (!profileId) return { items: [], nextCursor: null };
-  const scope = as === "tutor" ? eq(sessions.tutorProfileId, profileId) : eq(sessions.studentProfileId, profileId);
-  return pageSessions(svc, scope, q);
+/** Raw rows of a batched page (SQLite booleans are 0/1) → the page. */
+export type RawSession = Omit<SessionRow, "refunded"> & { refunded: number | boolean };
+export const sessionsPage = (rows: RawSession[], limit: number) =>
+  page(
+    rows.map((r) => ({ ...r, refunded: Boolean(r.refunded) })),
+    limit,
+    sessionView,
+    (s) => [s.startTime, s.id],
+  );
+
+/**
+ * The caller's sessions as student or tutor (default from the token's role). The profile id is read
+ * by a subquery on the caller's user row, so the page is one statement that `withCaller` batches
+ * with the user check: one D1 round trip for the whole request.
+ */
+export function mySessionsStatement(svc: ServiceContext, claims: { sub: string; role: string }, q: ListQuery) {
+  const as = q.as ?? (claims.role === "tutor" ? "tutor" : "student");
+  const column = as === "tutor" ? sessions.tutorProfileId : sessions.studentProfileId;
+  const profile =
+    as === "tutor"
+      ? sql`(SELECT ${users.tutorProfileId} FROM ${users} WHERE ${users.id} = ${claims.sub})`
+      : sql`(SELECT ${users.studentProfileId} FROM ${users} WHERE ${users.id} = ${claims.sub})`;
+  return toStatement(svc.d1, sessionsPageQuery(svc, eq(column, profile), q));
 }
 
 /** Admin: by status and time on `sessions_by_status_and_time`, or across statuses on `sessions_by_time`. */
-export async function listSessionsByStatus(svc: ServiceContext, q: AdminListQuery) {
-  return pageSessions(svc, q.status ? eq(sessions.status, q.status) : undefined, { ...q, status: undefined });
+export function adminSessionsStatement(svc: ServiceContext, q: AdminListQuery) {
+  return toStatement(
+    svc.d1,
+    sessionsPageQuery(svc, q.status ? eq(sessions.status, q.status) : undefined, { ...q, status: undefined }),
+  );
 }
