@@ -57,11 +57,13 @@ export function openSession(database: D1Database, bookmark?: string | null): DbH
 
 /**
  * A drizzle query as a raw prepared statement, to run it inside a `d1.batch` with other statements.
- * Its rows are the plain SQL values (booleans as 0/1, JSON as text): map them where that matters.
+ * Its rows are the plain SQL values (booleans as 0/1, JSON as text) keyed by column name, so use it
+ * for whole-row selects (computed columns such as count() come back unaliased).
  */
 export function toStatement(d1: D1Like, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
   const { sql, params } = query.toSQL();
-  return d1.prepare(sql).bind(...params);
+  // drizzle maps booleans to 0/1 only on its own execution path
+  return d1.prepare(sql).bind(...params.map((p) => (typeof p === "boolean" ? Number(p) : p)));
 }
 
 /** Direct primary access for background work (queue consumer, Durable Object, cron). */

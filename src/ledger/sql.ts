@@ -72,12 +72,12 @@ export async function entryByKey(d1: D1Like, key: string) {
     .first<import("./types").LedgerEntry>();
 }
 
+/** The balance: the latest entry's `balanceAfter`, one index search on (userId, seq). */
+export const balanceStatement = (d1: D1Like, userId: string) =>
+  d1.prepare("SELECT balanceAfter FROM creditsLedger WHERE userId = ? ORDER BY seq DESC LIMIT 1").bind(userId);
+
 export async function balanceOf(d1: D1Like, userId: string): Promise<number> {
-  const row = await d1
-    .prepare("SELECT balanceAfter FROM creditsLedger WHERE userId = ? ORDER BY seq DESC LIMIT 1")
-    .bind(userId)
-    .first<{ balanceAfter: number }>();
-  return row?.balanceAfter ?? 0;
+  return (await balanceStatement(d1, userId).first<{ balanceAfter: number }>())?.balanceAfter ?? 0;
 }
 
 /** Classifies a D1 error raised by a ledger batch. */

@@ -3,10 +3,10 @@ import type { creditsLedger } from "../../db/schema";
 import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { balanceStatement } from "../../ledger/sql";
 import { adjustmentBody, checkoutBody, checkoutResponse, ledgerEntrySchema, orderSchema, packSchema } from "./schemas";
 import {
   adjustCredits,
-  getBalance,
   ledgerPage,
   ledgerPageQuery,
   listLedger,
@@ -67,9 +67,15 @@ creditRoutes.openapi(
     summary: "The caller's balance",
     tags,
     guard: "student",
+    batchedCaller: true,
     ok: { status: 200, description: "Balance", schema: z.object({ balance: z.number().int() }) },
   }),
-  async (c) => c.json({ balance: await getBalance(c.var.svc, c.var.auth.userId) }, 200),
+  async (c) => {
+    const { rows } = await withCaller<{ balanceAfter: number }>(c, "student", (claims) =>
+      balanceStatement(c.var.svc.d1, claims.sub),
+    );
+    return c.json({ balance: rows[0]?.balanceAfter ?? 0 }, 200);
+  },
 );
 
 creditRoutes.openapi(

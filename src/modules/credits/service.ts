@@ -5,7 +5,6 @@ import { creditPurchaseOrders, creditsLedger, users } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";
 import { ApiError, notFound } from "../../http/errors";
 import { ledgerFor, unwrap } from "../../ledger/client";
-import { balanceOf } from "../../ledger/sql";
 import type { LedgerEntry } from "../../ledger/types";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -121,11 +120,6 @@ export const entryView = (e: LedgerEntry | typeof creditsLedger.$inferSelect) =>
   description: e.description,
   createdAt: e.createdAt,
 });
-
-/** The balance: the latest entry's `balanceAfter` (one index search, no summing). */
-export function getBalance(svc: ServiceContext, userId: string): Promise<number> {
-  return balanceOf(svc.d1, userId);
-}
 
 /** The statement in chain order, newest first, paged by `seq`. */
 export type LedgerQuery = { limit: number; cursor?: string };

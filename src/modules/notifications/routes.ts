@@ -1,5 +1,6 @@
+import { withCaller } from "../../http/auth";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
-import { listNotifications, markAllRead, markRead, unreadCount } from "./service";
+import { listNotifications, markAllRead, markRead, unreadCountStatement } from "./service";
 
 const tags = ["Notifications"];
 export const notificationRoutes = createRouter();
@@ -38,9 +39,15 @@ notificationRoutes.openapi(
     summary: "How many notifications are unread",
     tags,
     guard: "user",
+    batchedCaller: true,
     ok: { status: 200, description: "Count", schema: z.object({ count: z.number().int() }) },
   }),
-  async (c) => c.json({ count: await unreadCount(c.var.svc, c.var.auth.userId) }, 200),
+  async (c) => {
+    const { rows } = await withCaller<{ n: number }>(c, "user", (claims) =>
+      unreadCountStatement(c.var.svc, claims.sub),
+    );
+    return c.json({ count: rows[0]?.n ?? 0 }, 200);
+  },
 );
 
 notificationRoutes.openapi(

@@ -1,5 +1,5 @@
 /** In-app notifications: cursor pages, unread count, mark read. Always scoped by the caller. */
-import { and, count, desc, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
 import { notifications } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";
@@ -38,13 +38,9 @@ export async function listNotifications(
   return page(rows, q.limit, notificationView, (n) => [n.createdAt, n.id]);
 }
 
-export async function unreadCount(svc: ServiceContext, userId: string): Promise<number> {
-  const [row] = await svc.db
-    .select({ n: count() })
-    .from(notifications)
-    .where(and(eq(notifications.userId, userId), eq(notifications.read, false)));
-  return row?.n ?? 0;
-}
+/** The unread count: a range count on `notifications_by_user_and_read`. */
+export const unreadCountStatement = (svc: ServiceContext, userId: string) =>
+  svc.d1.prepare("SELECT COUNT(*) AS n FROM notifications WHERE userId = ? AND read = 0").bind(userId);
 
 export async function markRead(svc: ServiceContext, userId: string, id: string): Promise<void> {
   const row = await svc.db.query.notifications.findFirst({
