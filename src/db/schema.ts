@@ -134,9 +134,10 @@ export const sessions = sqliteTable(
     updatedAt: integer("updatedAt").notNull(),
   },
   (t) => [
-    index("sessions_by_tutor_and_time").on(t.tutorProfileId, t.startTime),
-    index("sessions_by_student_and_time").on(t.studentProfileId, t.startTime),
-    index("sessions_by_status_and_time").on(t.status, t.startTime),
+    // `id` ends each time index: it is the keyset tie-breaker, so a page needs no sort step
+    index("sessions_by_tutor_and_time").on(t.tutorProfileId, t.startTime, t.id),
+    index("sessions_by_student_and_time").on(t.studentProfileId, t.startTime, t.id),
+    index("sessions_by_status_and_time").on(t.status, t.startTime, t.id),
     index("sessions_by_time").on(t.startTime, t.id),
     /** Scheduled sessions still waiting for their video room (the cron re-enqueues them). */
     index("sessions_without_room")
