@@ -1,4 +1,5 @@
 /** A session with a recording pipeline: booked, moved to in_progress, and Deepgram callback helpers. */
+import { expect } from "vitest";
 import { call, createUser, env, eventually, fakeRequests, json, type TestUser } from "../helpers/api";
 import { book, createSubject, createTutor, fund, slotAt, type Tutor } from "../sessions/helpers";
 
@@ -128,4 +129,17 @@ export async function webhookRows(recordingId: string) {
       .bind(recordingId)
       .all<{ requestId: string; eventType: string; payload: string; processedAt: number }>()
   ).results;
+}
+
+/** A recording whose audio was sent to Deepgram: its world, row, callback and request id. */
+export async function processingRecording() {
+  const w = await recWorld();
+  const marker = crypto.randomUUID();
+  expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
+  const rec = await waitForStatus(w.sessionId, w.tutor.token, "processing");
+  const cb = await callbackOf(marker);
+  const requestId = (await env.DB.prepare("SELECT deepgramRequestId FROM sessionRecordings WHERE id = ?")
+    .bind(rec.id)
+    .first<string>("deepgramRequestId")) as string;
+  return { w, rec, cb, requestId, marker };
 }

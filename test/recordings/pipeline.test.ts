@@ -6,6 +6,7 @@ import {
   callbackOf,
   deepgramResult,
   postCallback,
+  processingRecording,
   recordingOf,
   recWorld,
   upload,
@@ -243,14 +244,7 @@ describe("recording → transcript → report pipeline", () => {
   });
 
   it("an error callback fails the recording", async () => {
-    const w = await recWorld();
-    const marker = crypto.randomUUID();
-    expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
-    const rec = await waitForStatus(w.sessionId, w.tutor.token, "processing");
-    const cb = await callbackOf(marker);
-    const requestId = (await env.DB.prepare("SELECT deepgramRequestId FROM sessionRecordings WHERE id = ?")
-      .bind(rec.id)
-      .first<string>("deepgramRequestId")) as string;
+    const { w, rec, cb, requestId } = await processingRecording();
     const res = await postCallback(cb.path, {
       metadata: { request_id: requestId, extra: { callback_secret: cb.secret } },
       err_code: "INTERNAL_SERVER_ERROR",
@@ -264,14 +258,7 @@ describe("recording → transcript → report pipeline", () => {
   });
 
   it("a refused report is recorded on the recording and can be retried", async () => {
-    const w = await recWorld();
-    const marker = crypto.randomUUID();
-    expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
-    const rec = await waitForStatus(w.sessionId, w.tutor.token, "processing");
-    const cb = await callbackOf(marker);
-    const requestId = (await env.DB.prepare("SELECT deepgramRequestId FROM sessionRecordings WHERE id = ?")
-      .bind(rec.id)
-      .first<string>("deepgramRequestId")) as string;
+    const { w, rec, cb, requestId, marker } = await processingRecording();
     await failNext("/v1/chat/completions", 200, {
       match: marker,
       body: {
@@ -311,14 +298,7 @@ describe("recording → transcript → report pipeline", () => {
   });
 
   it("a truncated model answer (finish_reason length) is a failure", async () => {
-    const w = await recWorld();
-    const marker = crypto.randomUUID();
-    expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
-    const rec = await waitForStatus(w.sessionId, w.tutor.token, "processing");
-    const cb = await callbackOf(marker);
-    const requestId = (await env.DB.prepare("SELECT deepgramRequestId FROM sessionRecordings WHERE id = ?")
-      .bind(rec.id)
-      .first<string>("deepgramRequestId")) as string;
+    const { w, cb, requestId, marker } = await processingRecording();
     await failNext("/v1/chat/completions", 200, {
       match: marker,
       body: {

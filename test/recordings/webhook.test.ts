@@ -6,27 +6,14 @@ import { MAX_LOGGED_PAYLOAD } from "../../src/modules/recordings/webhook";
 import { call, env, expectProblem, json, tokenFor } from "../helpers/api";
 import {
   audio,
-  callbackOf,
   deepgramResult,
   postCallback,
+  processingRecording,
   recordingOf,
-  recWorld,
   upload,
   waitForStatus,
   webhookRows,
 } from "./helpers";
-
-async function processingRecording() {
-  const w = await recWorld();
-  const marker = crypto.randomUUID();
-  expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
-  const rec = await waitForStatus(w.sessionId, w.tutor.token, "processing");
-  const cb = await callbackOf(marker);
-  const requestId = (await env.DB.prepare("SELECT deepgramRequestId FROM sessionRecordings WHERE id = ?")
-    .bind(rec.id)
-    .first<string>("deepgramRequestId")) as string;
-  return { w, rec, cb, requestId };
-}
 
 const path = (token: string) => `/v1/webhooks/deepgram?token=${encodeURIComponent(token)}`;
 
