@@ -12,7 +12,9 @@ import { accessLog, requestId, securityHeaders, services } from "./http/middlewa
 import { createRouter, defineRoute, z } from "./http/openapi";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
+import { adminCreditRoutes } from "./modules/credits/admin-routes";
 import { creditRoutes } from "./modules/credits/routes";
+import { devRoutes } from "./modules/dev/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
 import { recordingRoutes } from "./modules/recordings/routes";
 import { sessionRoutes } from "./modules/sessions/routes";
@@ -28,11 +30,13 @@ const modules = [
   authRoutes,
   userRoutes,
   creditRoutes,
+  adminCreditRoutes,
   webhookRoutes,
   sessionRoutes,
   recordingRoutes,
   notificationRoutes,
   adminRoutes,
+  devRoutes,
   subjectRoutes,
   tutorProfileRoutes,
   tutorRoutes,

@@ -2,13 +2,15 @@
 import type { Env } from "./env";
 import { purgeExpired } from "./jobs/cleanup";
 import { jobContext } from "./jobs/context";
+import { recoverPendingOrders } from "./modules/credits/recovery";
 import { sweepStaleRecordings } from "./modules/recordings/sweep";
 import { sendReminders } from "./modules/sessions/reminders";
 import { sweepMissingRooms } from "./modules/sessions/rooms";
 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  const svc = jobContext(env, `cron:${controller.scheduledTime}`, ctx);
+  const svc = await jobContext(env, `cron:${controller.scheduledTime}`, ctx);
   const tasks: [string, () => Promise<unknown>][] = [
+    ["pending orders", () => recoverPendingOrders(svc)],
     ["reminders", () => sendReminders(svc)],
     ["stale recordings", () => sweepStaleRecordings(svc)],
     ["missing video rooms", () => sweepMissingRooms(svc)],

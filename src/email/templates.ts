@@ -33,6 +33,27 @@ export const templates = {
     layout("Your payment did not go through", [
       "Your credit purchase could not be completed. No credits were charged.",
     ]),
+  paymentRefunded: (credits: number, balance: number) =>
+    layout("Your card payment was refunded", [
+      `A refund to your card took back ${credits} credit${credits === 1 ? "" : "s"} of that purchase.`,
+      balance < 0
+        ? `Your balance is now ${balance}: those credits were already spent, so new bookings need a purchase first.`
+        : `Your balance is now ${balance}.`,
+    ]),
+  paymentDisputed: (credits: number, balance: number) =>
+    layout("Your card payment is disputed", [
+      `Your bank disputed a tutorloop payment, so its ${credits} credit${credits === 1 ? " was" : "s were"} taken back while the dispute is open.`,
+      `Your balance is now ${balance}. If the dispute is resolved in our favour the credits come back.`,
+    ]),
+  paymentReinstated: (credits: number, balance: number) =>
+    layout("Your credits are back", [
+      `The dispute was closed and ${credits} credit${credits === 1 ? " was" : "s were"} returned to your account.`,
+      `Your balance is now ${balance}.`,
+    ]),
+  paymentReturned: (cents: number, currency: string) =>
+    layout("We refunded a late payment", [
+      `A payment of ${(cents / 100).toFixed(2)} ${currency.toUpperCase()} arrived after its checkout had already closed, so no credits were added and we refunded it to your card.`,
+    ]),
   sessionScheduled: (when: string, withWhom: string) =>
     layout("Session scheduled", [`Your session with ${withWhom} is booked for ${when} (UTC).`]),
   sessionCancelled: (when: string, refunded: boolean) =>

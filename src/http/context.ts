@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import type { DbHandle } from "../db/client";
 import type { UserContext } from "../db/schema";
 import type { Env } from "../env";
+import type { Clock } from "../lib/clock";
 
 export interface AuthUser {
   id: string;
@@ -29,6 +30,8 @@ export interface ServiceContext {
   db: DbHandle["db"];
   d1: DbHandle["d1"];
   requestId: string;
+  /** "Now" for domain rules (the development test clock moves it; see lib/clock.ts). */
+  clock: Clock;
   /** Runs work after the response (`ctx.waitUntil`) or inline in jobs. */
   defer(promise: Promise<unknown>): void;
 }

@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from "hono";
 import { getConfig } from "../config";
 import { openSession } from "../db/client";
+import { loadClock } from "../lib/clock";
 import type { AppEnv } from "./context";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -50,12 +51,15 @@ export const services = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const config = getConfig(c.env);
   const handle = openSession(c.env.DB, c.req.header("x-d1-bookmark"));
   c.set("dbHandle", handle);
+  // The test clock's offset is read from the primary (not the session): a clock move must be seen at once.
+  const clock = await loadClock(c.env.DB, config);
   c.set("svc", {
     env: c.env,
     config,
     db: handle.db,
     d1: handle.d1,
     requestId: c.get("requestId"),
+    clock,
     defer: (p) => {
       try {
         c.executionCtx.waitUntil(p);

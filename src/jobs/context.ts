@@ -1,17 +1,20 @@
-/** A ServiceContext for background work (queue consumer, cron): primary D1, no request. */
+/** A ServiceContext for background work (queue consumer, cron): primary D1, no request, the (test) clock. */
 import { getConfig } from "../config";
 import { openPrimary } from "../db/client";
 import type { Env } from "../env";
 import type { ServiceContext } from "../http/context";
+import { loadClock } from "../lib/clock";
 
-export function jobContext(env: Env, id: string, ctx?: ExecutionContext): ServiceContext {
+export async function jobContext(env: Env, id: string, ctx?: ExecutionContext): Promise<ServiceContext> {
   const handle = openPrimary(env.DB);
+  const config = getConfig(env);
   return {
     env,
-    config: getConfig(env),
+    config,
     db: handle.db,
     d1: handle.d1,
     requestId: id,
+    clock: await loadClock(env.DB, config),
     defer: (p) => (ctx ? ctx.waitUntil(p) : void p.catch(() => undefined)),
   };
 }

@@ -9,8 +9,20 @@ import { DurableObject } from "cloudflare:workers";
 import { type D1Like, openPrimary } from "../db/client";
 import type { Env } from "../env";
 import { newId } from "../lib/crypto";
+import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
 import { balanceOf, entryByKey, insertEntry, insertNotification, ledgerErrorKind } from "./sql";
-import type { AdjustInput, BookInput, CancelInput, LedgerEntry, LedgerFailure, LedgerResult } from "./types";
+import type {
+  AdjustInput,
+  AdminRefundInput,
+  BookInput,
+  CancelInput,
+  CardRefundInput,
+  DisputeInput,
+  LedgerEntry,
+  LedgerFailure,
+  LedgerResult,
+  OrderMoveResult,
+} from "./types";
 
 const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
 
@@ -52,7 +64,11 @@ export class CreditLedger extends DurableObject<Env> {
   }
 
   /** Credits a paid order once: ledger `credit/purchase` + order `completed` + `payment_completed`. */
-  creditPurchase(userId: string, orderId: string): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
+  creditPurchase(
+    userId: string,
+    orderId: string,
+    at: number,
+  ): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
     return this.#serialize(async () => {
       const d1 = this.#d1;
       const key = `purchase:${orderId}`;
@@ -67,7 +83,7 @@ export class CreditLedger extends DurableObject<Env> {
         .first<OrderRow>();
       if (!order || order.userId !== userId) return fail("not_found", "Order not found");
       if (order.status !== "pending") return fail("conflict", `Order is already ${order.status}`);
-      const now = Date.now();
+      const now = at;
       const pendingGuard = {
         sql: "EXISTS (SELECT 1 FROM creditPurchaseOrders WHERE id = ? AND status = 'pending')",
         binds: [orderId],
@@ -125,7 +141,7 @@ export class CreditLedger extends DurableObject<Env> {
       const key = `booking:${input.sessionId}`;
       const existing = await entryByKey(d1, key);
       if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
-      const now = Date.now();
+      const now = input.at;
       const maxSpan = 24 * 60 * 60 * 1000;
       const sessionGuard = { sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ?)", binds: [input.sessionId] };
       let results: D1Result[];
@@ -221,7 +237,7 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
     return this.#serialize(async () => {
       const d1 = this.#d1;
       const key = `refund:${input.sessionId}`;
-      const now = Date.now();
+      const now = input.at;
       const statements = [
         d1
           .prepare(
@@ -285,13 +301,26 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
     });
   }
 
-  /** An admin's manual credit or debit; a debit below zero is refused. Idempotent by `key`. */
+  /**
+   * An admin's manual credit or debit; a debit below zero is refused. Idempotent by `key` (and its
+   * aliases): the same key with the same user and body replays the first entry; with anything else it
+   * is an `idempotency_conflict`, never another user's entry.
+   */
   adjust(input: AdjustInput): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
     return this.#serialize(async () => {
       const d1 = this.#d1;
       const key = `adjust:${input.key}`;
-      const existing = await entryByKey(d1, key);
-      if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
+      for (const k of [key, ...(input.aliasKeys ?? []).map((a) => `adjust:${a}`)]) {
+        const existing = await entryByKey(d1, k);
+        if (!existing) continue;
+        const same =
+          existing.userId === input.userId &&
+          existing.type === input.type &&
+          existing.amount === input.amount &&
+          existing.description === input.description;
+        if (!same) return fail("idempotency_conflict", "This Idempotency-Key was used for another adjustment");
+        return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
+      }
       try {
         await this.#withChainRetry(() =>
           d1.batch([
@@ -305,7 +334,7 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
               sessionId: null,
               description: input.description,
               idempotencyKey: key,
-              createdAt: Date.now(),
+              createdAt: input.at,
             }),
           ]),
         );
@@ -319,5 +348,25 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
       if (!entry) throw new Error("adjustment entry missing after a successful batch");
       return { ok: true, replayed: false, entry, balance: entry.balanceAfter };
     });
+  }
+
+  /** `charge.refunded`: reverse the order's credits up to the refunded share (order-money.ts). */
+  applyCardRefund(input: CardRefundInput): Promise<LedgerResult<OrderMoveResult>> {
+    return this.#serialize(() => this.#withChainRetry(() => applyCardRefund(this.#d1, input)));
+  }
+
+  /** A dispute opened (reverse what is left) or closed (won: reinstate; lost: keep). */
+  applyDispute(input: DisputeInput): Promise<LedgerResult<OrderMoveResult>> {
+    return this.#serialize(() => this.#withChainRetry(() => applyDispute(this.#d1, input)));
+  }
+
+  /** An admin refund's reversal, written before Stripe is asked to refund the card. */
+  reverseForAdminRefund(input: AdminRefundInput): Promise<LedgerResult<OrderMoveResult & { refundId: string }>> {
+    return this.#serialize(() => this.#withChainRetry(() => reverseForAdminRefund(this.#d1, input)));
+  }
+
+  /** Stripe refused the admin refund: reinstate its credits. */
+  undoAdminRefund(input: { userId: string; refundId: string; reason: string; at: number }) {
+    return this.#serialize(() => this.#withChainRetry(() => undoAdminRefund(this.#d1, input)));
   }
 }

@@ -4,15 +4,17 @@
  * triggers reject anything that would break the chain or go negative, aborting the whole batch.
  */
 import type { D1Like } from "../db/client";
+import type { LedgerSource, LedgerType } from "../db/schema";
+import { newId } from "../lib/crypto";
 
 const LATEST = "(SELECT seq, balanceAfter FROM creditsLedger WHERE userId = ? ORDER BY seq DESC LIMIT 1)";
 
 export interface EntrySpec {
   id: string;
   userId: string;
-  type: "credit" | "debit";
+  type: LedgerType;
   amount: number;
-  source: "purchase" | "session_booking" | "session_refund" | "manual_adjustment";
+  source: LedgerSource;
   purchaseOrderId: string | null;
   sessionId: string | null;
   description: string;
@@ -90,4 +92,22 @@ export function ledgerErrorKind(err: unknown): "insufficient" | "duplicate" | "c
     return "chain";
   }
   return "other";
+}
+
+/**
+ * One notification per admin (users whose context is `admin`), in one statement: the alert is part of
+ * the same batch as the change it announces. Each admin's row has its own dedupe key.
+ */
+export function insertAdminNotifications(
+  d1: D1Like,
+  n: { type: string; data: Record<string, unknown>; dedupeKey: string; at: number },
+  guard?: { sql: string; binds: unknown[] },
+) {
+  return d1
+    .prepare(
+      `INSERT INTO notifications (id, userId, type, data, read, dedupeKey, createdAt)
+SELECT ? || id, id, ?, ?, 0, ? || id, ? FROM users WHERE context = 'admin' AND ${guard ? guard.sql : "1"}
+ON CONFLICT (dedupeKey) DO NOTHING`,
+    )
+    .bind(`${newId("ntf")}_`, n.type, JSON.stringify(n.data), `${n.dedupeKey}:`, n.at, ...(guard?.binds ?? []));
 }

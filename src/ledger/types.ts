@@ -1,22 +1,12 @@
 /** Inputs and results of CreditLedger operations (plain data: they cross the RPC boundary). */
-export interface LedgerEntry {
-  id: string;
-  userId: string;
-  seq: number;
-  type: "credit" | "debit";
-  amount: number;
-  balanceAfter: number;
-  source: "purchase" | "session_booking" | "session_refund" | "manual_adjustment";
-  purchaseOrderId: string | null;
-  sessionId: string | null;
-  description: string;
-  idempotencyKey: string;
-  createdAt: number;
-}
+import type { creditsLedger, DisputeStatus } from "../db/schema";
+
+/** A ledger row exactly as the table holds it (the drizzle table is the one source of its fields). */
+export type LedgerEntry = typeof creditsLedger.$inferSelect;
 
 export type LedgerFailure = {
   ok: false;
-  code: "insufficient_credits" | "slot_unavailable" | "conflict" | "not_found";
+  code: "insufficient_credits" | "slot_unavailable" | "conflict" | "not_found" | "idempotency_conflict";
   detail: string;
 };
 
@@ -33,6 +23,7 @@ export interface BookInput {
   endTime: number;
   creditsCost: number;
   description: string;
+  at: number;
 }
 
 export interface CancelInput {
@@ -42,6 +33,7 @@ export interface CancelInput {
   cancelledBy: string;
   reason: string | null;
   refund: boolean;
+  at: number;
 }
 
 export interface AdjustInput {
@@ -50,4 +42,60 @@ export interface AdjustInput {
   amount: number;
   description: string;
   key: string;
+  /** Earlier keys that also count as "this same adjustment" (the previous window of a derived key). */
+  aliasKeys?: string[];
+  at: number;
+}
+
+/** The money state of an order, as the ledger operations read and guard it. */
+export interface OrderMoney {
+  id: string;
+  userId: string;
+  status: string;
+  totalCredits: number;
+  totalCents: number;
+  packId: string;
+  refundedCents: number;
+  reversedCredits: number;
+  disputeReversedCredits: number;
+  disputeStatus: DisputeStatus | null;
+  disputeId: string | null;
+}
+
+/** What Stripe's `charge.refunded` says: the cumulative refunded amount of the order's charge. */
+export interface CardRefundInput {
+  userId: string;
+  orderId: string;
+  eventId: string;
+  amountRefunded: number;
+  chargeAmount: number;
+  at: number;
+}
+
+export interface DisputeInput {
+  userId: string;
+  orderId: string;
+  disputeId: string;
+  /** `open` for charge.dispute.created; `won` / `lost` for charge.dispute.closed. */
+  status: DisputeStatus;
+  at: number;
+}
+
+export interface AdminRefundInput {
+  userId: string;
+  orderId: string;
+  credits: number;
+  cents: number;
+  /** The admin's idempotency key (scoped by the caller): one reversal and one Stripe refund per key. */
+  key: string;
+  actorUserId: string;
+  at: number;
+}
+
+/** The result of an order operation: what moved (0 when the event changed nothing). */
+export interface OrderMoveResult {
+  reversed: number;
+  reinstated: number;
+  order: OrderMoney;
+  balance: number;
 }

@@ -63,15 +63,49 @@ export async function createCheckoutSession(config: Config, input: CheckoutInput
       { idempotencyKey: `checkout:${input.orderId}` },
     );
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
-    throw new ProviderError(
-      "stripe",
-      (err as Error).message,
-      status === undefined || status >= 500 || status === 429,
-      status,
-    );
+    throw providerError(err);
   }
 }
+
+/** Stripe SDK errors as ProviderErrors: 5xx, 429 and network failures are transient; 4xx are refusals. */
+function providerError(err: unknown): ProviderError {
+  const status = (err as { statusCode?: number }).statusCode;
+  return new ProviderError(
+    "stripe",
+    (err as Error).message,
+    status === undefined || status >= 500 || status === 429,
+    status,
+  );
+}
+
+export type Refund = Stripe.Refund;
+
+/** `POST /v1/refunds` for (part of) a payment; the key makes a retried call refund only once. */
+export async function createRefund(
+  config: Config,
+  input: { paymentIntent: string; amountCents: number; idempotencyKey: string; metadata: Record<string, string> },
+): Promise<Refund> {
+  try {
+    return await stripeClient(config).refunds.create(
+      { payment_intent: input.paymentIntent, amount: input.amountCents, metadata: input.metadata },
+      { idempotencyKey: input.idempotencyKey },
+    );
+  } catch (err) {
+    throw providerError(err);
+  }
+}
+
+/** `GET /v1/checkout/sessions/:id`: what Stripe knows of an order whose webhook may have been lost. */
+export async function retrieveCheckoutSession(config: Config, id: string): Promise<CheckoutSession> {
+  try {
+    return await stripeClient(config).checkout.sessions.retrieve(id);
+  } catch (err) {
+    throw providerError(err);
+  }
+}
+
+/** Live mode of the configured key: events and sessions of the other mode are never credited. */
+export const liveModeOf = (config: Config) => (config.STRIPE_SECRET_KEY ?? "").startsWith("sk_live_");
 
 /** Signature verification needs no API key; one lazily built SDK instance serves it. */
 let verifier: { stripe: Stripe; crypto: ReturnType<typeof Stripe.createSubtleCryptoProvider> } | undefined;

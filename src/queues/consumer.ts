@@ -41,7 +41,7 @@ async function recordDeadLetter(svc: ServiceContext, msg: Message<unknown>, queu
       type: typeof body?.type === "string" ? body.type : null,
       body: JSON.stringify({ body: redactForStorage(msg.body), reason: reason ?? null }).slice(0, 100_000),
       attempts: msg.attempts,
-      createdAt: Date.now(),
+      createdAt: svc.clock.now(),
     })
     .onConflictDoNothing();
 }
@@ -56,7 +56,7 @@ export async function dispatch(svc: ServiceContext, message: QueueMessage): Prom
 }
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
-  const svc = jobContext(env, `queue:${batch.queue}`, ctx);
+  const svc = await jobContext(env, `queue:${batch.queue}`, ctx);
   if (batch.queue.endsWith("-dlq")) {
     for (const msg of batch.messages) {
       await recordDeadLetter(svc, msg, batch.queue, "retries exhausted");

@@ -5,7 +5,7 @@ import { type EmailMessage, type QueueMessage, queueMessage } from "./messages";
 
 /** Payments go to their own queue; everything else shares the jobs queue. */
 function queueFor(env: Env, message: QueueMessage): Queue<QueueMessage> {
-  return message.type === "stripe.fulfil" ? env.PAYMENTS : env.JOBS;
+  return message.type.startsWith("stripe.") ? env.PAYMENTS : env.JOBS;
 }
 
 export async function enqueue(svc: Pick<ServiceContext, "env">, message: QueueMessage, delaySeconds?: number) {

@@ -2,7 +2,9 @@
 
 import { sendEmailJob } from "../email/send";
 import type { ServiceContext } from "../http/context";
+import { chargeEventJob } from "../modules/credits/charges";
 import { fulfilOrderJob } from "../modules/credits/fulfil";
+import { alertPaymentJobExhausted, refundPaymentJob } from "../modules/credits/recovery";
 import { reportJob } from "../modules/recordings/report";
 import { markFailed, transcriptionJob } from "../modules/recordings/transcribe";
 import { createRoomJob } from "../modules/sessions/rooms";
@@ -15,6 +17,8 @@ type Handlers = {
 export const jobHandlers: Handlers = {
   "email.send": sendEmailJob,
   "stripe.fulfil": fulfilOrderJob,
+  "stripe.charge": chargeEventJob,
+  "stripe.refund_payment": refundPaymentJob,
   "video.create_room": createRoomJob,
   "transcription.request": transcriptionJob,
   "report.generate": reportJob,
@@ -22,9 +26,11 @@ export const jobHandlers: Handlers = {
 
 /**
  * What a job's final failure means for the product, beyond the dead-letter record: a transcription
- * that could never be requested fails its recording with a reason (instead of staying `pending`).
+ * that could never be requested fails its recording with a reason (instead of staying `pending`); a
+ * payment job that gave up alerts the admins (the pending-order sweep still settles a paid order).
  */
 export async function onRetriesExhausted(svc: ServiceContext, m: QueueMessage, attempts: number): Promise<void> {
+  await alertPaymentJobExhausted(svc, m, attempts);
   if (m.type === "transcription.request") {
     await markFailed(svc, m.recordingId, `Deepgram was unavailable (gave up after ${attempts} attempts)`);
   }

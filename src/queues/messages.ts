@@ -18,6 +18,30 @@ export const fulfilOrderMessage = z.object({
   outcome: z.enum(["paid", "failed", "expired"]),
 });
 
+/** A charge-level Stripe event (refund or dispute), found by its payment intent. */
+export const chargeEventMessage = z.object({
+  type: z.literal("stripe.charge"),
+  eventId: z.string().min(1),
+  paymentIntent: z.string().min(1),
+  kind: z.enum(["refund", "dispute"]),
+  /** The charge's amount (cents): the base of the refunded share. */
+  amount: z.number().int().positive(),
+  /** refund: the charge's cumulative `amount_refunded`. */
+  amountRefunded: z.number().int().min(0).optional(),
+  /** dispute: its id and what the event says (`open` when created, `won` / `lost` when closed). */
+  disputeId: z.string().min(1).optional(),
+  disputeStatus: z.enum(["open", "won", "lost"]).optional(),
+});
+
+/** A payment that arrived for an order already `failed` / `expired`: refund it to the card. */
+export const refundPaymentMessage = z.object({
+  type: z.literal("stripe.refund_payment"),
+  orderId: z.string().min(1),
+  paymentIntent: z.string().min(1),
+  amountCents: z.number().int().positive(),
+  eventId: z.string().min(1),
+});
+
 export const createRoomMessage = z.object({
   type: z.literal("video.create_room"),
   sessionId: z.string().min(1),
@@ -36,6 +60,8 @@ export const reportGenerateMessage = z.object({
 export const queueMessage = z.discriminatedUnion("type", [
   emailMessage,
   fulfilOrderMessage,
+  chargeEventMessage,
+  refundPaymentMessage,
   createRoomMessage,
   transcriptionRequestMessage,
   reportGenerateMessage,

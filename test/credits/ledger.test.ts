@@ -9,7 +9,14 @@ import { assertChain, balance, ledgerRows } from "./helpers";
 type Stub = ReturnType<typeof ledgerFor>;
 
 async function seed(stub: Stub, userId: string, amount: number) {
-  const r = await stub.adjust({ userId, type: "credit", amount, description: "seed", key: `seed:${userId}` });
+  const r = await stub.adjust({
+    at: Date.now(),
+    userId,
+    type: "credit",
+    amount,
+    description: "seed",
+    key: `seed:${userId}`,
+  });
   expect(r.ok).toBe(true);
 }
 
@@ -43,7 +50,7 @@ describe("CreditLedger under concurrency", () => {
     await seed(stub, userId, 10);
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        stub.adjust({ userId, type: "debit", amount: 1, description: "debit", key: `${userId}:d${i}` }),
+        stub.adjust({ at: Date.now(), userId, type: "debit", amount: 1, description: "debit", key: `${userId}:d${i}` }),
       ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(10);
@@ -61,6 +68,7 @@ describe("CreditLedger under concurrency", () => {
     const calls = Array.from({ length: 50 }, (_, i) =>
       withRetry(async () =>
         ledgerFor(env, userId).adjust({
+          at: Date.now(),
           userId,
           type: "debit",
           amount: 1,
@@ -83,8 +91,22 @@ describe("CreditLedger under concurrency", () => {
     const userId = newId("usr");
     const stub = ledgerFor(env, userId);
     await seed(stub, userId, 3);
-    const first = await stub.adjust({ userId, type: "debit", amount: 2, description: "x", key: `${userId}:k` });
-    const again = await stub.adjust({ userId, type: "debit", amount: 2, description: "x", key: `${userId}:k` });
+    const first = await stub.adjust({
+      at: Date.now(),
+      userId,
+      type: "debit",
+      amount: 2,
+      description: "x",
+      key: `${userId}:k`,
+    });
+    const again = await stub.adjust({
+      at: Date.now(),
+      userId,
+      type: "debit",
+      amount: 2,
+      description: "x",
+      key: `${userId}:k`,
+    });
     expect(first).toMatchObject({ ok: true, replayed: false });
     expect(again).toMatchObject({ ok: true, replayed: true });
     if (first.ok && again.ok) expect(again.entry.id).toBe(first.entry.id);
@@ -95,14 +117,16 @@ describe("CreditLedger under concurrency", () => {
     const userId = newId("usr");
     const stub = ledgerFor(env, userId);
     const orderId = await createPendingOrder(userId, 7);
-    const results = await Promise.all(Array.from({ length: 5 }, () => stub.creditPurchase(userId, orderId)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => stub.creditPurchase(userId, orderId, Date.now())),
+    );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(results.filter((r) => r.ok && !r.replayed)).toHaveLength(1);
     expect(await balance(userId)).toBe(7);
     const expired = await createPendingOrder(userId, 3);
     await env.DB.prepare("UPDATE creditPurchaseOrders SET status = 'expired' WHERE id = ?").bind(expired).run();
-    expect(await stub.creditPurchase(userId, expired)).toMatchObject({ ok: false, code: "conflict" });
-    expect(await stub.creditPurchase("someone-else", orderId)).toMatchObject({ ok: false });
+    expect(await stub.creditPurchase(userId, expired, Date.now())).toMatchObject({ ok: false, code: "conflict" });
+    expect(await stub.creditPurchase("someone-else", orderId, Date.now())).toMatchObject({ ok: false });
     expect(await balance(userId)).toBe(7);
   });
 });
@@ -124,7 +148,7 @@ class Purchase implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     const orderId = await createPendingOrder(r.userId, this.credits);
-    const out = await r.stub.creditPurchase(r.userId, orderId);
+    const out = await r.stub.creditPurchase(r.userId, orderId, Date.now());
     expect(out).toMatchObject({ ok: true, replayed: false });
     m.balance += this.credits;
     m.orders.push(orderId);
@@ -137,7 +161,7 @@ class ReplayPurchase implements fc.AsyncCommand<Model, Real> {
   check = (m: Readonly<Model>) => m.orders.length > 0;
   async run(m: Model, r: Real) {
     const orderId = m.orders[this.pick % m.orders.length] as string;
-    expect(await r.stub.creditPurchase(r.userId, orderId)).toMatchObject({ ok: true, replayed: true });
+    expect(await r.stub.creditPurchase(r.userId, orderId, Date.now())).toMatchObject({ ok: true, replayed: true });
   }
   toString = () => `ReplayPurchase(${this.pick})`;
 }
@@ -147,6 +171,7 @@ class Debit implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     const out = await r.stub.adjust({
+      at: Date.now(),
       userId: r.userId,
       type: "debit",
       amount: this.amount,
@@ -168,6 +193,7 @@ class Credit implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     const out = await r.stub.adjust({
+      at: Date.now(),
       userId: r.userId,
       type: "credit",
       amount: this.amount,
@@ -187,6 +213,7 @@ class Book implements fc.AsyncCommand<Model, Real> {
     const id = newId("ses");
     const start = t0 + m.sessions.length * 3_600_000;
     const out = await r.stub.bookSession({
+      at: Date.now(),
       userId: r.userId,
       sessionId: id,
       tutorProfileId: newId("tut"),
@@ -218,6 +245,7 @@ class Refund implements fc.AsyncCommand<Model, Real> {
     if (!s) return;
     const cancel = () =>
       r.stub.cancelSession({
+        at: Date.now(),
         userId: r.userId,
         sessionId: s.id,
         tutorUserId: "t",
@@ -253,7 +281,14 @@ class Burst implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real) {
     const results = await Promise.all(
       Array.from({ length: this.n }, () =>
-        r.stub.adjust({ userId: r.userId, type: "debit", amount: 1, description: "burst", key: newId("k") }),
+        r.stub.adjust({
+          at: Date.now(),
+          userId: r.userId,
+          type: "debit",
+          amount: 1,
+          description: "burst",
+          key: newId("k"),
+        }),
       ),
     );
     const expected = Math.min(this.n, m.balance);

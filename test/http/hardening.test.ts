@@ -144,7 +144,7 @@ describe("hardening", () => {
         Date.now(),
       ),
     ]);
-    await purgeExpired(jobContext(env, "test"));
+    await purgeExpired(await jobContext(env, "test"));
     const left = await env.DB.prepare(
       "SELECT (SELECT COUNT(*) FROM idempotencyRecords WHERE userId = ?1) AS i, (SELECT COUNT(*) FROM rateLimitEvents WHERE bucket = ?2) AS r, (SELECT COUNT(*) FROM otpCodes WHERE id = ?1) AS o",
     )
@@ -164,6 +164,6 @@ describe("hardening", () => {
     )
       .bind(Date.now() - 3_600_000, id)
       .run();
-    expect(await sweepMissingRooms(jobContext(env, "test"))).toBeGreaterThanOrEqual(1);
+    expect(await sweepMissingRooms(await jobContext(env, "test"))).toBeGreaterThanOrEqual(1);
   });
 });

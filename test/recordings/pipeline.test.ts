@@ -144,7 +144,7 @@ describe("recording → transcript → report pipeline", () => {
     const calls = (await fakeRequests("/v1/chat/completions", marker)).length;
     const { reportJob } = await import("../../src/modules/recordings/report");
     const { jobContext } = await import("../../src/jobs/context");
-    await reportJob(jobContext(env, "test"), { type: "report.generate", recordingId: accepted.id });
+    await reportJob(await jobContext(env, "test"), { type: "report.generate", recordingId: accepted.id });
     expect(await fakeRequests("/v1/chat/completions", marker)).toHaveLength(calls);
     expect(await reportReady(w.student.token, w.sessionId)).toHaveLength(1);
 

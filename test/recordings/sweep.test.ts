@@ -35,7 +35,7 @@ describe("stale recording sweep", () => {
     const { id } = (await res.json()) as { id: string };
     await waitForStatus(w.sessionId, w.tutor.token, "processing");
     await age(id, { status: "processing", updatedAgo: STALE_PROCESSING_MS + 1000, createdAgo: 3 * HOUR });
-    const svc = jobContext(env, "test");
+    const svc = await jobContext(env, "test");
     const [a, b] = await Promise.all([sweepStaleRecordings(svc), sweepStaleRecordings(svc)]);
     expect(a.retried + b.retried).toBe(1);
     // the retried request goes to Deepgram again and reaches `processing` (a new request id)
@@ -48,7 +48,7 @@ describe("stale recording sweep", () => {
     const { id } = (await res.json()) as { id: string };
     await waitForStatus(w.sessionId, w.tutor.token, "processing");
     await age(id, { status: "processing", updatedAgo: STALE_PROCESSING_MS + 1000, createdAgo: GIVE_UP_MS + 1000 });
-    const svc = jobContext(env, "test");
+    const svc = await jobContext(env, "test");
     await sweepStaleRecordings(svc);
     expect(await statusOf(id)).toEqual({ s: "failed", e: "Deepgram never called back" });
     await age(id, { status: "pending", updatedAgo: STALE_PENDING_MS + 1000, createdAgo: GIVE_UP_MS + 1000 });
@@ -64,7 +64,7 @@ describe("stale recording sweep", () => {
     const before = await env.DB.prepare("SELECT updatedAt FROM sessionRecordings WHERE id = ?")
       .bind(id)
       .first<{ updatedAt: number }>();
-    await sweepStaleRecordings(jobContext(env, "test"));
+    await sweepStaleRecordings(await jobContext(env, "test"));
     const after = await env.DB.prepare("SELECT updatedAt FROM sessionRecordings WHERE id = ?")
       .bind(id)
       .first<{ updatedAt: number }>();

@@ -46,6 +46,7 @@ export async function createTutor(
 
 export async function fund(user: TestUser, credits: number) {
   const r = await ledgerFor(env, user.id).adjust({
+    at: Date.now(),
     userId: user.id,
     type: "credit",
     amount: credits,

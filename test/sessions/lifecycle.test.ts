@@ -140,7 +140,7 @@ describe("lifecycle and join", () => {
     const { createRoomJob } = await import("../../src/modules/sessions/rooms");
     await eventually(async () => {
       try {
-        await createRoomJob(jobContext(env, "test"), { type: "video.create_room", sessionId: id });
+        await createRoomJob(await jobContext(env, "test"), { type: "video.create_room", sessionId: id });
         return true;
       } catch {
         return undefined;
@@ -285,7 +285,7 @@ describe("notifications", () => {
 describe("reminders", () => {
   it("sends the 24 h and 1 h reminders exactly once each, even when cron runs twice or late", async () => {
     const w = await world(72);
-    const svc = jobContext(env, "test");
+    const svc = await jobContext(env, "test");
     const reminders = async () =>
       (
         await env.DB.prepare(

@@ -6,6 +6,7 @@ import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/open
 import { decodeCursor, page } from "../../lib/cursor";
 import { userSchema } from "../auth/schemas";
 import { publicUser } from "../auth/service";
+import { replayDeadLetter } from "./dead-letters";
 
 const tags = ["Admin"];
 export const adminRoutes = createRouter();
@@ -56,6 +57,8 @@ adminRoutes.openapi(
           body: z.string(),
           attempts: z.number().int(),
           createdAt: z.number().int(),
+          replayedAt: z.number().int().nullable(),
+          replayCount: z.number().int(),
         }),
       ),
     },
@@ -79,4 +82,27 @@ adminRoutes.openapi(
       200,
     );
   },
+);
+
+adminRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/admin/dead-letters/{id}/replay",
+    summary: "Re-enqueue a dead letter's job (jobs are idempotent: a replayed fulfilment credits at most once)",
+    tags,
+    guard: "admin",
+    params: z.object({ id: z.string().min(1).max(100) }),
+    ok: {
+      status: 202,
+      description: "Re-enqueued",
+      schema: z.object({
+        id: z.string(),
+        type: z.string(),
+        replayedAt: z.number().int(),
+        replayCount: z.number().int(),
+      }),
+    },
+    errors: [404, 409],
+  }),
+  async (c) => c.json(await replayDeadLetter(c.var.svc, c.req.valid("param").id), 202),
 );

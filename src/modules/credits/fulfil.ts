@@ -12,12 +12,18 @@ import type { ServiceContext } from "../../http/context";
 import { ledgerFor } from "../../ledger/client";
 import { insertNotification } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
-import { enqueueEmail } from "../../queues/enqueue";
+import { enqueue, enqueueEmail } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
+import { markEventProcessed } from "../webhooks/stripe";
 
 type FulfilMessage = Extract<QueueMessage, { type: "stripe.fulfil" }>;
 
 export async function fulfilOrderJob(svc: ServiceContext, m: FulfilMessage): Promise<void> {
+  await settleOrder(svc, m);
+  await markEventProcessed(svc, m.eventId, `settled: ${m.outcome}`);
+}
+
+async function settleOrder(svc: ServiceContext, m: FulfilMessage): Promise<void> {
   const order = await svc.db.query.creditPurchaseOrders.findFirst({ where: eq(creditPurchaseOrders.id, m.orderId) });
   if (!order) {
     console.log(
@@ -27,8 +33,20 @@ export async function fulfilOrderJob(svc: ServiceContext, m: FulfilMessage): Pro
   }
   const user = await svc.db.query.users.findFirst({ where: eq(users.id, order.userId) });
   if (m.outcome === "paid") {
-    if (order.status !== "pending" && order.status !== "completed") return;
-    const result = await ledgerFor(svc.env, order.userId).creditPurchase(order.userId, order.id);
+    if (order.status === "failed" || order.status === "expired") {
+      // Settled as unpaid while this payment was in flight: the money goes back to the card.
+      if (order.stripePaymentIntentId) {
+        await enqueue(svc, {
+          type: "stripe.refund_payment",
+          orderId: order.id,
+          paymentIntent: order.stripePaymentIntentId,
+          amountCents: order.totalCents,
+          eventId: m.eventId,
+        });
+      }
+      return;
+    }
+    const result = await ledgerFor(svc.env, order.userId).creditPurchase(order.userId, order.id, svc.clock.now());
     if (!result.ok) {
       // A settled (failed/expired) order is never credited; nothing else can make this succeed later.
       console.log(
@@ -48,7 +66,7 @@ export async function fulfilOrderJob(svc: ServiceContext, m: FulfilMessage): Pro
   const target = m.outcome === "failed" ? "failed" : "expired";
   // Settled elsewhere: nothing to do (a retry of this same outcome only re-sends its deduplicated e-mail).
   if (order.status !== "pending" && order.status !== target) return;
-  const now = Date.now();
+  const now = svc.clock.now();
   if (order.status === "pending") {
     const stamp = target === "failed" ? "failedAt" : "expiredAt";
     await svc.d1.batch([

@@ -4,16 +4,8 @@ import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { balanceStatement } from "../../ledger/sql";
-import { adjustmentBody, checkoutBody, checkoutResponse, ledgerEntrySchema, orderSchema, packSchema } from "./schemas";
-import {
-  adjustCredits,
-  ledgerPage,
-  ledgerPageQuery,
-  listLedger,
-  listOrders,
-  listPacks,
-  startCheckout,
-} from "./service";
+import { checkoutBody, checkoutResponse, ledgerEntrySchema, orderSchema, packSchema } from "./schemas";
+import { ledgerPage, ledgerPageQuery, listOrders, listPacks, startCheckout } from "./service";
 
 const tags = ["Credits"];
 export const creditRoutes = createRouter();
@@ -96,37 +88,4 @@ creditRoutes.openapi(
     );
     return c.json(ledgerPage(rows, q.limit), 200);
   },
-);
-
-creditRoutes.openapi(
-  defineRoute({
-    method: "post",
-    path: "/v1/admin/credits/adjustments",
-    summary: "Manual credit or debit",
-    tags: ["Admin"],
-    guard: "admin",
-    body: adjustmentBody,
-    middleware: [idempotent("adjustment")],
-    ok: { status: 201, description: "The ledger entry", schema: ledgerEntrySchema },
-    errors: [402, 404, 422],
-  }),
-  async (c) => {
-    const input = c.req.valid("json");
-    const key = c.req.header("idempotency-key") ?? crypto.randomUUID();
-    return c.json(await adjustCredits(c.var.svc, { ...input, key: `${c.var.auth.userId}:${key}` }), 201);
-  },
-);
-
-creditRoutes.openapi(
-  defineRoute({
-    method: "get",
-    path: "/v1/admin/users/{id}/ledger",
-    summary: "A user's ledger",
-    tags: ["Admin"],
-    guard: "admin",
-    params: z.object({ id: z.string().min(1).max(100) }),
-    query: z.object(pageQuery),
-    ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
-  }),
-  async (c) => c.json(await listLedger(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
 );

@@ -1,3 +1,4 @@
+import { disputeStatuses, ledgerSources, ledgerTypes, orderStatuses } from "../../db/schema";
 import { z } from "../../http/openapi";
 
 export const packSchema = z
@@ -13,7 +14,7 @@ export const orderSchema = z
   .object({
     id: z.string(),
     packId: z.string(),
-    status: z.enum(["pending", "completed", "failed", "expired"]),
+    status: z.enum(orderStatuses),
     totalCredits: z.number().int(),
     totalCents: z.number().int(),
     currency: z.string(),
@@ -23,16 +24,20 @@ export const orderSchema = z
     completedAt: z.number().int().nullable(),
     failedAt: z.number().int().nullable(),
     expiredAt: z.number().int().nullable(),
+    paymentIntentId: z.string().nullable(),
+    refundedCents: z.number().int(),
+    reversedCredits: z.number().int(),
+    disputeStatus: z.enum(disputeStatuses).nullable(),
   })
   .openapi("PurchaseOrder");
 
 export const ledgerEntrySchema = z
   .object({
     id: z.string(),
-    type: z.enum(["credit", "debit"]),
+    type: z.enum(ledgerTypes),
     amount: z.number().int(),
     balanceAfter: z.number().int(),
-    source: z.enum(["purchase", "session_booking", "session_refund", "manual_adjustment"]),
+    source: z.enum(ledgerSources),
     purchaseOrderId: z.string().nullable(),
     sessionId: z.string().nullable(),
     description: z.string(),
@@ -43,8 +48,49 @@ export const ledgerEntrySchema = z
 export const adjustmentBody = z
   .strictObject({
     userId: z.string().min(1).max(100),
-    type: z.enum(["credit", "debit"]),
+    type: z.enum(ledgerTypes),
     amount: z.number().int().positive().max(1_000_000),
     description: z.string().trim().min(1).max(500),
   })
   .openapi("AdjustmentRequest");
+
+export const adjustmentResponse = ledgerEntrySchema
+  .extend({
+    /** The key this adjustment is recorded under: send it as `Idempotency-Key` to retry safely. */
+    idempotencyKey: z.string(),
+  })
+  .openapi("AdjustmentResponse");
+
+export const orderRefundBody = z
+  .strictObject({ credits: z.number().int().positive().max(1_000_000) })
+  .openapi("OrderRefundRequest");
+
+const offending = z.array(z.string());
+export const reconciliationSchema = z
+  .object({
+    from: z.number().int(),
+    to: z.number().int(),
+    credits: z.object({
+      sold: z.number().int(),
+      spentOnSessions: z.number().int(),
+      heldInOpenSessions: z.number().int(),
+      heldInDisputedSessions: z.number().int(),
+      refundedToStudents: z.number().int(),
+      earnedByTutors: z.number().int(),
+      reversedByRefunds: z.number().int(),
+      reversedByDisputes: z.number().int(),
+      reinstated: z.number().int(),
+      adjustedByAdmins: z.number().int(),
+      netChange: z.number().int(),
+    }),
+    cents: z.object({
+      paid: z.number().int(),
+      refundedToCards: z.number().int(),
+      paidOut: z.number().int(),
+      payoutsPending: z.number().int(),
+      payoutsFailed: z.number().int(),
+    }),
+    identities: z.array(z.object({ name: z.string(), holds: z.boolean(), offendingIds: offending })),
+    balanced: z.boolean(),
+  })
+  .openapi("Reconciliation");

@@ -1,10 +1,9 @@
 /** Credit packs, checkout, orders, balance and statement. Ledger writes go through CreditLedger. */
 import { and, desc, eq, lt } from "drizzle-orm";
 import { keysetAfter } from "../../db/keyset";
-import { creditPurchaseOrders, creditsLedger, users } from "../../db/schema";
+import { creditPurchaseOrders, creditsLedger } from "../../db/schema";
 import type { ServiceContext } from "../../http/context";
-import { ApiError, notFound } from "../../http/errors";
-import { ledgerFor, unwrap } from "../../ledger/client";
+import { ApiError } from "../../http/errors";
 import type { LedgerEntry } from "../../ledger/types";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -24,7 +23,7 @@ export async function startCheckout(svc: ServiceContext, user: { id: string; ema
   if (!pack)
     throw new ApiError("validation_failed", "Unknown credit pack", [{ path: "packId", message: "Unknown pack" }]);
   if (!svc.config.STRIPE_SECRET_KEY) throw new ApiError("provider_unavailable", "Payments are not configured");
-  const now = Date.now();
+  const now = svc.clock.now();
   const orderId = newId("ord");
   await svc.db.insert(creditPurchaseOrders).values({
     id: orderId,
@@ -46,13 +45,14 @@ export async function startCheckout(svc: ServiceContext, user: { id: string; ema
       credits: pack.credits,
       priceCents: pack.priceCents,
       currency: pack.currency,
-      expiresAt: now + CHECKOUT_TTL_MS,
+      // Stripe measures expires_at by the real clock, not the test clock.
+      expiresAt: Date.now() + CHECKOUT_TTL_MS,
     });
   } catch (err) {
     // No checkout exists for this order: settle it as failed so it never lingers as pending.
     await svc.db
       .update(creditPurchaseOrders)
-      .set({ status: "failed", failedAt: Date.now(), updatedAt: Date.now() })
+      .set({ status: "failed", failedAt: svc.clock.now(), updatedAt: svc.clock.now() })
       .where(and(eq(creditPurchaseOrders.id, orderId), eq(creditPurchaseOrders.status, "pending")));
     if (err instanceof ProviderError) {
       console.log(
@@ -65,13 +65,18 @@ export async function startCheckout(svc: ServiceContext, user: { id: string; ema
   if (!session.url) {
     await svc.db
       .update(creditPurchaseOrders)
-      .set({ status: "failed", failedAt: Date.now(), updatedAt: Date.now(), stripeCheckoutSessionId: session.id })
+      .set({
+        status: "failed",
+        failedAt: svc.clock.now(),
+        updatedAt: svc.clock.now(),
+        stripeCheckoutSessionId: session.id,
+      })
       .where(and(eq(creditPurchaseOrders.id, orderId), eq(creditPurchaseOrders.status, "pending")));
     throw new ApiError("provider_unavailable", "The payment provider returned no checkout URL");
   }
   await svc.db
     .update(creditPurchaseOrders)
-    .set({ stripeCheckoutSessionId: session.id, checkoutUrl: session.url, updatedAt: Date.now() })
+    .set({ stripeCheckoutSessionId: session.id, checkoutUrl: session.url, updatedAt: svc.clock.now() })
     .where(eq(creditPurchaseOrders.id, orderId));
   return { orderId, checkoutSessionId: session.id, checkoutUrl: session.url };
 }
@@ -91,6 +96,10 @@ export const orderView = (o: OrderRow) => ({
   completedAt: o.completedAt,
   failedAt: o.failedAt,
   expiredAt: o.expiredAt,
+  paymentIntentId: o.stripePaymentIntentId,
+  refundedCents: o.refundedCents,
+  reversedCredits: o.reversedCredits,
+  disputeStatus: o.disputeStatus,
 });
 
 export async function listOrders(svc: ServiceContext, userId: string, q: { limit: number; cursor?: string }) {
@@ -140,14 +149,4 @@ export const ledgerPage = (rows: (typeof creditsLedger.$inferSelect)[], limit: n
 
 export async function listLedger(svc: ServiceContext, userId: string, q: LedgerQuery) {
   return ledgerPage(await ledgerPageQuery(svc, userId, q), q.limit);
-}
-
-export async function adjustCredits(
-  svc: ServiceContext,
-  input: { userId: string; type: "credit" | "debit"; amount: number; description: string; key: string },
-) {
-  const user = await svc.db.query.users.findFirst({ where: eq(users.id, input.userId), columns: { id: true } });
-  if (!user) throw notFound("User");
-  const result = unwrap(await ledgerFor(svc.env, input.userId).adjust(input));
-  return entryView(result.entry);
 }

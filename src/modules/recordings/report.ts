@@ -129,7 +129,7 @@ export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { 
     const fail = async (reason: string) => {
       await svc.db
         .update(sessionRecordings)
-        .set({ transcriptionError: `Report generation failed: ${reason}`, updatedAt: Date.now() })
+        .set({ transcriptionError: `Report generation failed: ${reason}`, updatedAt: svc.clock.now() })
         .where(eq(sessionRecordings.id, rec.id));
     };
     const transcript = rec.transcriptionText?.trim() ?? "";
@@ -149,7 +149,7 @@ export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { 
       if (err instanceof ReportFailure) return fail(err.message);
       throw err;
     }
-    const now = Date.now();
+    const now = svc.clock.now();
     const fields = {
       studentProfileId: session.studentProfileId,
       tutorProfileId: session.tutorProfileId,
@@ -186,7 +186,7 @@ export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { 
         type: "report_ready",
         data: { sessionId: session.id, reportId },
         dedupeKey: `report_ready:${rec.id}:${userId}`,
-        createdAt: Date.now(),
+        createdAt: svc.clock.now(),
       }),
     ),
   );

@@ -194,7 +194,7 @@ export async function uploadRecording(
 
   // The new row and the removal of every other row of the session are one transaction: of two
   // concurrent uploads, the later batch wins, and its cleanup removes every other audio object.
-  const now = Date.now();
+  const now = svc.clock.now();
   await svc.db.batch([
     svc.db.insert(sessionRecordings).values({
       id,
@@ -289,7 +289,7 @@ export async function retryRecording(svc: ServiceContext, id: string) {
         transcriptionMeta: null,
         deepgramRequestId: null,
         callbackSecretHash: null,
-        updatedAt: Date.now(),
+        updatedAt: svc.clock.now(),
       })
       .where(and(eq(sessionRecordings.id, id), eq(sessionRecordings.transcriptionStatus, "failed")))
       .returning();

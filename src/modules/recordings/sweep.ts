@@ -19,7 +19,7 @@ export interface SweepResult {
   failed: number;
 }
 
-export async function sweepStaleRecordings(svc: ServiceContext, now = Date.now()): Promise<SweepResult> {
+export async function sweepStaleRecordings(svc: ServiceContext, now = svc.clock.now()): Promise<SweepResult> {
   const result: SweepResult = { retried: 0, failed: 0 };
   for (const [status, staleMs] of [
     ["pending", STALE_PENDING_MS],

@@ -15,7 +15,7 @@ import { signCallbackToken } from "./callback-token";
 export async function markFailed(svc: ServiceContext, recordingId: string, reason: string) {
   await svc.db
     .update(sessionRecordings)
-    .set({ transcriptionStatus: "failed", transcriptionError: reason, updatedAt: Date.now() })
+    .set({ transcriptionStatus: "failed", transcriptionError: reason, updatedAt: svc.clock.now() })
     .where(and(eq(sessionRecordings.id, recordingId), eq(sessionRecordings.transcriptionStatus, "pending")));
 }
 
@@ -38,7 +38,7 @@ export async function transcriptionJob(
   const secret = randomToken(24);
   await svc.db
     .update(sessionRecordings)
-    .set({ callbackSecretHash: await sha256Hex(secret), updatedAt: Date.now() })
+    .set({ callbackSecretHash: await sha256Hex(secret), updatedAt: svc.clock.now() })
     .where(and(eq(sessionRecordings.id, rec.id), eq(sessionRecordings.transcriptionStatus, "pending")));
   const token = await signCallbackToken(svc.config, rec.id);
   const callbackUrl = `${svc.config.PUBLIC_API_URL.replace(/\/+$/, "")}/v1/webhooks/deepgram?token=${encodeURIComponent(token)}`;
@@ -59,6 +59,6 @@ export async function transcriptionJob(
   }
   await svc.db
     .update(sessionRecordings)
-    .set({ deepgramRequestId: requestId, transcriptionStatus: "processing", updatedAt: Date.now() })
+    .set({ deepgramRequestId: requestId, transcriptionStatus: "processing", updatedAt: svc.clock.now() })
     .where(and(eq(sessionRecordings.id, rec.id), eq(sessionRecordings.transcriptionStatus, "pending")));
 }

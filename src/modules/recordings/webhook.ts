@@ -105,7 +105,7 @@ export async function handleDeepgramCallback(
         ? body.request_id
         : "";
   const outcome = body ? outcomeOf(body) : null;
-  const now = Date.now();
+  const now = svc.clock.now();
   await svc.db.insert(deepgramWebhooks).values({
     id: newId("dgw"),
     sessionRecordingId: recordingId,

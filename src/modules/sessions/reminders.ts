@@ -28,7 +28,7 @@ const windows = [
   { name: "1h", column: "reminder1hSentAt", hours: 1, lower: 0 },
 ] as const;
 
-export async function sendReminders(svc: ServiceContext, now = Date.now()): Promise<number> {
+export async function sendReminders(svc: ServiceContext, now = svc.clock.now()): Promise<number> {
   let sent = 0;
   for (const w of windows) {
     const { results } = await svc.d1

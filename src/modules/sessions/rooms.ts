@@ -26,7 +26,7 @@ export async function createRoomJob(svc: ServiceContext, m: Extract<QueueMessage
       agoraHostPassPhrase: room.host_pass_phrase,
       agoraViewerPassPhrase: room.viewer_pass_phrase,
       videoSessionUrl: `${svc.config.SESSIONS_APP_URL.replace(/\/+$/, "")}/${room.viewer_pass_phrase}`,
-      updatedAt: Date.now(),
+      updatedAt: svc.clock.now(),
     })
     .where(and(eq(sessions.id, session.id), isNull(sessions.agoraChannelName), ne(sessions.status, "cancelled")));
 }
@@ -37,7 +37,7 @@ const ROOM_GRACE_MS = 10 * 60 * 1000;
  * Cron: scheduled sessions still without a video room (the job was lost or exhausted its retries)
  * get a new `video.create_room` job. Reads the partial index `sessions_without_room`.
  */
-export async function sweepMissingRooms(svc: ServiceContext, now = Date.now()): Promise<number> {
+export async function sweepMissingRooms(svc: ServiceContext, now = svc.clock.now()): Promise<number> {
   if (!agoraConfigured(svc.config)) return 0;
   const { results } = await svc.d1
     .prepare(

@@ -61,11 +61,11 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookIn
     ]);
   }
   const startTime = input.startTime;
-  if (startTime > Date.now() + BOOKING_HORIZON_MS) {
+  if (startTime > svc.clock.now() + BOOKING_HORIZON_MS) {
     throw new ApiError("slot_unavailable", "Sessions can be booked at most one year ahead");
   }
   const endTime = startTime + input.durationMinutes * 60_000;
-  if (startTime < Date.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
+  if (startTime < svc.clock.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
     throw new ApiError(
       "slot_unavailable",
       `Sessions must be booked at least ${svc.config.BOOKING_MIN_NOTICE_MINUTES} minutes ahead`,
@@ -89,6 +89,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookIn
       endTime,
       creditsCost,
       description: `Session with ${tutor.displayName} (${input.durationMinutes} min)`,
+      at: svc.clock.now(),
     }),
   );
   const session = await primarySession(svc, sessionId);
@@ -140,10 +141,11 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
   if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be cancelled`);
   const by = asAdmin ? "admin" : asTutor ? "tutor" : "student";
   const windowMs = svc.config.CANCELLATION_WINDOW_HOURS * HOUR_MS;
-  const refund = by !== "student" || (asStudent && session.startTime - Date.now() >= windowMs);
+  const refund = by !== "student" || (asStudent && session.startTime - svc.clock.now() >= windowMs);
   const { studentUserId, tutorUserId } = await participants(svc, session);
   const result = unwrap(
     await ledgerFor(svc.env, studentUserId).cancelSession({
+      at: svc.clock.now(),
       userId: studentUserId,
       sessionId: session.id,
       tutorUserId,
@@ -181,7 +183,7 @@ async function transition(
   to: SessionRow["status"],
   extra?: SQL,
 ) {
-  const now = Date.now();
+  const now = svc.clock.now();
   const [row] = await svc.db
     .update(sessions)
     .set({ status: to, updatedAt: now })
@@ -194,14 +196,14 @@ export async function startSession(svc: ServiceContext, auth: Auth, id: string) 
   const { session, asTutor } = await accessSession(svc, auth, id);
   if (!asTutor) throw forbidden("Only the session's tutor can start it");
   if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be started`);
-  if (Date.now() < session.startTime - START_EARLY_MS)
+  if (svc.clock.now() < session.startTime - START_EARLY_MS)
     throw conflict("Sessions can be started from 15 minutes before their start");
   const row = await transition(
     svc,
     id,
     "scheduled",
     "in_progress",
-    lte(sessions.startTime, Date.now() + START_EARLY_MS),
+    lte(sessions.startTime, svc.clock.now() + START_EARLY_MS),
   );
   if (!row) throw conflict("The session changed; reload it");
   return sessionView(row);

@@ -17,7 +17,7 @@ export async function listSubjects(svc: ServiceContext): Promise<Subject[]> {
 export async function createSubject(svc: ServiceContext, input: CreateSubjectInput): Promise<Subject> {
   const [created] = await svc.db
     .insert(subjects)
-    .values({ id: newId("sub"), name: input.name, slug: input.slug, createdAt: Date.now() })
+    .values({ id: newId("sub"), name: input.name, slug: input.slug, createdAt: svc.clock.now() })
     .onConflictDoNothing({ target: subjects.slug })
     .returning();
   if (!created) throw conflict(`A subject with slug "${input.slug}" already exists`);

@@ -92,7 +92,7 @@ export async function uploadAvatar(
       const previous = profile.avatarS3Key;
       [updated] = await svc.db
         .update(tutorProfiles)
-        .set({ avatarS3Key: key, avatarContentType: type, updatedAt: Date.now() })
+        .set({ avatarS3Key: key, avatarContentType: type, updatedAt: svc.clock.now() })
         .where(
           and(
             eq(tutorProfiles.id, profile.id),

@@ -80,7 +80,7 @@ export async function replaceAvailability(
 ) {
   const profile = await ownProfileRow(svc, userId);
   const weekly = [...input.weekly].sort((a, b) => a.weekday - b.weekday || a.start - b.start);
-  const now = Date.now();
+  const now = svc.clock.now();
   await svc.db.batch([
     svc.db
       .update(tutorProfiles)
@@ -140,7 +140,7 @@ export async function listSlots(
   svc: ServiceContext,
   tutorProfileId: string,
   query: { from: number; to: number; durationMinutes: number },
-  now: number = Date.now(),
+  now: number = svc.clock.now(),
 ) {
   if (query.to <= query.from)
     throw badRequest("to must be after from", [{ path: "to", message: "Must be after from" }]);

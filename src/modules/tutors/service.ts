@@ -130,7 +130,7 @@ export async function createTutorProfile(
   if (user.tutorProfileId) throw conflict("You already have a tutor profile");
   const subjectIds = unique(input.subjectIds);
   await assertSubjectsExist(svc, subjectIds);
-  const now = Date.now();
+  const now = svc.clock.now();
   const row: TutorProfileRow = {
     id: newId("tut"),
     userId: user.id,
@@ -178,7 +178,7 @@ export async function updateTutorProfile(
     patch.subjects = subjectIds;
   }
   if (Object.keys(patch).length === 0) return withSubjects(svc, row);
-  patch.updatedAt = Date.now();
+  patch.updatedAt = svc.clock.now();
   const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [
     svc.db.update(tutorProfiles).set(patch).where(eq(tutorProfiles.id, row.id)),
   ];

@@ -36,7 +36,7 @@ userRoutes.openapi(
     if (name === undefined) return c.json(publicUser(auth.user), 200);
     const [user] = await svc.db
       .update(users)
-      .set({ name, updatedAt: Date.now() })
+      .set({ name, updatedAt: svc.clock.now() })
       .where(eq(users.id, auth.userId))
       .returning();
     if (!user) throw new ApiError("unauthorized", "Invalid or expired access token");
@@ -66,7 +66,7 @@ userRoutes.openapi(
     }
     const [user] = await svc.db
       .update(users)
-      .set({ context, updatedAt: Date.now() })
+      .set({ context, updatedAt: svc.clock.now() })
       .where(eq(users.id, auth.userId))
       .returning();
     if (!user) throw new ApiError("unauthorized", "Invalid or expired access token");

@@ -1,0 +1,333 @@
+/**
+ * Money after the fact: card refunds, disputes and admin refunds of a purchase order, as ledger
+ * operations. Each runs inside its user's CreditLedger lock and writes ONE batch: the ledger entry
+ * (`purchase_reversal` debit or `purchase_reinstated` credit), the order's new money state, and the
+ * notifications. Every statement is guarded on the order still being in the state that was read, so a
+ * stale read writes nothing, and the order's CHECKs (reversed ≤ credits, dispute part ≤ reversed,
+ * refunded ≤ total) hold whatever happens.
+ *
+ * Identity per order, at every instant: reversedCredits = Σ purchase_reversal − Σ purchase_reinstated
+ * of that order, and 0 ≤ reversedCredits ≤ totalCredits.
+ */
+import type { D1Like } from "../db/client";
+import { newId } from "../lib/crypto";
+import { balanceOf, insertAdminNotifications, insertEntry, insertNotification } from "./sql";
+import type {
+  AdminRefundInput,
+  CardRefundInput,
+  DisputeInput,
+  LedgerFailure,
+  LedgerResult,
+  OrderMoney,
+  OrderMoveResult,
+} from "./types";
+
+const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
+
+const ORDER_COLUMNS =
+  "id, userId, status, totalCredits, totalCents, packId, refundedCents, reversedCredits, disputeReversedCredits, disputeStatus, disputeId";
+
+export function readOrder(d1: D1Like, orderId: string) {
+  return d1.prepare(`SELECT ${ORDER_COLUMNS} FROM creditPurchaseOrders WHERE id = ?`).bind(orderId).first<OrderMoney>();
+}
+
+/** True while the order is exactly as read: the guard of every statement of an order operation. */
+function unchanged(o: OrderMoney) {
+  return {
+    sql: "EXISTS (SELECT 1 FROM creditPurchaseOrders WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND disputeReversedCredits = ? AND disputeStatus IS ?)",
+    binds: [o.id, o.reversedCredits, o.refundedCents, o.disputeReversedCredits, o.disputeStatus],
+  };
+}
+
+function setOrder(d1: D1Like, o: OrderMoney, next: Partial<OrderMoney>, at: number) {
+  const g = unchanged(o);
+  const n = { ...o, ...next };
+  return d1
+    .prepare(
+      `UPDATE creditPurchaseOrders SET reversedCredits = ?, refundedCents = ?, disputeReversedCredits = ?, disputeStatus = ?, disputeId = ?, updatedAt = ?
+WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND disputeReversedCredits = ? AND disputeStatus IS ?`,
+    )
+    .bind(n.reversedCredits, n.refundedCents, n.disputeReversedCredits, n.disputeStatus, n.disputeId, at, ...g.binds);
+}
+
+function entry(
+  d1: D1Like,
+  o: OrderMoney,
+  move: { kind: "reversal" | "reinstated"; credits: number; key: string; description: string; at: number },
+) {
+  return insertEntry(
+    d1,
+    {
+      id: newId("led"),
+      userId: o.userId,
+      type: move.kind === "reversal" ? "debit" : "credit",
+      amount: move.credits,
+      source: move.kind === "reversal" ? "purchase_reversal" : "purchase_reinstated",
+      purchaseOrderId: o.id,
+      sessionId: null,
+      description: move.description,
+      idempotencyKey: move.key,
+      createdAt: move.at,
+    },
+    unchanged(o),
+  );
+}
+
+async function finish(
+  d1: D1Like,
+  o: OrderMoney,
+  statements: D1PreparedStatement[],
+  moved: { reversed: number; reinstated: number },
+): Promise<LedgerResult<OrderMoveResult>> {
+  const results = statements.length ? await d1.batch(statements) : [];
+  const updated = results.find((_, i) => i === results.length - 1);
+  if (statements.length && (updated?.meta.changes ?? 0) === 0) {
+    return fail("conflict", "The order changed while this operation ran");
+  }
+  const order = (await readOrder(d1, o.id)) ?? o;
+  return {
+    ok: true,
+    replayed: moved.reversed + moved.reinstated === 0,
+    ...moved,
+    order,
+    balance: await balanceOf(d1, o.userId),
+  };
+}
+
+/** The order must exist, belong to the user and have been credited before money can come back out. */
+async function creditedOrder(d1: D1Like, userId: string, orderId: string) {
+  const o = await readOrder(d1, orderId);
+  if (!o || o.userId !== userId) return fail("not_found", "Order not found");
+  if (o.status !== "completed") return fail("conflict", `Order is ${o.status}, not completed`);
+  return o;
+}
+
+/**
+ * `charge.refunded`: brings the order's refund reversals up to ceil(totalCredits × refunded / amount),
+ * never more (replays and several partial refunds reverse the cumulative amount exactly once). Credits an
+ * admin refund or a dispute already reversed are not reversed again.
+ */
+export async function applyCardRefund(d1: D1Like, input: CardRefundInput): Promise<LedgerResult<OrderMoveResult>> {
+  const o = await creditedOrder(d1, input.userId, input.orderId);
+  if ("ok" in o) return o;
+  const refunded = Math.min(o.totalCents, Math.max(o.refundedCents, input.amountRefunded));
+  const target = Math.min(o.totalCredits, Math.ceil((o.totalCredits * input.amountRefunded) / input.chargeAmount));
+  const byRefunds = o.reversedCredits - o.disputeReversedCredits;
+  const credits = Math.max(0, Math.min(target - byRefunds, o.totalCredits - o.reversedCredits));
+  if (credits === 0 && refunded === o.refundedCents) return finish(d1, o, [], { reversed: 0, reinstated: 0 });
+  const statements: D1PreparedStatement[] = [];
+  if (credits > 0) {
+    statements.push(
+      entry(d1, o, {
+        kind: "reversal",
+        credits,
+        key: `reversal:${o.id}:${input.eventId}`,
+        description: `Card refund: ${credits} of ${o.totalCredits} credits of ${o.packId} reversed`,
+        at: input.at,
+      }),
+      insertNotification(
+        d1,
+        {
+          id: newId("ntf"),
+          userId: o.userId,
+          type: "payment_refunded",
+          data: { orderId: o.id, credits, refundedCents: refunded },
+          dedupeKey: `payment_refunded:${o.id}:${o.reversedCredits + credits}`,
+          createdAt: input.at,
+        },
+        unchanged(o),
+      ),
+    );
+  }
+  statements.push(setOrder(d1, o, { reversedCredits: o.reversedCredits + credits, refundedCents: refunded }, input.at));
+  return finish(d1, o, statements, { reversed: credits, reinstated: 0 });
+}
+
+/**
+ * `charge.dispute.created` reverses every credit of the order not yet reversed; `closed` with `won`
+ * reinstates what the dispute reversed (once), `lost` keeps it. A `closed` seen before its `created`
+ * settles the dispute directly (won: nothing moves; lost: the credits are reversed then).
+ */
+export async function applyDispute(d1: D1Like, input: DisputeInput): Promise<LedgerResult<OrderMoveResult>> {
+  const o = await creditedOrder(d1, input.userId, input.orderId);
+  if ("ok" in o) return o;
+  const none = { reversed: 0, reinstated: 0 };
+  const known = o.disputeId === input.disputeId;
+  if (o.disputeId && !known) return fail("conflict", "The order already has another dispute");
+  const settled = o.disputeStatus === "won" || o.disputeStatus === "lost";
+  if (settled || (input.status === "open" && o.disputeStatus === "open")) return finish(d1, o, [], none);
+
+  if (input.status === "open" || input.status === "lost") {
+    const credits = o.disputeStatus === "open" ? 0 : o.totalCredits - o.reversedCredits;
+    const statements: D1PreparedStatement[] = [];
+    if (credits > 0) {
+      statements.push(
+        entry(d1, o, {
+          kind: "reversal",
+          credits,
+          key: `reversal:${o.id}:dispute:${input.disputeId}`,
+          description: `Card payment disputed: ${credits} credits of ${o.packId} reversed`,
+          at: input.at,
+        }),
+      );
+    }
+    if (o.disputeStatus === null) {
+      const data = { orderId: o.id, userId: o.userId, credits, disputeId: input.disputeId };
+      statements.push(
+        insertNotification(
+          d1,
+          {
+            id: newId("ntf"),
+            userId: o.userId,
+            type: "payment_disputed",
+            data,
+            dedupeKey: `payment_disputed:${o.id}`,
+            createdAt: input.at,
+          },
+          unchanged(o),
+        ),
+        insertAdminNotifications(
+          d1,
+          { type: "payment_disputed", data, dedupeKey: `payment_disputed:${o.id}`, at: input.at },
+          unchanged(o),
+        ),
+      );
+    }
+    const next = {
+      reversedCredits: o.reversedCredits + credits,
+      disputeReversedCredits: o.disputeReversedCredits + credits,
+      disputeStatus: input.status,
+      disputeId: input.disputeId,
+    };
+    statements.push(setOrder(d1, o, next, input.at));
+    return finish(d1, o, statements, { reversed: credits, reinstated: 0 });
+  }
+
+  // won
+  const credits = o.disputeReversedCredits;
+  const statements: D1PreparedStatement[] = [];
+  if (credits > 0) {
+    statements.push(
+      entry(d1, o, {
+        kind: "reinstated",
+        credits,
+        key: `reinstated:${o.id}:dispute:${input.disputeId}`,
+        description: `Dispute won: ${credits} credits of ${o.packId} reinstated`,
+        at: input.at,
+      }),
+    );
+  }
+  const next = {
+    reversedCredits: o.reversedCredits - credits,
+    disputeReversedCredits: 0,
+    disputeStatus: "won" as const,
+    disputeId: input.disputeId,
+  };
+  statements.push(setOrder(d1, o, next, input.at));
+  return finish(d1, o, statements, { reversed: 0, reinstated: credits });
+}
+
+/**
+ * An admin refund, step one: reverse `credits` (never below zero: the admin refunds only what the
+ * student still holds) and record the card refund as `pending`, in one batch, before Stripe is called.
+ */
+export async function reverseForAdminRefund(
+  d1: D1Like,
+  input: AdminRefundInput,
+): Promise<LedgerResult<OrderMoveResult & { refundId: string }>> {
+  const existing = await d1
+    .prepare("SELECT id, orderId, credits, amountCents FROM cardRefunds WHERE idempotencyKey = ?")
+    .bind(`admin:${input.key}`)
+    .first<{ id: string; orderId: string; credits: number; amountCents: number }>();
+  if (existing) {
+    if (existing.orderId !== input.orderId || existing.credits !== input.credits) {
+      return fail("idempotency_conflict", "This Idempotency-Key was used for another refund");
+    }
+    const order = await readOrder(d1, input.orderId);
+    if (!order) return fail("not_found", "Order not found");
+    const balance = await balanceOf(d1, input.userId);
+    return { ok: true, replayed: true, reversed: 0, reinstated: 0, order, balance, refundId: existing.id };
+  }
+  const o = await creditedOrder(d1, input.userId, input.orderId);
+  if ("ok" in o) return o;
+  const left = o.totalCredits - o.reversedCredits;
+  if (input.credits > left) return fail("conflict", `Only ${left} credits of this order are left to refund`);
+  const balance = await balanceOf(d1, input.userId);
+  if (input.credits > balance) return fail("conflict", `The student holds only ${balance} credits`);
+  if (o.refundedCents + input.cents > o.totalCents) return fail("conflict", "The order's payment is already refunded");
+  const refundId = newId("rfd");
+  const g = unchanged(o);
+  const statements = [
+    entry(d1, o, {
+      kind: "reversal",
+      credits: input.credits,
+      key: `reversal:${o.id}:admin:${input.key}`,
+      description: `Refund to the card: ${input.credits} credits of ${o.packId}`,
+      at: input.at,
+    }),
+    d1
+      .prepare(
+        `INSERT INTO cardRefunds (id, orderId, idempotencyKey, amountCents, credits, reason, status, actorUserId, createdAt, updatedAt)
+SELECT ?, ?, ?, ?, ?, 'admin', 'pending', ?, ?, ? WHERE ${g.sql}`,
+      )
+      .bind(
+        refundId,
+        o.id,
+        `admin:${input.key}`,
+        input.cents,
+        input.credits,
+        input.actorUserId,
+        input.at,
+        input.at,
+        ...g.binds,
+      ),
+    setOrder(
+      d1,
+      o,
+      { reversedCredits: o.reversedCredits + input.credits, refundedCents: o.refundedCents + input.cents },
+      input.at,
+    ),
+  ];
+  const result = await finish(d1, o, statements, { reversed: input.credits, reinstated: 0 });
+  return result.ok ? { ...result, refundId } : result;
+}
+
+/** Step two when Stripe refused: reinstate the credits and give the cents back, once per refund. */
+export async function undoAdminRefund(
+  d1: D1Like,
+  input: { userId: string; refundId: string; reason: string; at: number },
+): Promise<LedgerResult<OrderMoveResult>> {
+  const refund = await d1
+    .prepare("SELECT orderId, credits, amountCents, status, idempotencyKey FROM cardRefunds WHERE id = ?")
+    .bind(input.refundId)
+    .first<{ orderId: string; credits: number; amountCents: number; status: string; idempotencyKey: string }>();
+  if (!refund) return fail("not_found", "Refund not found");
+  const o = await creditedOrder(d1, input.userId, refund.orderId);
+  if ("ok" in o) return o;
+  if (refund.status !== "pending") return finish(d1, o, [], { reversed: 0, reinstated: 0 });
+  const g = unchanged(o);
+  const statements = [
+    entry(d1, o, {
+      kind: "reinstated",
+      credits: refund.credits,
+      key: `reinstated:${o.id}:${refund.idempotencyKey}`,
+      description: `Refund to the card failed: ${refund.credits} credits reinstated`,
+      at: input.at,
+    }),
+    d1
+      .prepare(
+        `UPDATE cardRefunds SET status = 'failed', failureReason = ?, updatedAt = ? WHERE id = ? AND status = 'pending' AND ${g.sql}`,
+      )
+      .bind(input.reason.slice(0, 500), input.at, input.refundId, ...g.binds),
+    setOrder(
+      d1,
+      o,
+      {
+        reversedCredits: o.reversedCredits - refund.credits,
+        refundedCents: Math.max(0, o.refundedCents - refund.amountCents),
+      },
+      input.at,
+    ),
+  ];
+  return finish(d1, o, statements, { reversed: 0, reinstated: refund.credits });
+}

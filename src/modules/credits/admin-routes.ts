@@ -1,0 +1,108 @@
+/** The back office's money routes: adjustments, refunds to the card, a user's ledger, reconciliation. */
+import { eq } from "drizzle-orm";
+import { users } from "../../db/schema";
+import { notFound } from "../../http/errors";
+import { idempotent } from "../../http/idempotency";
+import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { adjustCredits } from "./adjustments";
+import { refundOrder } from "./admin-refund";
+import { reconcile } from "./reconciliation";
+import {
+  adjustmentBody,
+  adjustmentResponse,
+  ledgerEntrySchema,
+  orderRefundBody,
+  orderSchema,
+  reconciliationSchema,
+} from "./schemas";
+import { listLedger } from "./service";
+
+const tags = ["Admin"];
+export const adminCreditRoutes = createRouter();
+const idParam = z.object({ id: z.string().min(1).max(100) });
+
+adminCreditRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/admin/credits/adjustments",
+    summary: "Manual credit or debit (the response names the idempotency key it was recorded under)",
+    tags,
+    guard: "admin",
+    body: adjustmentBody,
+    middleware: [idempotent("adjustment")],
+    ok: { status: 201, description: "The ledger entry", schema: adjustmentResponse },
+    errors: [402, 404, 422],
+  }),
+  async (c) => {
+    const entry = await adjustCredits(
+      c.var.svc,
+      c.var.auth.userId,
+      c.req.valid("json"),
+      c.req.header("idempotency-key"),
+    );
+    c.header("idempotency-key", entry.idempotencyKey);
+    return c.json(entry, 201);
+  },
+);
+
+adminCreditRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/admin/credits/orders/{id}/refund",
+    summary: "Refund credits of an order to the card (reverse, then Stripe; undone if Stripe refuses)",
+    tags,
+    guard: "admin",
+    params: idParam,
+    body: orderRefundBody,
+    middleware: [idempotent("order_refund")],
+    ok: { status: 200, description: "The order after the refund", schema: orderSchema },
+    errors: [404, 409, 422, 503],
+  }),
+  async (c) =>
+    c.json(
+      await refundOrder(
+        c.var.svc,
+        c.var.auth.userId,
+        c.req.valid("param").id,
+        c.req.valid("json").credits,
+        c.req.header("idempotency-key"),
+      ),
+      200,
+    ),
+);
+
+adminCreditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/users/{id}/ledger",
+    summary: "A user's ledger",
+    tags,
+    guard: "admin",
+    params: idParam,
+    query: z.object(pageQuery),
+    ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
+    errors: [404],
+  }),
+  async (c) => {
+    const { svc } = c.var;
+    const id = c.req.valid("param").id;
+    const user = await svc.db.query.users.findFirst({ where: eq(users.id, id), columns: { id: true } });
+    if (!user) throw notFound("User");
+    return c.json(await listLedger(svc, id, c.req.valid("query")), 200);
+  },
+);
+
+const epochMs = z.coerce.number().int().min(0).max(8.64e15);
+
+adminCreditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/reconciliation",
+    summary: "Money totals over a time range and whether every money identity holds",
+    tags,
+    guard: "admin",
+    query: z.object({ from: epochMs.optional(), to: epochMs.optional() }),
+    ok: { status: 200, description: "Totals and identities", schema: reconciliationSchema },
+  }),
+  async (c) => c.json(await reconcile(c.var.svc, c.req.valid("query")), 200),
+);
