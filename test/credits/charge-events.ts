@@ -1,0 +1,147 @@
+/** Charge-level Stripe events (refunds, disputes) as Stripe sends them, and a paid order to apply them to. */
+import { createUser, env, eventually, type TestUser } from "../helpers/api";
+import { checkout, checkoutEvent, deliver, waitForStatus } from "./helpers";
+
+const evtId = () => `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+
+function envelope(type: string, object: Record<string, unknown>, id = evtId()) {
+  return {
+    id,
+    object: "event",
+    api_version: "2025-01-27.acacia",
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: { object },
+  };
+}
+
+/** `charge.refunded` with the charge's cumulative `amount_refunded`. */
+export function chargeRefunded(paymentIntent: string, amountRefunded: number, amount = 5000, id = evtId()) {
+  return envelope(
+    "charge.refunded",
+    {
+      id: `ch_${paymentIntent.slice(3)}`,
+      object: "charge",
+      amount,
+      amount_refunded: amountRefunded,
+      currency: "usd",
+      livemode: false,
+      paid: true,
+      refunded: amountRefunded >= amount,
+      payment_intent: paymentIntent,
+    },
+    id,
+  );
+}
+
+export function disputeEvent(
+  type: "charge.dispute.created" | "charge.dispute.closed",
+  paymentIntent: string,
+  disputeId: string,
+  status: "needs_response" | "won" | "lost" | "warning_closed",
+  amount = 5000,
+  id = evtId(),
+) {
+  return envelope(
+    type,
+    {
+      id: disputeId,
+      object: "dispute",
+      amount,
+      charge: `ch_${paymentIntent.slice(3)}`,
+      payment_intent: paymentIntent,
+      currency: "usd",
+      livemode: false,
+      reason: "fraudulent",
+      status,
+    },
+    id,
+  );
+}
+
+/** Delivers `event` `times` times at once; every delivery must be acknowledged. */
+export async function deliverConcurrently(event: unknown, times = 3) {
+  const answers = await Promise.all(Array.from({ length: times }, () => deliver(event)));
+  for (const a of answers) if (a.status !== 200) throw new Error(`webhook answered ${a.status}`);
+}
+
+/** Waits for the consumer's processed marker of a Stripe event; returns its outcome. */
+export async function processed(eventId: string, timeoutMs = 20_000) {
+  return eventually(async () => {
+    const row = await env.DB.prepare("SELECT processedAt, outcome FROM stripeEvents WHERE id = ?")
+      .bind(eventId)
+      .first<{ processedAt: number | null; outcome: string | null }>();
+    return row?.processedAt ? (row.outcome ?? "") : undefined;
+  }, timeoutMs);
+}
+
+export interface PaidOrder {
+  student: TestUser;
+  orderId: string;
+  checkoutSessionId: string;
+  paymentIntent: string;
+}
+
+/** A student with a completed pack_5 order (5 credits for 5000 cents), paid through the webhook. */
+export async function paidOrder(student?: TestUser): Promise<PaidOrder> {
+  const user = student ?? (await createUser("student"));
+  const { orderId, checkoutSessionId } = await checkout(user);
+  await deliver(checkoutEvent("checkout.session.completed", { id: checkoutSessionId, orderId, userId: user.id }));
+  await waitForStatus(orderId, "completed");
+  return { student: user, orderId, checkoutSessionId, paymentIntent: `pi_${checkoutSessionId.slice(-12)}` };
+}
+
+export async function orderMoney(orderId: string) {
+  return env.DB.prepare(
+    "SELECT status, refundedCents, reversedCredits, disputeReversedCredits, disputeStatus, disputeId, stripePaymentIntentId FROM creditPurchaseOrders WHERE id = ?",
+  )
+    .bind(orderId)
+    .first<{
+      status: string;
+      refundedCents: number;
+      reversedCredits: number;
+      disputeReversedCredits: number;
+      disputeStatus: string | null;
+      disputeId: string | null;
+      stripePaymentIntentId: string | null;
+    }>();
+}
+
+export async function entriesOf(userId: string, source: string) {
+  return (
+    await env.DB.prepare(
+      "SELECT amount, idempotencyKey FROM creditsLedger WHERE userId = ? AND source = ? ORDER BY seq",
+    )
+      .bind(userId, source)
+      .all<{ amount: number; idempotencyKey: string }>()
+  ).results;
+}
+
+/**
+ * The chain with negative balances allowed only where the ledger allows them: seq 1..n, each
+ * balanceAfter = previous ± amount, and a balance below zero only right after a purchase_reversal or
+ * after a credit that climbs back from one. Returns the final balance.
+ */
+export async function chainHolds(userId: string) {
+  const rows = (
+    await env.DB.prepare(
+      "SELECT seq, type, amount, balanceAfter, source FROM creditsLedger WHERE userId = ? ORDER BY seq",
+    )
+      .bind(userId)
+      .all<{ seq: number; type: string; amount: number; balanceAfter: number; source: string }>()
+  ).results;
+  let prev = 0;
+  rows.forEach((r, i) => {
+    if (r.seq !== i + 1) throw new Error(`seq gap at ${i}`);
+    const expected = prev + (r.type === "credit" ? r.amount : -r.amount);
+    if (r.balanceAfter !== expected) throw new Error(`balanceAfter ${r.balanceAfter} != ${expected} at ${r.seq}`);
+    if (r.balanceAfter < 0 && r.type === "debit" && r.source !== "purchase_reversal") {
+      throw new Error(`a ${r.source} debit took the balance to ${r.balanceAfter}`);
+    }
+    prev = r.balanceAfter;
+  });
+  return prev;
+}
