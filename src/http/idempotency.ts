@@ -2,7 +2,7 @@
  * `Idempotency-Key` (1–255 chars) for unsafe routes: the same key with the same body by the same user
  * returns the first response and performs nothing twice; a different body is 422; a duplicate that
  * arrives while the first is still running waits for it (up to a few seconds), then gets 409.
- * 5xx answers are not stored. Records are kept at least 24 hours.
+ * 5xx answers (and a handler's own 422) are not stored. Records are kept at least 24 hours.
  */
 import type { MiddlewareHandler } from "hono";
 import { sha256Hex } from "../lib/crypto";
@@ -94,7 +94,9 @@ export function idempotent(scope: string): MiddlewareHandler<AppEnv> {
     }
 
     await next();
-    if (c.res.status >= 500) {
+    // A 422 from the handler means the key already belongs to another request (the ledger remembers
+    // keys longer than these records): it must not become this request's key either.
+    if (c.res.status >= 500 || c.res.status === 422) {
       await release();
       return;
     }
