@@ -7,7 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import pkg from "../package.json";
 import { getConfig } from "./config";
 import type { AppEnv } from "./http/context";
-import { ApiError, problemResponse } from "./http/errors";
+import { DomainError, problemResponse } from "./http/errors";
 import { accessLog, requestId, securityHeaders, services } from "./http/middleware";
 import { createRouter, defineRoute, z } from "./http/openapi";
 import { adminRoutes } from "./modules/admin/routes";
@@ -121,23 +121,23 @@ export function createApp() {
       ),
     ];
     if (allowed.length > 0) {
-      return problemResponse(new ApiError("method_not_allowed", `Use ${allowed.join(", ")} on this path`), {
+      return problemResponse(new DomainError("method_not_allowed", `Use ${allowed.join(", ")} on this path`), {
         allow: allowed.join(", "),
       });
     }
-    return problemResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`));
+    return problemResponse(new DomainError("not_found", `No route for ${c.req.method} ${c.req.path}`));
   });
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return problemResponse(err);
+    if (err instanceof DomainError) return problemResponse(err);
     if (err instanceof HTTPException) {
       if (err.status === 400) {
         return problemResponse(
-          new ApiError("validation_failed", "The body is not valid JSON", [{ path: "", message: err.message }]),
+          new DomainError("validation_failed", "The body is not valid JSON", [{ path: "", message: err.message }]),
         );
       }
-      if (err.status === 413) return problemResponse(new ApiError("payload_too_large"));
-      if (err.status === 401) return problemResponse(new ApiError("unauthorized"));
+      if (err.status === 413) return problemResponse(new DomainError("payload_too_large"));
+      if (err.status === 401) return problemResponse(new DomainError("unauthorized"));
     }
     console.error(
       JSON.stringify({
@@ -148,7 +148,7 @@ export function createApp() {
         stack: err instanceof Error ? err.stack : undefined,
       }),
     );
-    return problemResponse(new ApiError("internal", "Something went wrong; the request id identifies it"));
+    return problemResponse(new DomainError("internal", "Something went wrong; the request id identifies it"));
   });
 
   return app;

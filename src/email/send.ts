@@ -1,7 +1,7 @@
 /** The `email.send` job: sends once per idempotency key (recorded in `emailDeliveries`). */
 import { eq } from "drizzle-orm";
+import type { ServiceContext } from "../context";
 import { emailDeliveries } from "../db/schema";
-import type { ServiceContext } from "../http/context";
 import { emailSender } from "../providers/resend";
 import type { EmailMessage } from "../queues/messages";
 

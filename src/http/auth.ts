@@ -22,9 +22,7 @@ async function verifiedClaims(c: Context<AppEnv>, guard: Guard) {
   const header = c.req.header("authorization");
   const match = header?.match(/^Bearer\s+(\S+)$/i);
   if (!match?.[1]) {
-    throw new ApiError("unauthorized", "Missing bearer token", undefined, {
-      "www-authenticate": 'Bearer realm="tutorloop"',
-    });
+    throw new ApiError("unauthorized", "Missing bearer token");
   }
   const claims = await verifyAccessToken(c.get("svc").config, match[1]);
   if (guard !== "user" && claims.role !== guard) throw new ApiError("forbidden", `This route needs the ${guard} role`);

@@ -1,40 +1,11 @@
-/** What every handler and service can reach, built once per request (or per job). */
-import type { Config } from "../config";
+/** The Hono app's typed context: the request's services, caller and verified claims. */
+
+import type { Auth, ServiceContext } from "../context";
 import type { DbHandle } from "../db/client";
 import type { UserContext } from "../db/schema";
 import type { Env } from "../env";
-import type { Clock } from "../lib/clock";
 
-export interface AuthUser {
-  id: string;
-  email: string;
-  name: string | null;
-  context: UserContext;
-  studentProfileId: string | null;
-  tutorProfileId: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export interface Auth {
-  userId: string;
-  /** The token's role (the user's context when the token was minted). */
-  role: UserContext;
-  user: AuthUser;
-}
-
-/** Dependencies of domain services: no Hono types, so queue and cron code can build one too. */
-export interface ServiceContext {
-  env: Env;
-  config: Config;
-  db: DbHandle["db"];
-  d1: DbHandle["d1"];
-  requestId: string;
-  /** "Now" for domain rules (the development test clock moves it; see lib/clock.ts). */
-  clock: Clock;
-  /** Runs work after the response (`ctx.waitUntil`) or inline in jobs. */
-  defer(promise: Promise<unknown>): void;
-}
+export type { Auth, AuthUser, ServiceContext } from "../context";
 
 export interface AppEnv {
   Bindings: Env;

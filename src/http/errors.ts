@@ -1,8 +1,13 @@
 /**
- * One error class with a closed list of codes, mapped to HTTP statuses in one place. Services throw
- * ApiError; only the HTTP edge (`app.onError`) turns it into RFC 9457 problem+json.
+ * The HTTP edge of domain errors: each code of `lib/errors.ts` mapped to its status in one place and
+ * rendered as RFC 9457 problem+json. Nothing below `src/http` needs this file.
  */
-export const errorStatus = {
+import { DomainError, type ErrorCode, type FieldProblem } from "../lib/errors";
+
+export { badRequest, conflict, forbidden, notFound } from "../lib/errors";
+export { DomainError, type ErrorCode, type FieldProblem };
+
+export const errorStatus: Record<ErrorCode, number> = {
   validation_failed: 400,
   unauthorized: 401,
   insufficient_credits: 402,
@@ -11,6 +16,7 @@ export const errorStatus = {
   method_not_allowed: 405,
   conflict: 409,
   slot_unavailable: 409,
+  policy_window_closed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_conflict: 422,
@@ -18,11 +24,9 @@ export const errorStatus = {
   internal: 500,
   room_not_ready: 503,
   provider_unavailable: 503,
-} as const;
+};
 
-export type ErrorCode = keyof typeof errorStatus;
-
-const titles: Record<ErrorCode, string> = {
+export const errorTitles: Record<ErrorCode, string> = {
   validation_failed: "Validation failed",
   unauthorized: "Unauthorized",
   insufficient_credits: "Insufficient credits",
@@ -31,6 +35,7 @@ const titles: Record<ErrorCode, string> = {
   method_not_allowed: "Method not allowed",
   conflict: "Conflict",
   slot_unavailable: "Slot unavailable",
+  policy_window_closed: "Outside the policy window",
   payload_too_large: "Payload too large",
   unsupported_media_type: "Unsupported media type",
   idempotency_conflict: "Idempotency key reused",
@@ -40,24 +45,9 @@ const titles: Record<ErrorCode, string> = {
   provider_unavailable: "Provider unavailable",
 };
 
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
-
-export class ApiError extends Error {
-  override name = "ApiError";
-  readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    readonly detail: string = titles[code],
-    readonly errors?: FieldProblem[],
-    readonly headers?: Record<string, string>,
-  ) {
-    super(detail);
-    this.status = errorStatus[code];
-  }
-}
+/** The HTTP edge's name for a domain error (kept so edge code reads as HTTP). */
+export const ApiError = DomainError;
+export type ApiError = DomainError;
 
 export interface Problem {
   type: string;
@@ -68,27 +58,26 @@ export interface Problem {
   errors?: FieldProblem[];
 }
 
-export function problemBody(err: ApiError): Problem {
+export const statusOf = (err: DomainError) => errorStatus[err.code];
+
+export function problemBody(err: DomainError): Problem {
   return {
     type: `https://tutorloop.dev/problems/${err.code.replaceAll("_", "-")}`,
-    title: titles[err.code],
-    status: err.status,
-    detail: err.detail,
+    title: errorTitles[err.code],
+    status: statusOf(err),
+    detail: err.detail ?? errorTitles[err.code],
     code: err.code,
     ...(err.errors ? { errors: err.errors } : {}),
   };
 }
 
-export function problemResponse(err: ApiError, headers: Record<string, string> = {}): Response {
+export function problemResponse(err: DomainError, headers: Record<string, string> = {}): Response {
+  const retry: Record<string, string> =
+    err.retryAfterSeconds !== undefined ? { "retry-after": String(err.retryAfterSeconds) } : {};
+  // RFC 9110: a 401 says how to authenticate.
+  if (err.code === "unauthorized") retry["www-authenticate"] = 'Bearer realm="tutorloop"';
   return new Response(JSON.stringify(problemBody(err)), {
-    status: err.status,
-    headers: { "content-type": "application/problem+json", ...err.headers, ...headers },
+    status: statusOf(err),
+    headers: { "content-type": "application/problem+json", ...retry, ...headers },
   });
 }
-
-/** Shorthands used by services. */
-export const notFound = (what = "Resource") => new ApiError("not_found", `${what} not found`);
-export const forbidden = (detail = "You are not allowed to do this") => new ApiError("forbidden", detail);
-export const conflict = (detail: string) => new ApiError("conflict", detail);
-export const badRequest = (detail: string, errors?: FieldProblem[]) =>
-  new ApiError("validation_failed", detail, errors ?? [{ path: "", message: detail }]);

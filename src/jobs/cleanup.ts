@@ -3,7 +3,7 @@
  * idempotency records after 25 h (kept "at least 24 hours"), rate-limit events after their window,
  * one-time codes a day after they expired.
  */
-import type { ServiceContext } from "../http/context";
+import type { ServiceContext } from "../context";
 
 const HOUR_MS = 60 * 60 * 1000;
 const BATCH = 1000;

@@ -1,8 +1,8 @@
 /** A ServiceContext for background work (queue consumer, cron): primary D1, no request, the (test) clock. */
 import { getConfig } from "../config";
+import type { ServiceContext } from "../context";
 import { openPrimary } from "../db/client";
 import type { Env } from "../env";
-import type { ServiceContext } from "../http/context";
 import { loadClock } from "../lib/clock";
 
 export async function jobContext(env: Env, id: string, ctx?: ExecutionContext): Promise<ServiceContext> {

@@ -9,8 +9,9 @@ import { DurableObject } from "cloudflare:workers";
 import { type D1Like, openPrimary } from "../db/client";
 import type { Env } from "../env";
 import { newId } from "../lib/crypto";
+import { insertNotification } from "../modules/notifications/store";
 import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
-import { balanceOf, entryByKey, insertEntry, insertNotification, ledgerErrorKind } from "./sql";
+import { balanceOf, entryByKey, insertEntry, ledgerErrorKind } from "./sql";
 import type {
   AdjustInput,
   AdminRefundInput,

@@ -11,7 +11,8 @@
  */
 import type { D1Like } from "../db/client";
 import { newId } from "../lib/crypto";
-import { balanceOf, insertAdminNotifications, insertEntry, insertNotification } from "./sql";
+import { insertAdminNotifications, insertNotification } from "../modules/notifications/store";
+import { balanceOf, insertEntry } from "./sql";
 import type {
   AdminRefundInput,
   CardRefundInput,

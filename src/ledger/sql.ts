@@ -5,7 +5,6 @@
  */
 import type { D1Like } from "../db/client";
 import type { LedgerSource, LedgerType } from "../db/schema";
-import { newId } from "../lib/crypto";
 
 const LATEST = "(SELECT seq, balanceAfter FROM creditsLedger WHERE userId = ? ORDER BY seq DESC LIMIT 1)";
 
@@ -52,21 +51,6 @@ WHERE NOT EXISTS (SELECT 1 FROM creditsLedger WHERE idempotencyKey = ?)${guard ?
     );
 }
 
-/** A notification row, written only when `guard` holds; its dedupe key makes it once-only. */
-export function insertNotification(
-  d1: D1Like,
-  n: { id: string; userId: string; type: string; data: Record<string, unknown>; dedupeKey: string; createdAt: number },
-  guard?: { sql: string; binds: unknown[] },
-) {
-  return d1
-    .prepare(
-      `INSERT INTO notifications (id, userId, type, data, read, dedupeKey, createdAt)
-SELECT ?, ?, ?, ?, 0, ?, ? WHERE ${guard ? guard.sql : "1"}
-ON CONFLICT (dedupeKey) DO NOTHING`,
-    )
-    .bind(n.id, n.userId, n.type, JSON.stringify(n.data), n.dedupeKey, n.createdAt, ...(guard?.binds ?? []));
-}
-
 export async function entryByKey(d1: D1Like, key: string) {
   return d1
     .prepare("SELECT * FROM creditsLedger WHERE idempotencyKey = ?")
@@ -92,22 +76,4 @@ export function ledgerErrorKind(err: unknown): "insufficient" | "duplicate" | "c
     return "chain";
   }
   return "other";
-}
-
-/**
- * One notification per admin (users whose context is `admin`), in one statement: the alert is part of
- * the same batch as the change it announces. Each admin's row has its own dedupe key.
- */
-export function insertAdminNotifications(
-  d1: D1Like,
-  n: { type: string; data: Record<string, unknown>; dedupeKey: string; at: number },
-  guard?: { sql: string; binds: unknown[] },
-) {
-  return d1
-    .prepare(
-      `INSERT INTO notifications (id, userId, type, data, read, dedupeKey, createdAt)
-SELECT ? || id, id, ?, ?, 0, ? || id, ? FROM users WHERE context = 'admin' AND ${guard ? guard.sql : "1"}
-ON CONFLICT (dedupeKey) DO NOTHING`,
-    )
-    .bind(`${newId("ntf")}_`, n.type, JSON.stringify(n.data), `${n.dedupeKey}:`, n.at, ...(guard?.binds ?? []));
 }

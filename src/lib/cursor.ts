@@ -1,5 +1,5 @@
 /** Opaque keyset cursors: base64url JSON of the last row's sort key. */
-import { ApiError } from "../http/errors";
+import { DomainError } from "../lib/errors";
 
 export function encodeCursor(key: readonly (string | number)[]): string {
   return btoa(JSON.stringify(key)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
@@ -22,7 +22,7 @@ export function decodeCursor<T extends readonly (string | number)[]>(
   } catch {
     // fall through
   }
-  throw new ApiError("validation_failed", "Invalid cursor", [{ path: "cursor", message: "Invalid cursor" }]);
+  throw new DomainError("validation_failed", "Invalid cursor", [{ path: "cursor", message: "Invalid cursor" }]);
 }
 
 /** Splits a `limit + 1` query result into a page and its next cursor. */

@@ -5,14 +5,14 @@
  */
 import Stripe from "stripe";
 import type { Config } from "../config";
-import { ApiError } from "../http/errors";
+import { DomainError } from "../lib/errors";
 import { ProviderError } from "./errors";
 
 export type StripeEvent = Stripe.Event;
 export type CheckoutSession = Stripe.Checkout.Session;
 
 export function stripeClient(config: Config): Stripe {
-  if (!config.STRIPE_SECRET_KEY) throw new ApiError("provider_unavailable", "Payments are not configured");
+  if (!config.STRIPE_SECRET_KEY) throw new DomainError("provider_unavailable", "Payments are not configured");
   const base = new URL(config.STRIPE_API_BASE);
   const protocol = base.protocol === "http:" ? "http" : "https";
   return new Stripe(config.STRIPE_SECRET_KEY, {
@@ -116,8 +116,9 @@ export async function verifyWebhook(
   rawBody: string,
   signature: string | undefined,
 ): Promise<StripeEvent> {
-  if (!config.STRIPE_WEBHOOK_SECRET) throw new ApiError("provider_unavailable", "Stripe webhooks are not configured");
-  if (!signature) throw new ApiError("validation_failed", "Missing Stripe-Signature header");
+  if (!config.STRIPE_WEBHOOK_SECRET)
+    throw new DomainError("provider_unavailable", "Stripe webhooks are not configured");
+  if (!signature) throw new DomainError("validation_failed", "Missing Stripe-Signature header");
   try {
     verifier ??= {
       stripe: new Stripe("sk_verify_only", { httpClient: Stripe.createFetchHttpClient() }),
@@ -131,6 +132,6 @@ export async function verifyWebhook(
       verifier.crypto,
     );
   } catch {
-    throw new ApiError("validation_failed", "Invalid or stale Stripe signature");
+    throw new DomainError("validation_failed", "Invalid or stale Stripe signature");
   }
 }

@@ -5,9 +5,10 @@
  * `deadLetters` for admins. Messages that can never succeed (invalid body, permanent provider
  * refusal) are recorded there at once instead of being retried.
  */
+
+import type { ServiceContext } from "../context";
 import { deadLetters } from "../db/schema";
 import type { Env } from "../env";
-import type { ServiceContext } from "../http/context";
 import { jobContext } from "../jobs/context";
 import { newId } from "../lib/crypto";
 import { ProviderError } from "../providers/errors";

@@ -1,6 +1,7 @@
 /** Producers: every message is validated against its schema before it is sent, to its queue. */
+
+import type { ServiceContext } from "../context";
 import type { Env } from "../env";
-import type { ServiceContext } from "../http/context";
 import { type EmailMessage, type QueueMessage, queueMessage } from "./messages";
 
 /** Payments go to their own queue; everything else shares the jobs queue. */

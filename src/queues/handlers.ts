@@ -1,7 +1,7 @@
 /** One handler per message type. Each is idempotent: running it twice changes nothing the second time. */
 
+import type { ServiceContext } from "../context";
 import { sendEmailJob } from "../email/send";
-import type { ServiceContext } from "../http/context";
 import { chargeEventJob } from "../modules/credits/charges";
 import { fulfilOrderJob } from "../modules/credits/fulfil";
 import { alertPaymentJobExhausted, refundPaymentJob } from "../modules/credits/recovery";

@@ -46,16 +46,16 @@ describe("external identity provider (AUTH_JWKS_URL)", () => {
     await provider();
     const { privateKey: stranger } = await generateKeyPair("ES256");
     await expect(verifyAccessToken(config(), await sign(stranger, { role: "student" }))).rejects.toMatchObject({
-      status: 401,
+      code: "unauthorized",
     });
     const key = await provider();
     await expect(
       verifyAccessToken(config(), await sign(key, { role: "student" }, Math.floor(Date.now() / 1000) - 60)),
     ).rejects.toMatchObject({
-      status: 401,
+      code: "unauthorized",
     });
     await expect(verifyAccessToken(getConfig(env), await sign(key, { role: "student" }))).rejects.toMatchObject({
-      status: 401,
+      code: "unauthorized",
     });
   });
 });

@@ -82,7 +82,6 @@ describe("PUT /v1/sessions/:id/recording", () => {
       },
     });
     await expect(storeAudio(env.BUCKET, key, stream, 100, 100, "audio/webm")).rejects.toMatchObject({
-      status: 413,
       code: "payload_too_large",
     });
     expect(await env.BUCKET.head(key)).toBeNull();
@@ -93,7 +92,9 @@ describe("PUT /v1/sessions/:id/recording", () => {
         controller.close();
       },
     });
-    await expect(storeAudio(env.BUCKET, key, short, 50, 100, "audio/webm")).rejects.toMatchObject({ status: 400 });
+    await expect(storeAudio(env.BUCKET, key, short, 50, 100, "audio/webm")).rejects.toMatchObject({
+      code: "validation_failed",
+    });
     expect(await env.BUCKET.head(key)).toBeNull();
 
     const ok = new ReadableStream<Uint8Array>({
@@ -134,11 +135,11 @@ describe("PUT /v1/sessions/:id/recording", () => {
 
     const big = `recordings/test/${crypto.randomUUID()}`;
     await expect(storeAudioChunked(env.BUCKET, big, streamOf([60, 60]), 100, "audio/wav")).rejects.toMatchObject({
-      status: 413,
+      code: "payload_too_large",
     });
     expect(await env.BUCKET.head(big)).toBeNull();
     await expect(storeAudioChunked(env.BUCKET, big, streamOf([]), 100, "audio/wav")).rejects.toMatchObject({
-      status: 400,
+      code: "validation_failed",
     });
   });
 

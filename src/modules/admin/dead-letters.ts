@@ -5,10 +5,12 @@
  * without their content (they can carry login codes) and payment mismatches are records, not jobs:
  * neither can be replayed (409).
  */
-import { eq, sql } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
+import { keysetAfter } from "../../db/keyset";
 import { deadLetters } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { conflict, notFound } from "../../http/errors";
+import { decodeCursor, page } from "../../lib/cursor";
+import { conflict, notFound } from "../../lib/errors";
 import { enqueue } from "../../queues/enqueue";
 import { queueMessage } from "../../queues/messages";
 
@@ -31,4 +33,21 @@ export async function replayDeadLetter(svc: ServiceContext, id: string) {
     .returning();
   await enqueue(svc, parsed.data);
   return { id, type: parsed.data.type, replayedAt: now, replayCount: updated?.replayCount ?? row.replayCount + 1 };
+}
+
+/** Newest first, cursor pages on deadLetters_by_createdAt. */
+export async function listDeadLetters(svc: ServiceContext, q: { limit: number; cursor?: string }) {
+  const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
+  const rows = await svc.db
+    .select()
+    .from(deadLetters)
+    .where(keysetAfter(deadLetters.createdAt, deadLetters.id, after))
+    .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
+    .limit(q.limit + 1);
+  return page(
+    rows,
+    q.limit,
+    (r) => r,
+    (r) => [r.createdAt, r.id],
+  );
 }

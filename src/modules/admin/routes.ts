@@ -1,12 +1,9 @@
 /** Back-office lists that belong to no other module: users by context, dead letters. */
-import { and, desc, eq } from "drizzle-orm";
-import { keysetAfter } from "../../db/keyset";
-import { deadLetters, users } from "../../db/schema";
+import { userContexts } from "../../db/schema";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
-import { decodeCursor, page } from "../../lib/cursor";
 import { userSchema } from "../auth/schemas";
-import { publicUser } from "../auth/service";
-import { replayDeadLetter } from "./dead-letters";
+import { listDeadLetters, replayDeadLetter } from "./dead-letters";
+import { listUsers } from "./service";
 
 const tags = ["Admin"];
 export const adminRoutes = createRouter();
@@ -18,23 +15,10 @@ adminRoutes.openapi(
     summary: "Users (optionally by context), newest first",
     tags,
     guard: "admin",
-    query: z.object({ ...pageQuery, context: z.enum(["student", "tutor", "admin"]).optional() }),
+    query: z.object({ ...pageQuery, context: z.enum(userContexts).optional() }),
     ok: { status: 200, description: "Users", schema: pageOf(userSchema) },
   }),
-  async (c) => {
-    const q = c.req.valid("query");
-    const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
-    const rows = await c.var.svc.db
-      .select()
-      .from(users)
-      .where(and(q.context ? eq(users.context, q.context) : undefined, keysetAfter(users.createdAt, users.id, after)))
-      .orderBy(desc(users.createdAt), desc(users.id))
-      .limit(q.limit + 1);
-    return c.json(
-      page(rows, q.limit, publicUser, (u) => [u.createdAt, u.id]),
-      200,
-    );
-  },
+  async (c) => c.json(await listUsers(c.var.svc, c.req.valid("query")), 200),
 );
 
 adminRoutes.openapi(
@@ -63,25 +47,7 @@ adminRoutes.openapi(
       ),
     },
   }),
-  async (c) => {
-    const q = c.req.valid("query");
-    const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
-    const rows = await c.var.svc.db
-      .select()
-      .from(deadLetters)
-      .where(keysetAfter(deadLetters.createdAt, deadLetters.id, after))
-      .orderBy(desc(deadLetters.createdAt), desc(deadLetters.id))
-      .limit(q.limit + 1);
-    return c.json(
-      page(
-        rows,
-        q.limit,
-        (r) => r,
-        (r) => [r.createdAt, r.id],
-      ),
-      200,
-    );
-  },
+  async (c) => c.json(await listDeadLetters(c.var.svc, c.req.valid("query")), 200),
 );
 
 adminRoutes.openapi(

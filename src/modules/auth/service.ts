@@ -8,12 +8,12 @@
  */
 import { and, count, desc, eq, gt, isNull, lt, min, sql } from "drizzle-orm";
 import type { Config } from "../../config";
+import type { AuthUser, ServiceContext } from "../../context";
 import type { UserContext } from "../../db/schema";
 import { otpCodes, rateLimitEvents, refreshTokens, studentProfiles, users } from "../../db/schema";
 import { templates } from "../../email/templates";
-import type { AuthUser, ServiceContext } from "../../http/context";
-import { ApiError } from "../../http/errors";
 import { hmacHex, newId, randomDigits, randomToken, safeEqual, sha256Hex } from "../../lib/crypto";
+import { DomainError } from "../../lib/errors";
 import { enqueueEmail } from "../../queues/enqueue";
 import { signAccessToken } from "./tokens";
 
@@ -100,14 +100,12 @@ SELECT ?, ?, ?, 0, ?, NULL, ? WHERE EXISTS (SELECT 1 FROM rateLimitEvents WHERE 
       retryAfter(svc, emailBucket, svc.config.OTP_MAX_PER_ADDRESS, now),
     ]);
     const wait = Math.max(1, ...waits.filter((w): w is number => w !== null));
-    throw new ApiError("rate_limited", "Too many code requests; try again later", undefined, {
-      "retry-after": String(wait),
-    });
+    throw new DomainError("rate_limited", "Too many code requests; try again later", undefined, wait);
   }
   await enqueueEmail(svc, { to: email, idempotencyKey: `otp:${id}`, ...templates.otp(code) });
 }
 
-const badCode = () => new ApiError("unauthorized", "The code is wrong, expired or already used");
+const badCode = () => new DomainError("unauthorized", "The code is wrong, expired or already used");
 
 export async function verifyOtp(svc: ServiceContext, rawEmail: string, code: string) {
   const email = normalizeEmail(rawEmail);
@@ -234,7 +232,7 @@ export interface TokenPair {
   user: ReturnType<typeof publicUser>;
 }
 
-const badRefresh = () => new ApiError("unauthorized", "Invalid, expired or revoked refresh token");
+const badRefresh = () => new DomainError("unauthorized", "Invalid, expired or revoked refresh token");
 
 async function revokeFamily(svc: ServiceContext, familyId: string, now: number) {
   await svc.db

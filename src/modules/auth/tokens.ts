@@ -6,7 +6,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { Config } from "../../config";
 import { type UserContext, userContexts } from "../../db/schema";
-import { ApiError } from "../../http/errors";
+import { DomainError } from "../../lib/errors";
 
 const encoder = new TextEncoder();
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
@@ -45,7 +45,7 @@ export async function signAccessToken(config: Config, claims: AccessClaims, now 
     .sign(encoder.encode(config.JWT_SECRET));
 }
 
-const unauthorized = (detail = "Invalid or expired access token") => new ApiError("unauthorized", detail);
+const unauthorized = (detail = "Invalid or expired access token") => new DomainError("unauthorized", detail);
 
 export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
   let payload: JWTPayload;

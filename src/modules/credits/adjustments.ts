@@ -8,11 +8,11 @@
  * The key used is returned (`idempotencyKey`, and the `Idempotency-Key` response header).
  */
 import { eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { users } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { notFound } from "../../http/errors";
 import { ledgerFor, unwrap } from "../../ledger/client";
 import { sha256Hex } from "../../lib/crypto";
+import { notFound } from "../../lib/errors";
 import { entryView } from "./service";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -7,16 +7,16 @@
  * that follows reverses nothing twice: the order already counts these credits as reversed.
  */
 import { eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { cardRefunds, creditPurchaseOrders, users } from "../../db/schema";
 import { templates } from "../../email/templates";
-import type { ServiceContext } from "../../http/context";
-import { ApiError, conflict, notFound } from "../../http/errors";
 import { ledgerFor, unwrap } from "../../ledger/client";
-import { insertNotification } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
+import { conflict, DomainError, notFound } from "../../lib/errors";
 import { ProviderError } from "../../providers/errors";
 import { createRefund } from "../../providers/stripe";
 import { enqueueEmail } from "../../queues/enqueue";
+import { insertNotification } from "../notifications/store";
 import { orderView } from "./service";
 
 export async function refundOrder(
@@ -28,7 +28,7 @@ export async function refundOrder(
 ) {
   const order = await svc.db.query.creditPurchaseOrders.findFirst({ where: eq(creditPurchaseOrders.id, orderId) });
   if (!order) throw notFound("Order");
-  if (!svc.config.STRIPE_SECRET_KEY) throw new ApiError("provider_unavailable", "Payments are not configured");
+  if (!svc.config.STRIPE_SECRET_KEY) throw new DomainError("provider_unavailable", "Payments are not configured");
   const paymentIntent = order.stripePaymentIntentId;
   if (order.status !== "completed" || !paymentIntent) throw conflict("Only a paid, credited order can be refunded");
   const rest = order.totalCredits - order.reversedCredits;
@@ -76,7 +76,7 @@ export async function refundOrder(
         }),
       );
       if (err.transient)
-        throw new ApiError("provider_unavailable", "Stripe is unavailable; the credits were reinstated");
+        throw new DomainError("provider_unavailable", "Stripe is unavailable; the credits were reinstated");
       throw conflict(`Stripe refused the refund: ${err.message.replace(/^stripe: /, "")}`);
     }
     await tellStudent(svc, order.userId, orderId, refund.id, refund.credits);

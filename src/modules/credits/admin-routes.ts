@@ -1,7 +1,3 @@
-/** The back office's money routes: adjustments, refunds to the card, a user's ledger, reconciliation. */
-import { eq } from "drizzle-orm";
-import { users } from "../../db/schema";
-import { notFound } from "../../http/errors";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { adjustCredits } from "./adjustments";
@@ -15,7 +11,7 @@ import {
   orderSchema,
   reconciliationSchema,
 } from "./schemas";
-import { listLedger } from "./service";
+import { listUserLedger } from "./service";
 
 const tags = ["Admin"];
 export const adminCreditRoutes = createRouter();
@@ -83,13 +79,7 @@ adminCreditRoutes.openapi(
     ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
     errors: [404],
   }),
-  async (c) => {
-    const { svc } = c.var;
-    const id = c.req.valid("param").id;
-    const user = await svc.db.query.users.findFirst({ where: eq(users.id, id), columns: { id: true } });
-    if (!user) throw notFound("User");
-    return c.json(await listLedger(svc, id, c.req.valid("query")), 200);
-  },
+  async (c) => c.json(await listUserLedger(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
 );
 
 const epochMs = z.coerce.number().int().min(0).max(8.64e15);

@@ -5,9 +5,9 @@
  * may arrive in any order. Each event ends with its processed marker.
  */
 import { eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { creditPurchaseOrders, users } from "../../db/schema";
 import { templates } from "../../email/templates";
-import type { ServiceContext } from "../../http/context";
 import { ledgerFor } from "../../ledger/client";
 import { enqueueEmail } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";

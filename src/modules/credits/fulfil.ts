@@ -6,14 +6,14 @@
  * second event objects and out-of-order events change nothing.
  */
 import { eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { creditPurchaseOrders, users } from "../../db/schema";
 import { templates } from "../../email/templates";
-import type { ServiceContext } from "../../http/context";
 import { ledgerFor } from "../../ledger/client";
-import { insertNotification } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
 import { enqueue, enqueueEmail } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
+import { insertNotification } from "../notifications/store";
 import { markEventProcessed } from "../webhooks/stripe";
 
 type FulfilMessage = Extract<QueueMessage, { type: "stripe.fulfil" }>;

@@ -4,8 +4,8 @@
  * recorded for admins as a dead letter, with the reason.
  */
 import type { Config } from "../../config";
+import type { ServiceContext } from "../../context";
 import { deadLetters } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
 import { newId } from "../../lib/crypto";
 import { liveModeOf } from "../../providers/stripe";
 

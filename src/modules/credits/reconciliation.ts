@@ -8,7 +8,7 @@
  * Tutor earnings and payouts are not part of this release: they are reported as 0 and no identity
  * involves them yet.
  */
-import type { ServiceContext } from "../../http/context";
+import type { ServiceContext } from "../../context";
 
 const OFFENDERS = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;

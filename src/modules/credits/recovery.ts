@@ -6,15 +6,15 @@
  * - A payment job that exhausted its retries alerts every admin.
  */
 import { eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { cardRefunds, users } from "../../db/schema";
 import { templates } from "../../email/templates";
-import type { ServiceContext } from "../../http/context";
-import { insertAdminNotifications } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
 import { ProviderError } from "../../providers/errors";
 import { createRefund, retrieveCheckoutSession } from "../../providers/stripe";
 import { enqueueEmail } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
+import { insertAdminNotifications } from "../notifications/store";
 import { markEventProcessed } from "../webhooks/stripe";
 import { fulfilOrderJob } from "./fulfil";
 import { paymentMismatch, recordMismatch } from "./payment-checks";

@@ -1,11 +1,9 @@
-import { toStatement } from "../../db/client";
 import type { creditsLedger } from "../../db/schema";
 import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
-import { balanceStatement } from "../../ledger/sql";
 import { checkoutBody, checkoutResponse, ledgerEntrySchema, orderSchema, packSchema } from "./schemas";
-import { ledgerPage, ledgerPageQuery, listOrders, listPacks, startCheckout } from "./service";
+import { balanceQuery, ledgerPage, ledgerPageStatement, listOrders, listPacks, startCheckout } from "./service";
 
 const tags = ["Credits"];
 export const creditRoutes = createRouter();
@@ -64,7 +62,7 @@ creditRoutes.openapi(
   }),
   async (c) => {
     const { rows } = await withCaller<{ balanceAfter: number }>(c, "student", (claims) =>
-      balanceStatement(c.var.svc.d1, claims.sub),
+      balanceQuery(c.var.svc, claims.sub),
     );
     return c.json({ balance: rows[0]?.balanceAfter ?? 0 }, 200);
   },
@@ -84,7 +82,7 @@ creditRoutes.openapi(
   async (c) => {
     const q = c.req.valid("query");
     const { rows } = await withCaller<typeof creditsLedger.$inferSelect>(c, "student", (claims) =>
-      toStatement(c.var.svc.d1, ledgerPageQuery(c.var.svc, claims.sub, q)),
+      ledgerPageStatement(c.var.svc, claims.sub, q),
     );
     return c.json(ledgerPage(rows, q.limit), 200);
   },

@@ -1,12 +1,14 @@
 /** Credit packs, checkout, orders, balance and statement. Ledger writes go through CreditLedger. */
 import { and, desc, eq, lt } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
+import { toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
-import { creditPurchaseOrders, creditsLedger } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { ApiError } from "../../http/errors";
+import { creditPurchaseOrders, creditsLedger, users } from "../../db/schema";
+import { balanceStatement } from "../../ledger/sql";
 import type { LedgerEntry } from "../../ledger/types";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
+import { DomainError, notFound } from "../../lib/errors";
 import { ProviderError } from "../../providers/errors";
 import { createCheckoutSession } from "../../providers/stripe";
 
@@ -21,8 +23,8 @@ export function listPacks(svc: ServiceContext) {
 export async function startCheckout(svc: ServiceContext, user: { id: string; email: string }, packId: string) {
   const pack = svc.config.CREDIT_PACKS.find((p) => p.id === packId);
   if (!pack)
-    throw new ApiError("validation_failed", "Unknown credit pack", [{ path: "packId", message: "Unknown pack" }]);
-  if (!svc.config.STRIPE_SECRET_KEY) throw new ApiError("provider_unavailable", "Payments are not configured");
+    throw new DomainError("validation_failed", "Unknown credit pack", [{ path: "packId", message: "Unknown pack" }]);
+  if (!svc.config.STRIPE_SECRET_KEY) throw new DomainError("provider_unavailable", "Payments are not configured");
   const now = svc.clock.now();
   const orderId = newId("ord");
   await svc.db.insert(creditPurchaseOrders).values({
@@ -58,7 +60,7 @@ export async function startCheckout(svc: ServiceContext, user: { id: string; ema
       console.log(
         JSON.stringify({ level: "error", msg: "stripe checkout failed", status: err.status, requestId: svc.requestId }),
       );
-      throw new ApiError("provider_unavailable", "The payment provider is unavailable; try again");
+      throw new DomainError("provider_unavailable", "The payment provider is unavailable; try again");
     }
     throw err;
   }
@@ -72,7 +74,7 @@ export async function startCheckout(svc: ServiceContext, user: { id: string; ema
         stripeCheckoutSessionId: session.id,
       })
       .where(and(eq(creditPurchaseOrders.id, orderId), eq(creditPurchaseOrders.status, "pending")));
-    throw new ApiError("provider_unavailable", "The payment provider returned no checkout URL");
+    throw new DomainError("provider_unavailable", "The payment provider returned no checkout URL");
   }
   await svc.db
     .update(creditPurchaseOrders)
@@ -144,9 +146,23 @@ export function ledgerPageQuery(svc: ServiceContext, userId: string, q: LedgerQu
     .limit(q.limit + 1);
 }
 
+/** The page query as one prepared statement, for routes that batch it with the caller's user read. */
+export const ledgerPageStatement = (svc: ServiceContext, userId: string, q: LedgerQuery) =>
+  toStatement(svc.d1, ledgerPageQuery(svc, userId, q));
+
+/** The balance (latest balanceAfter) as one prepared statement, batched like the page above. */
+export const balanceQuery = (svc: ServiceContext, userId: string) => balanceStatement(svc.d1, userId);
+
 export const ledgerPage = (rows: (typeof creditsLedger.$inferSelect)[], limit: number) =>
   page(rows, limit, entryView, (e) => [e.seq]);
 
 export async function listLedger(svc: ServiceContext, userId: string, q: LedgerQuery) {
   return ledgerPage(await ledgerPageQuery(svc, userId, q), q.limit);
+}
+
+/** An admin's view of a user's statement: 404 for an unknown user (not an empty page). */
+export async function listUserLedger(svc: ServiceContext, userId: string, q: LedgerQuery) {
+  const user = await svc.db.query.users.findFirst({ where: eq(users.id, userId), columns: { id: true } });
+  if (!user) throw notFound("User");
+  return listLedger(svc, userId, q);
 }

@@ -5,9 +5,9 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../http/context";
-import { notFound } from "../../http/errors";
 import { createRouter, defineRoute, z } from "../../http/openapi";
 import { setClock, testClockEnabled } from "../../lib/clock";
+import { notFound } from "../../lib/errors";
 
 const tags = ["Development"];
 export const devRoutes = createRouter();

@@ -1,10 +1,10 @@
 /** In-app notifications: cursor pages, unread count, mark read. Always scoped by the caller. */
 import { and, desc, eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { keysetAfter } from "../../db/keyset";
 import { notifications } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { notFound } from "../../http/errors";
 import { decodeCursor, page } from "../../lib/cursor";
+import { notFound } from "../../lib/errors";
 
 type Row = typeof notifications.$inferSelect;
 

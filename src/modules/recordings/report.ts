@@ -10,8 +10,7 @@
  * `completed`) and an admin can retry.
  */
 import { eq } from "drizzle-orm";
-import OpenAI from "openai";
-import { z } from "zod";
+import type { ServiceContext } from "../../context";
 import {
   lessonReports,
   sessionRecordings,
@@ -22,22 +21,16 @@ import {
   users,
 } from "../../db/schema";
 import { templates } from "../../email/templates";
-import type { ServiceContext } from "../../http/context";
-import { insertNotification } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
-import { ProviderError } from "../../providers/errors";
+import { OpenAIRefusal, structuredOutput } from "../../providers/openai";
 import { enqueueEmail } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
+import { insertNotification } from "../notifications/store";
 import { type ReportContent, reportContent } from "./schemas";
 
 export const MAX_TRANSCRIPT_CHARS = 60_000;
 
 class ReportFailure extends Error {}
-
-function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: "draft-7" }) as Record<string, unknown>;
-  return rest;
-}
 
 export function reportPrompt(input: { subject: string; tutor: string; student: string; transcript: string }) {
   const transcript =
@@ -59,51 +52,14 @@ export function reportPrompt(input: { subject: string; tutor: string; student: s
   ];
 }
 
+/** The report from the model; a refusal becomes a stored, readable failure of the recording. */
 async function generate(svc: ServiceContext, messages: ReturnType<typeof reportPrompt>): Promise<ReportContent> {
-  if (!svc.config.OPENAI_API_KEY) throw new ReportFailure("OpenAI is not configured (OPENAI_API_KEY is unset)");
-  const client = new OpenAI({ apiKey: svc.config.OPENAI_API_KEY, baseURL: svc.config.OPENAI_BASE_URL, maxRetries: 0 });
-  let completion: OpenAI.Chat.Completions.ChatCompletion;
   try {
-    completion = await client.chat.completions.create({
-      model: svc.config.OPENAI_MODEL,
-      messages,
-      response_format: {
-        type: "json_schema",
-        json_schema: { name: "lesson_report", strict: true, schema: jsonSchemaOf(reportContent) },
-      },
-    });
+    return await structuredOutput(svc.config, { name: "lesson_report", schema: reportContent, messages });
   } catch (err) {
-    if (err instanceof OpenAI.APIError && err.status !== undefined) {
-      const transient = err.status >= 500 || err.status === 429 || err.status === 408 || err.status === 409;
-      if (transient) throw new ProviderError("openai", `HTTP ${err.status}`, true, err.status);
-      // the provider's message can echo (masked) credentials: it goes to the log, not to the row
-      console.log(
-        JSON.stringify({
-          level: "error",
-          msg: "openai request refused",
-          status: err.status,
-          error: err.message.slice(0, 500),
-        }),
-      );
-      throw new ReportFailure(`OpenAI refused the request (HTTP ${err.status})`);
-    }
-    throw new ProviderError("openai", `network error: ${(err as Error).message}`, true);
+    if (err instanceof OpenAIRefusal) throw new ReportFailure(err.message);
+    throw err;
   }
-  const choice = completion.choices[0];
-  if (!choice) throw new ReportFailure("OpenAI returned no choice");
-  if (choice.message.refusal) throw new ReportFailure(`The model refused: ${choice.message.refusal.slice(0, 300)}`);
-  if (choice.finish_reason === "length")
-    throw new ReportFailure("The model's answer was cut off (finish_reason length)");
-  if (choice.finish_reason === "content_filter") throw new ReportFailure("The model's answer was filtered");
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(choice.message.content ?? "");
-  } catch {
-    throw new ReportFailure("The model's answer is not JSON");
-  }
-  const result = reportContent.safeParse(parsed);
-  if (!result.success) throw new ReportFailure("The model's answer does not match the report schema");
-  return result.data;
 }
 
 export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "report.generate" }>) {

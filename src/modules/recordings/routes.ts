@@ -1,11 +1,5 @@
-/** Recordings, Deepgram callbacks, lesson reports and their admin views. */
-import { and, desc, eq } from "drizzle-orm";
-import { keysetAfter } from "../../db/keyset";
-import { deepgramWebhooks } from "../../db/schema";
 import { readTextLimited } from "../../http/body";
-import { badRequest } from "../../http/errors";
 import { createRouter, defineRoute, z } from "../../http/openapi";
-import { decodeCursor, page } from "../../lib/cursor";
 import {
   adminRecordingPage,
   adminRecordingsQuery,
@@ -29,6 +23,7 @@ import {
   uploadRecording,
 } from "./service";
 import { handleDeepgramCallback } from "./webhook";
+import { listDeepgramCallbacks } from "./webhook-log";
 
 export const recordingRoutes = createRouter();
 
@@ -161,35 +156,5 @@ recordingRoutes.openapi(
     query: webhookLogQuery,
     ok: { status: 200, description: "Logged callbacks", schema: webhookLogPage },
   }),
-  async (c) => {
-    const q = c.req.valid("query");
-    if ((q.requestId === undefined) === (q.recordingId === undefined)) {
-      throw badRequest("Give exactly one of requestId or recordingId", [
-        { path: "requestId", message: "Give exactly one of requestId or recordingId" },
-      ]);
-    }
-    const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
-    const rows = await c.var.svc.db
-      .select()
-      .from(deepgramWebhooks)
-      .where(
-        and(
-          q.requestId !== undefined
-            ? eq(deepgramWebhooks.requestId, q.requestId)
-            : eq(deepgramWebhooks.sessionRecordingId, q.recordingId as string),
-          keysetAfter(deepgramWebhooks.processedAt, deepgramWebhooks.id, after),
-        ),
-      )
-      .orderBy(desc(deepgramWebhooks.processedAt), desc(deepgramWebhooks.id))
-      .limit(q.limit + 1);
-    return c.json(
-      page(
-        rows,
-        q.limit,
-        (r) => r,
-        (r) => [r.processedAt, r.id],
-      ),
-      200,
-    );
-  },
+  async (c) => c.json(await listDeepgramCallbacks(c.var.svc, c.req.valid("query")), 200),
 );

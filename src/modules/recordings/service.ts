@@ -12,12 +12,12 @@
  * most one part is in memory and an oversized stream is aborted (413) as soon as it passes the limit.
  */
 import { and, desc, eq, ne } from "drizzle-orm";
+import type { Auth, ServiceContext } from "../../context";
 import { keysetAfter } from "../../db/keyset";
 import { lessonReports, sessionRecordings } from "../../db/schema";
-import type { Auth, ServiceContext } from "../../http/context";
-import { ApiError, badRequest, conflict, forbidden, notFound } from "../../http/errors";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
+import { badRequest, conflict, DomainError, forbidden, notFound } from "../../lib/errors";
 import { deepgramConfigured } from "../../providers/deepgram";
 import { enqueue } from "../../queues/enqueue";
 import { accessSession } from "../sessions/access";
@@ -88,7 +88,7 @@ export async function storeAudio(
     await Promise.allSettled([piping, putting]);
     await bucket.delete(key).catch(() => undefined);
     if (seen > limit || err instanceof TooLarge) {
-      throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
+      throw new DomainError("payload_too_large", `Recordings are limited to ${limit} bytes`);
     }
     if (seen !== declaredLength) {
       throw badRequest("The body length does not match Content-Length", [
@@ -145,7 +145,7 @@ export async function storeAudioChunked(
   } catch (err) {
     await reader.cancel().catch(() => undefined);
     await upload.abort().catch(() => undefined);
-    if (err instanceof TooLarge) throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
+    if (err instanceof TooLarge) throw new DomainError("payload_too_large", `Recordings are limited to ${limit} bytes`);
     throw err;
   }
 }
@@ -170,9 +170,9 @@ export async function uploadRecording(
   }
   const contentType = req.contentType?.trim() ?? "";
   if (!AUDIO_TYPE.test(contentType)) {
-    throw new ApiError("unsupported_media_type", "Send the recording as audio/* (e.g. audio/webm, audio/mpeg)");
+    throw new DomainError("unsupported_media_type", "Send the recording as audio/* (e.g. audio/webm, audio/mpeg)");
   }
-  if (!deepgramConfigured(svc.config)) throw new ApiError("provider_unavailable", "Transcription is not configured");
+  if (!deepgramConfigured(svc.config)) throw new DomainError("provider_unavailable", "Transcription is not configured");
   const limit = svc.config.MAX_RECORDING_BYTES;
   const id = newId("rec");
   const key = `recordings/${session.id}/${id}`;
@@ -185,7 +185,7 @@ export async function uploadRecording(
       throw badRequest("Invalid Content-Length", [{ path: "content-length", message: "A byte count" }]);
     }
     const length = Number(declared);
-    if (length > limit) throw new ApiError("payload_too_large", `Recordings are limited to ${limit} bytes`);
+    if (length > limit) throw new DomainError("payload_too_large", `Recordings are limited to ${limit} bytes`);
     if (length === 0 || !req.body) {
       throw badRequest("The recording is empty", [{ path: "body", message: "Empty body" }]);
     }

@@ -5,8 +5,8 @@
  * on the row's `updatedAt`, so overlapping cron runs act once.
  */
 import { and, asc, eq, lt } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { sessionRecordings } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
 import { enqueue } from "../../queues/enqueue";
 
 export const STALE_PENDING_MS = 30 * 60 * 1000;

@@ -5,8 +5,8 @@
  * 5xx and network errors are ProviderError(transient) and the queue retries.
  */
 import { and, eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { sessionRecordings } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { DeepgramRejected, deepgramConfigured, requestTranscription } from "../../providers/deepgram";
 import type { QueueMessage } from "../../queues/messages";

@@ -13,10 +13,10 @@
  *   enqueued only by the call that completed it.
  */
 import { and, eq, inArray } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { deepgramWebhooks, sessionRecordings } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { ApiError, badRequest } from "../../http/errors";
 import { newId, safeEqual, sha256Hex } from "../../lib/crypto";
+import { badRequest, DomainError } from "../../lib/errors";
 import { enqueue } from "../../queues/enqueue";
 import { verifyCallbackToken } from "./callback-token";
 
@@ -87,7 +87,7 @@ export async function handleDeepgramCallback(
   readBody: () => Promise<string>,
 ): Promise<{ received: true; action: "completed" | "failed" | "ignored" }> {
   const recordingId = await verifyCallbackToken(svc.config, token);
-  if (!recordingId) throw new ApiError("unauthorized", "Missing, invalid or expired callback token");
+  if (!recordingId) throw new DomainError("unauthorized", "Missing, invalid or expired callback token");
   // the body is read only once the token holds (and never beyond its size limit)
   const raw = await readBody();
 
@@ -124,10 +124,10 @@ export async function handleDeepgramCallback(
   const secret = extraSecret(body.metadata?.extra);
   if (secret !== undefined) {
     if (!rec.callbackSecretHash || !safeEqual(await sha256Hex(secret), rec.callbackSecretHash)) {
-      throw new ApiError("unauthorized", "The callback secret does not match");
+      throw new DomainError("unauthorized", "The callback secret does not match");
     }
   } else if (outcome.kind === "completed" || !rec.deepgramRequestId || rec.deepgramRequestId !== requestId) {
-    throw new ApiError("unauthorized", "The callback secret is missing");
+    throw new DomainError("unauthorized", "The callback secret is missing");
   }
   if (rec.deepgramRequestId && requestId && rec.deepgramRequestId !== requestId) {
     // an answer to an earlier attempt of this recording

@@ -3,9 +3,9 @@
  * is 404 (its existence never leaks); a participant without the right role for an action is 403.
  */
 import { eq } from "drizzle-orm";
+import type { Auth, ServiceContext } from "../../context";
 import { sessions } from "../../db/schema";
-import type { Auth, ServiceContext } from "../../http/context";
-import { notFound } from "../../http/errors";
+import { notFound } from "../../lib/errors";
 
 export type SessionRow = typeof sessions.$inferSelect;
 

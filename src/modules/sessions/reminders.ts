@@ -4,12 +4,13 @@
  * the notifications (whose dedupe keys also make them once-only), so a late or doubled cron run
  * sends nothing twice. A session booked less than 24 h ahead gets only the reminders still ahead.
  */
+
+import type { ServiceContext } from "../../context";
 import { templates } from "../../email/templates";
-import type { ServiceContext } from "../../http/context";
-import { insertNotification } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
 import { enqueueMany } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
+import { insertNotification } from "../notifications/store";
 
 const HOUR_MS = 60 * 60 * 1000;
 const BATCH = 50;

@@ -3,8 +3,8 @@
  * channel and passphrases. Retried with backoff on provider failures; never touches the booking.
  */
 import { and, eq, isNull, ne } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { sessions } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
 import { agoraConfigured, createChannel } from "../../providers/agora";
 import { enqueueMany } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";

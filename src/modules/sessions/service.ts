@@ -4,15 +4,15 @@
  * conditional updates, so concurrent transitions cannot both win.
  */
 import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import type { Auth, ServiceContext } from "../../context";
 import { openPrimary, toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
 import { sessions, studentProfiles, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { templates } from "../../email/templates";
-import type { Auth, ServiceContext } from "../../http/context";
-import { ApiError, badRequest, conflict, forbidden, notFound } from "../../http/errors";
 import { ledgerFor, unwrap } from "../../ledger/client";
 import { newId, sha256Hex } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
+import { badRequest, conflict, DomainError, forbidden, notFound } from "../../lib/errors";
 import { agoraConfigured } from "../../providers/agora";
 import { enqueueMany } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
@@ -62,18 +62,18 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookIn
   }
   const startTime = input.startTime;
   if (startTime > svc.clock.now() + BOOKING_HORIZON_MS) {
-    throw new ApiError("slot_unavailable", "Sessions can be booked at most one year ahead");
+    throw new DomainError("slot_unavailable", "Sessions can be booked at most one year ahead");
   }
   const endTime = startTime + input.durationMinutes * 60_000;
   if (startTime < svc.clock.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
-    throw new ApiError(
+    throw new DomainError(
       "slot_unavailable",
       `Sessions must be booked at least ${svc.config.BOOKING_MIN_NOTICE_MINUTES} minutes ahead`,
     );
   }
   const availability = await loadWeeklyAvailability(svc, tutor.id, tutor.timezone);
   if (!availability.timezone || !isWithinAvailability(availability.weekly, availability.timezone, startTime, endTime)) {
-    throw new ApiError("slot_unavailable", "The tutor is not available at that time");
+    throw new DomainError("slot_unavailable", "The tutor is not available at that time");
   }
   const creditsCost = Math.ceil((tutor.hourlyCreditsPrice * input.durationMinutes) / 60);
   const sessionId = await bookingId(auth.userId, input, idempotencyKey);
@@ -226,11 +226,9 @@ export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
   const pass = asTutor ? session.agoraHostPassPhrase : session.agoraViewerPassPhrase;
   if (!pass) {
     if (!agoraConfigured(svc.config)) {
-      throw new ApiError("provider_unavailable", "Video rooms are not configured");
+      throw new DomainError("provider_unavailable", "Video rooms are not configured");
     }
-    throw new ApiError("room_not_ready", "The video room is being created; try again shortly", undefined, {
-      "retry-after": "5",
-    });
+    throw new DomainError("room_not_ready", "The video room is being created; try again shortly", undefined, 5);
   }
   return {
     url: `${svc.config.SESSIONS_APP_URL.replace(/\/+$/, "")}/${pass}`,

@@ -1,9 +1,9 @@
 /** The subject catalogue: public list, admin-only creation. */
 import { asc } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { subjects } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { conflict } from "../../http/errors";
 import { newId } from "../../lib/crypto";
+import { conflict } from "../../lib/errors";
 import type { CreateSubjectInput } from "./schemas";
 
 export type Subject = typeof subjects.$inferSelect;

@@ -4,10 +4,10 @@
  * (so of two racing uploads each replaced object is deleted exactly once) and the old object removed.
  */
 import { and, eq, isNull } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { tutorProfiles } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { ApiError, badRequest, conflict, notFound } from "../../http/errors";
 import { randomToken } from "../../lib/crypto";
+import { badRequest, conflict, DomainError, notFound } from "../../lib/errors";
 import { ownProfileRow, type TutorProfileRow, type TutorProfileView, withSubjects } from "./service";
 
 export const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
@@ -16,13 +16,13 @@ export type AvatarType = (typeof AVATAR_TYPES)[number];
 /** Browsers and CDNs may keep an avatar this long; the ETag makes revalidation cheap. */
 export const AVATAR_CACHE_CONTROL = "public, max-age=300";
 
-const tooLarge = () => new ApiError("payload_too_large", `Avatars are limited to ${AVATAR_MAX_BYTES} bytes`);
+const tooLarge = () => new DomainError("payload_too_large", `Avatars are limited to ${AVATAR_MAX_BYTES} bytes`);
 
 /** The media type of a Content-Type header if it is an accepted image type; 415 otherwise. */
 export function avatarType(contentType: string | undefined): AvatarType {
   const essence = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   const match = AVATAR_TYPES.find((t) => t === essence);
-  if (!match) throw new ApiError("unsupported_media_type", `Send the image as ${AVATAR_TYPES.join(", ")}`);
+  if (!match) throw new DomainError("unsupported_media_type", `Send the image as ${AVATAR_TYPES.join(", ")}`);
   return match;
 }
 

@@ -3,10 +3,10 @@
  * `availability.ts` (pure); this file only reads and writes D1.
  */
 import { and, asc, eq, gt, lt, ne } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { sessions, tutorAvailability, tutorProfiles } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { badRequest, notFound } from "../../http/errors";
 import { newId } from "../../lib/crypto";
+import { badRequest, notFound } from "../../lib/errors";
 import {
   availabilityWindows,
   bookableStarts,

@@ -6,11 +6,11 @@
 import { and, desc, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Config } from "../../config";
+import type { ServiceContext } from "../../context";
 import { subjects, tutorProfiles, tutorSubjects, users } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
-import { badRequest, conflict, notFound } from "../../http/errors";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
+import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { CreateTutorProfileInput, UpdateTutorProfileInput } from "./schemas";
 
 export type TutorProfileRow = typeof tutorProfiles.$inferSelect;

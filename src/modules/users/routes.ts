@@ -1,9 +1,7 @@
-import { eq } from "drizzle-orm";
-import { users } from "../../db/schema";
-import { ApiError } from "../../http/errors";
 import { createRouter, defineRoute, z } from "../../http/openapi";
 import { tokenPairSchema, userSchema } from "../auth/schemas";
-import { issueTokens, publicUser } from "../auth/service";
+import { publicUser } from "../auth/service";
+import { renameMe, switchContext } from "./service";
 
 const tags = ["Me"];
 export const userRoutes = createRouter();
@@ -30,18 +28,7 @@ userRoutes.openapi(
     body: z.strictObject({ name: z.string().trim().min(1).max(100).optional() }),
     ok: { status: 200, description: "The updated user", schema: userSchema },
   }),
-  async (c) => {
-    const { name } = c.req.valid("json");
-    const { svc, auth } = c.var;
-    if (name === undefined) return c.json(publicUser(auth.user), 200);
-    const [user] = await svc.db
-      .update(users)
-      .set({ name, updatedAt: svc.clock.now() })
-      .where(eq(users.id, auth.userId))
-      .returning();
-    if (!user) throw new ApiError("unauthorized", "Invalid or expired access token");
-    return c.json(publicUser(user), 200);
-  },
+  async (c) => c.json(await renameMe(c.var.svc, c.var.auth, c.req.valid("json").name), 200),
 );
 
 userRoutes.openapi(
@@ -55,21 +42,5 @@ userRoutes.openapi(
     errors: [403],
     ok: { status: 200, description: "A token pair for the new context", schema: tokenPairSchema },
   }),
-  async (c) => {
-    const { context } = c.req.valid("json");
-    const { svc, auth } = c.var;
-    if (context === "tutor" && !auth.user.tutorProfileId) {
-      throw new ApiError("forbidden", "Create a tutor profile first");
-    }
-    if (context === "student" && !auth.user.studentProfileId) {
-      throw new ApiError("forbidden", "This account has no student profile");
-    }
-    const [user] = await svc.db
-      .update(users)
-      .set({ context, updatedAt: svc.clock.now() })
-      .where(eq(users.id, auth.userId))
-      .returning();
-    if (!user) throw new ApiError("unauthorized", "Invalid or expired access token");
-    return c.json(await issueTokens(svc, user), 200);
-  },
+  async (c) => c.json(await switchContext(c.var.svc, c.var.auth, c.req.valid("json").context), 200),
 );

@@ -7,8 +7,8 @@
  * otherwise retry them for days); mismatches are recorded for admins.
  */
 import { eq } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
 import { creditPurchaseOrders, stripeEvents } from "../../db/schema";
-import type { ServiceContext } from "../../http/context";
 import { type CheckoutSession, type StripeEvent, verifyWebhook } from "../../providers/stripe";
 import { enqueue } from "../../queues/enqueue";
 import { paymentMismatch, recordMismatch } from "../credits/payment-checks";
