@@ -30,10 +30,17 @@ export function control(state: State, { path, method, url, body, res }: Call): b
   }
   if (path === "/__control/events") {
     const sessionId = url.searchParams.get("sessionId");
+    const paymentIntent = url.searchParams.get("paymentIntent");
+    const type = url.searchParams.get("type");
     return send(
       res,
       200,
-      state.stripe.events.filter((e) => !sessionId || e.sessionId === sessionId),
+      state.stripe.events.filter(
+        (e) =>
+          (!sessionId || e.sessionId === sessionId) &&
+          (!paymentIntent || e.paymentIntent === paymentIntent) &&
+          (!type || e.type === type),
+      ),
     );
   }
   if (path === "/__control/deliveries") return send(res, 200, state.deliveries);

@@ -25,7 +25,7 @@ export function indexPage(info: { apiUrl: string | null; base: string }): string
 <p>Local stand-ins for Stripe, Resend, Deepgram, OpenAI and Agora App Builder, speaking their wire formats.</p>
 <ul>
 <li><a href="/inbox">Inbox</a> — every e-mail sent through <code>POST /emails</code> (one-time login codes included); <a href="/inbox.json">JSON</a></li>
-<li><a href="/checkout">Checkout sessions</a> — hosted pages with Pay / Cancel</li>
+<li><a href="/checkout">Checkout sessions</a> — hosted pages with Pay / Cancel; once paid, Refund / Dispute (and the dispute's outcome)</li>
 <li><a href="/__control/events">Stripe events sent</a> · <a href="/__control/requests">all recorded requests</a></li>
 </ul>
 <p>API (webhook target): <code>${esc(info.apiUrl ?? "not set")}</code> · this emulator: <code>${esc(info.base)}</code></p>`,

@@ -3,18 +3,13 @@
  * retrieve, list and expire; paying or cancelling on the hosted page; expiry at `expires_at`.
  */
 import { randomBytes } from "node:crypto";
-import { unixSeconds } from "../../shared/stripe-signature.ts";
 import { type Call, send } from "../http.ts";
-import { EMAIL_RE, type State } from "../state.ts";
-import { idempotent, refuseNonForm, stripeError } from "./api.ts";
-import { sendStripeEvent } from "./events.ts";
+import { EMAIL_RE, type State, unixSeconds } from "../state.ts";
+import { acceptForm, metadataProblem, type Problem, stripeError } from "./api.ts";
+import { createEvent, type DeliveryResult, dispatch } from "./events.ts";
 import { parseStripeForm } from "./form.ts";
+import { recordPayment } from "./payments.ts";
 import { publicSession, type StoredSession } from "./store.ts";
-
-export interface Problem {
-  message: string;
-  param?: string;
-}
 
 const KNOWN_CHECKOUT_PARAMS = new Set([
   "mode",
@@ -49,21 +44,6 @@ const KNOWN_CHECKOUT_PARAMS = new Set([
   "payment_method_options",
   "after_expiration",
 ]);
-
-/** Stripe's limits on a `metadata` hash (50 keys, keys ≤ 40 and values ≤ 500 characters). */
-export function metadataProblem(m: unknown, param = "metadata"): Problem | null {
-  if (m === undefined) return null;
-  if (typeof m !== "object" || m === null || Array.isArray(m)) return { message: "Invalid hash", param };
-  const entries = Object.entries(m);
-  if (entries.length > 50) return { message: "Too many metadata keys (max 50)", param };
-  for (const [k, v] of entries) {
-    if (k.length > 40) return { message: "Metadata keys can be at most 40 characters", param: `${param}[${k}]` };
-    if (typeof v !== "string" || v.length > 500) {
-      return { message: "Metadata values can be at most 500 characters", param: `${param}[${k}]` };
-    }
-  }
-  return null;
-}
 
 export function checkoutProblems(p: Record<string, unknown>): Problem | null {
   for (const k of Object.keys(p)) {
@@ -156,18 +136,14 @@ export function checkoutProblems(p: Record<string, unknown>): Problem | null {
 /** `POST /v1/checkout/sessions` (form-encoded, Idempotency-Key honoured). */
 function create(state: State, call: Call): true {
   const { res, headers } = call;
-  if (refuseNonForm(state, call)) return true;
-  const once = idempotent(state, call);
-  if (once.answered) return true;
-  const p = parseStripeForm(call.body);
-  const problem = checkoutProblems(p);
-  if (problem) {
-    state.log.loud("stripe", call, problem.message);
-    return stripeError(res, 400, problem.message, {
-      param: problem.param,
-      code: problem.message.startsWith("Missing") ? "parameter_missing" : "parameter_invalid",
-    });
-  }
+  const form = acceptForm(state, call, (params) => {
+    const problem = checkoutProblems(params);
+    return (
+      problem && { ...problem, code: problem.message.startsWith("Missing") ? "parameter_missing" : "parameter_invalid" }
+    );
+  });
+  if (!form) return true;
+  const p = form.params;
   const items = (p.line_items as Record<string, unknown>[] | undefined) ?? [];
   let total = 0;
   let currency = String(p.currency ?? "usd");
@@ -211,34 +187,50 @@ function create(state: State, call: Call): true {
     url: `${state.base}/checkout/${id}`,
     productName,
     apiVersion: headers["stripe-version"] || "2026-10-28.endive",
+    paymentIntentMetadata:
+      ((p.payment_intent_data as Record<string, unknown> | undefined)?.metadata as Record<string, string>) ?? {},
   };
   state.stripe.checkoutSessions.set(id, session);
   state.log.info(`stripe checkout ${id}: ${total} ${currency} → ${session.url}`);
   const out = publicSession(session);
-  once.remember(200, out);
+  form.remember(200, out);
   return send(res, 200, out);
 }
 
 export type Settled =
   | { kind: "missing" }
   | { kind: "closed"; session: StoredSession }
-  | ({ kind: "sent"; session: StoredSession } & Awaited<ReturnType<typeof sendStripeEvent>>);
+  | { kind: "sent"; session: StoredSession; event: { id: string; type: string }; delivery: DeliveryResult | null };
 
-/** Pays, cancels or expires an open session and sends its event (what the hosted page's buttons do). */
-export async function settleCheckout(state: State, id: string, action: "pay" | "cancel" | "expire"): Promise<Settled> {
+/**
+ * Pays, cancels or expires an open session and sends its event (what the hosted page's buttons do).
+ * Paying makes the PaymentIntent and its Charge. `deliver: false` records and signs the event but
+ * never sends it: a webhook lost on the way, which only a sweep asking Stripe can make up for.
+ */
+export async function settleCheckout(
+  state: State,
+  id: string,
+  action: "pay" | "cancel" | "expire",
+  opts: { deliver?: boolean } = {},
+): Promise<Settled> {
   const s = state.stripe.checkoutSessions.get(id);
   if (!s) return { kind: "missing" };
   if (s.status !== "open") return { kind: "closed", session: s };
   if (action === "pay") {
     s.status = "complete";
     s.payment_status = "paid";
-    s.payment_intent = `pi_${randomBytes(12).toString("hex")}`;
+    s.payment_intent = recordPayment(state, s).id;
     s.customer_details = { email: s.customer_email, name: null, phone: null, address: null, tax_exempt: "none" };
-    return { kind: "sent", session: s, ...(await sendStripeEvent(state, "checkout.session.completed", s)) };
+  } else {
+    s.status = "expired";
+    s.url = null;
   }
-  s.status = "expired";
-  s.url = null;
-  return { kind: "sent", session: s, ...(await sendStripeEvent(state, "checkout.session.expired", s)) };
+  const type = action === "pay" ? "checkout.session.completed" : "checkout.session.expired";
+  const deliver = opts.deliver ?? true;
+  const ctx = { sessionId: s.id, paymentIntent: s.payment_intent, apiVersion: s.apiVersion, request: null };
+  const ev = createEvent(state, type, publicSession(s), ctx, { withheld: !deliver });
+  const [delivery] = deliver ? await dispatch(state, [ev]) : [];
+  return { kind: "sent", session: s, event: { id: ev.id, type }, delivery: delivery ?? null };
 }
 
 /** A session past its `expires_at` expires on its own, like Stripe's. */
@@ -268,7 +260,14 @@ export async function checkoutSessions(state: State, call: Call): Promise<boolea
     state.log.loud("stripe", call, `no such checkout.session ${id}`);
     return stripeError(res, 404, `No such checkout.session: '${id}'`, { param: "session", code: "resource_missing" });
   }
-  if (!one[2] && method === "GET") return send(res, 200, publicSession(s));
+  if (!one[2] && method === "GET") {
+    // `expand[]=payment_intent` (the SDK's `expand: ["payment_intent"]`) inlines the PaymentIntent
+    const asked = parseStripeForm(call.url.search.slice(1)).expand;
+    const expand = Array.isArray(asked) ? asked : [asked];
+    const pi =
+      s.payment_intent && expand.includes("payment_intent") && state.stripe.paymentIntents.get(s.payment_intent);
+    return send(res, 200, pi ? { ...publicSession(s), payment_intent: pi } : publicSession(s));
+  }
   if (one[2] && method === "POST") {
     if (s.status !== "open") {
       return stripeError(res, 400, `Only Checkout Sessions with a status in ["open"] can be expired.`);
