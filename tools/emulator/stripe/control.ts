@@ -1,0 +1,61 @@
+/**
+ * `/__control/stripe/*` (JSON in, JSON out), for the e2e suite and the demo:
+ * - `POST refund` `{ paymentIntent? | checkoutSessionId?, amount? }` → `{ refund, charge }`
+ * - `POST dispute` `{ paymentIntent? | checkoutSessionId? }` → `{ dispute }`
+ * - `POST disputes/:id/close` `{ status: "won" | "lost" }` → `{ dispute }`
+ * - `POST fail` `{ method?, path, status, code?, message?, times? }` queues failures; `DELETE fail` clears them.
+ * Refusals answer with Stripe's error envelope and the status Stripe would use (404 for unknown ids).
+ */
+import { type Call, jsonOf, send } from "../http.ts";
+import type { State } from "../state.ts";
+import { type Refused, stripeError } from "./api.ts";
+import { type Done, dashboardCloseDispute, dashboardDispute, dashboardRefund } from "./dashboard.ts";
+
+const answer = <T>(call: Call, out: Done<T> | Refused) =>
+  "status" in out ? stripeError(call.res, out.status, out.message, out) : send(call.res, 200, out.body);
+
+function failureProblem(f: Record<string, unknown> | null | undefined): string | null {
+  if (typeof f !== "object" || f === null) return "body must be a JSON object";
+  if (typeof f.path !== "string" || !f.path.startsWith("/v1/")) {
+    return "path must be a Stripe API path such as /v1/refunds (a trailing * matches a prefix)";
+  }
+  const status = f.status as number;
+  if (!Number.isInteger(status) || status < 400 || status > 599) return "status must be an HTTP error status (400-599)";
+  const times = (f.times ?? 1) as number;
+  if (!Number.isInteger(times) || times < 1) return "times must be a positive integer";
+  return null;
+}
+
+function queueFailure(state: State, call: Call): true {
+  const f = jsonOf(call.body) as Record<string, unknown> | null | undefined;
+  const problem = failureProblem(f);
+  if (problem || !f) return send(call.res, 400, { error: problem });
+  state.stripe.failures.push({
+    method: typeof f.method === "string" ? f.method.toUpperCase() : undefined,
+    path: f.path as string,
+    status: f.status as number,
+    code: typeof f.code === "string" ? f.code : undefined,
+    message: typeof f.message === "string" ? f.message : undefined,
+    times: (f.times ?? 1) as number,
+  });
+  return send(call.res, 200, { ok: true, queued: state.stripe.failures.filter((x) => x.times > 0) });
+}
+
+export async function stripeControl(state: State, call: Call): Promise<boolean> {
+  const { path, method } = call;
+  if (!path.startsWith("/__control/stripe/")) return false;
+  if (path === "/__control/stripe/fail" && method === "DELETE") {
+    state.stripe.failures = [];
+    return send(call.res, 200, { ok: true });
+  }
+  if (method !== "POST") return false;
+  if (path === "/__control/stripe/fail") return queueFailure(state, call);
+  const body = (jsonOf(call.body || "{}") ?? {}) as Record<string, unknown>;
+  if (path === "/__control/stripe/refund") return answer(call, await dashboardRefund(state, body, body.amount));
+  if (path === "/__control/stripe/dispute") return answer(call, await dashboardDispute(state, body));
+  const close = /^\/__control\/stripe\/disputes\/([^/]+)\/close$/.exec(path);
+  if (close) {
+    return answer(call, await dashboardCloseDispute(state, decodeURIComponent(close[1] as string), body.status));
+  }
+  return false;
+}
