@@ -89,9 +89,20 @@ export interface PaidOrder {
 export async function paidOrder(student?: TestUser): Promise<PaidOrder> {
   const user = student ?? (await createUser("student"));
   const { orderId, checkoutSessionId } = await checkout(user);
-  await deliver(checkoutEvent("checkout.session.completed", { id: checkoutSessionId, orderId, userId: user.id }));
+  // pay at the emulator (no webhook reaches the API from there in these tests), then deliver the event
+  // ourselves with the payment intent Stripe created, so refunds through the API find a real payment
+  const paid = await fetch(`${env.FAKE_PROVIDERS_URL}/checkout/${checkoutSessionId}/pay`, { method: "POST" });
+  if (paid.status >= 400) throw new Error(`emulator pay: ${paid.status}`);
+  const session = (await (
+    await fetch(`${env.FAKE_PROVIDERS_URL}/v1/checkout/sessions/${checkoutSessionId}`, {
+      headers: { authorization: "Bearer sk_test_fake" },
+    })
+  ).json()) as { payment_intent: string };
+  const event = checkoutEvent("checkout.session.completed", { id: checkoutSessionId, orderId, userId: user.id });
+  event.data.object.payment_intent = session.payment_intent;
+  await deliver(event);
   await waitForStatus(orderId, "completed");
-  return { student: user, orderId, checkoutSessionId, paymentIntent: `pi_${checkoutSessionId.slice(-12)}` };
+  return { student: user, orderId, checkoutSessionId, paymentIntent: session.payment_intent };
 }
 
 export async function orderMoney(orderId: string) {
