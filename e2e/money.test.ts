@@ -118,10 +118,12 @@ describe("money after the fact", () => {
     assert.equal((await refund(2, "money-r1")).body.reversedCredits, 2); // replay: the same answer
     // Stripe sent charge.refunded for this refund; the API processed it without a second reversal
     await poll("the refund event", 20_000, async () => {
-      const sent = await c.emulator<{ type: string; delivery?: { status?: number } }[]>(
+      const sent = await c.emulator<{ type: string; deliveries: { status?: number }[] }[]>(
         `/__control/events?paymentIntent=${order.paymentIntentId}`,
       );
-      return sent.some((e) => e.type === "charge.refunded" && e.delivery?.status === 200) ? true : undefined;
+      return sent.some((e) => e.type === "charge.refunded" && e.deliveries.some((d) => d.status === 200))
+        ? true
+        : undefined;
     });
     assert.equal(await balance(s), 3);
 
