@@ -1,17 +1,18 @@
 /**
- * The Worker's bindings and variables, as declared in wrangler.toml (bindings) and .dev.vars /
- * `wrangler secret put` (secrets). `src/config.ts` turns the string variables into a typed Config.
+ * The Worker's bindings and variables. The bindings' types come from wrangler.toml through
+ * `wrangler types` (worker-configuration.d.ts, committed; `npm run cf-typegen` regenerates it after a
+ * change to wrangler.toml); the queues are narrowed to their message schema. Variables and secrets
+ * (.dev.vars, `wrangler secret put`) are optional strings here: `src/config.ts` parses them once into
+ * a typed Config, with defaults, so no module reads a raw variable.
  */
-import type { CreditLedger } from "./ledger/credit-ledger";
 import type { QueueMessage } from "./queues/messages";
 
-export interface Env {
-  DB: D1Database;
-  BUCKET: R2Bucket;
+type Bindings = Pick<Cloudflare.Env, "DB" | "BUCKET" | "CREDIT_LEDGER">;
+
+export interface Env extends Bindings {
   JOBS: Queue<QueueMessage>;
   /** Stripe fulfilment only: never queued behind e-mails or video rooms. */
   PAYMENTS: Queue<QueueMessage>;
-  CREDIT_LEDGER: DurableObjectNamespace<CreditLedger>;
 
   ENVIRONMENT?: string;
   PUBLIC_API_URL?: string;
