@@ -1,14 +1,13 @@
 /**
  * Builds the Hono app: middleware, modules, one error handler, the OpenAPI document and the docs page.
  */
-import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import pkg from "../package.json";
 import { getConfig } from "./config";
 import type { AppEnv } from "./http/context";
 import { DomainError, problemResponse } from "./http/errors";
-import { accessLog, requestId, securityHeaders, services } from "./http/middleware";
+import { accessLog, DOCS_PAGE_CSP, requestId, securityHeaders, services } from "./http/middleware";
 import { createRouter, defineRoute, z } from "./http/openapi";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
@@ -41,6 +40,27 @@ const modules = [
   tutorProfileRoutes,
   tutorRoutes,
 ];
+
+/**
+ * The interactive API reference. Its script is a static asset of this Worker (public/api-reference/:
+ * the @scalar/api-reference standalone bundle and the few lines that mount it on `#app`), so the
+ * page works offline and its CSP allows nothing but this origin.
+ */
+const DOCS_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>tutorloop API</title>
+  </head>
+  <body>
+    <noscript>The API reference needs JavaScript. The OpenAPI document is at <a href="/v1/openapi.json">/v1/openapi.json</a>.</noscript>
+    <div id="app" data-openapi-url="/v1/openapi.json"></div>
+    <script src="/api-reference/standalone.js"></script>
+    <script src="/api-reference/init.js"></script>
+  </body>
+</html>
+`;
 
 function routePattern(path: string): RegExp {
   const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\\\{[^/]+?\\\}|:[^/]+/g, "[^/]+");
@@ -98,16 +118,11 @@ export function createApp() {
     },
     servers: [{ url: getConfig(c.env).PUBLIC_API_URL }],
   }));
-  app.get("/v1/docs", async (c, next) => {
-    await next();
-    // The reference page loads its script from a CDN; relax the API's strict CSP for this page only.
-    c.res.headers.set(
-      "content-security-policy",
-      "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https:; font-src https: data:; img-src 'self' data: https:; connect-src 'self'",
-    );
-    c.res.headers.set("cache-control", "public, max-age=300");
+  app.get("/v1/docs", (c) => {
+    c.header("content-security-policy", DOCS_PAGE_CSP);
+    c.header("cache-control", "public, max-age=300");
+    return c.html(DOCS_PAGE);
   });
-  app.get("/v1/docs", Scalar({ url: "/v1/openapi.json", pageTitle: "tutorloop API" }));
 
   const known = () =>
     app.routes.filter((r) => r.method !== "ALL").map((r) => ({ method: r.method, re: routePattern(r.path) }));

@@ -1,5 +1,5 @@
 /**
- * The whole data model (../shared/DATA-MODEL.md) as drizzle tables. drizzle-kit turns this file into
+ * The whole data model (docs/data-model.md) as drizzle tables. drizzle-kit turns this file into
  * the SQL migrations in `migrations/`.
  *
  * Index names: the seed's names (`by_user`, `by_session`, …) repeat across tables, but SQLite index

@@ -166,7 +166,9 @@ export function defineRoute<
     path: spec.path,
     summary: spec.summary,
     tags: spec.tags,
-    ...(spec.guard ? { security: [{ bearerAuth: [] }] } : {}),
+    // OpenAPI 3.1 lets a non-OAuth security requirement list the roles it needs: the guard's role
+    // (none for "user": any valid token). Clients and the e2e authorization matrix read it.
+    ...(spec.guard ? { security: [{ bearerAuth: spec.guard === "user" ? [] : [spec.guard] }] } : {}),
     middleware,
     request: request as TypedRequest<B, Q, P>,
     responses,
