@@ -110,8 +110,11 @@ describe("pending-order sweep", () => {
       .first();
     expect(refund).toMatchObject({ reason: "late_payment", status: "succeeded", amountCents: 5000, credits: 0 });
     const wire = await fakeRequests("/v1/refunds", session.payment_intent);
-    expect(wire).toHaveLength(1);
-    expect(wire[0]?.headers["idempotency-key"]).toBe(`late:${orderId}:${session.payment_intent}`);
+    // one refund: every attempt (the SDK retries a 5xx) carries the same key
+    expect(wire.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(wire.map((w) => w.headers["idempotency-key"]))).toEqual(
+      new Set([`late:${orderId}:${session.payment_intent}`]),
+    );
   });
 });
 
