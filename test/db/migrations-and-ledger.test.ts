@@ -133,7 +133,7 @@ describe("migrations", () => {
     // Exactly these four: no leftover trigger of an earlier schema, none missing.
     expect(live.results.map((t) => t.name).sort()).toEqual([...LEDGER_TRIGGERS].sort());
     for (const t of live.results) {
-      const createdAt = queries.findIndex((q) => q === normalizeSql(t.sql));
+      const createdAt = queries.indexOf(normalizeSql(t.sql));
       expect(createdAt, `${t.name} is created by 0003, as declared there`).toBeGreaterThan(renameAt);
     }
   });
