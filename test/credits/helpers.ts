@@ -117,3 +117,44 @@ export function assertChain(rows: Row[]) {
   });
   return prev;
 }
+
+/**
+ * Waits for a Stripe event's processed marker (`stripeEvents.processedAt`, set when its job finished
+ * or the webhook decided it needs nothing) and returns its `outcome`.
+ */
+export async function processed(eventId: string, timeoutMs?: number): Promise<string> {
+  return eventually(async () => {
+    const row = await env.DB.prepare("SELECT processedAt, outcome FROM stripeEvents WHERE id = ?")
+      .bind(eventId)
+      .first<{ processedAt: number | null; outcome: string | null }>();
+    return row?.processedAt != null ? (row.outcome ?? "") : undefined;
+  }, timeoutMs);
+}
+
+/**
+ * A barrier on a queue: sends a no-op job (a `stripe.fulfil` for an order that does not exist, which
+ * only sets its own processed marker) and waits until it has run. The local queue broker delivers
+ * messages in the order they were sent, one batch at a time, and the consumer runs a batch's messages
+ * one after the other; so once the barrier has run, every message sent to that queue before it has
+ * run too (messages sent back for a retry with a delay excepted). This is how a test waits for
+ * "nothing more happens" without a fixed sleep.
+ */
+export async function queueBarrier(queue: "PAYMENTS" | "JOBS", timeoutMs = 15_000): Promise<void> {
+  const eventId = `evt_barrier_${crypto.randomUUID().replaceAll("-", "")}`;
+  await env.DB.prepare("INSERT INTO stripeEvents (id, type, receivedAt) VALUES (?, 'test.barrier', ?)")
+    .bind(eventId, Date.now())
+    .run();
+  await env[queue].send({ type: "stripe.fulfil", orderId: `ord_barrier_${eventId}`, eventId, outcome: "expired" });
+  await processed(eventId, timeoutMs);
+}
+
+/** The order's card refunds (late-payment and admin refunds this platform asked Stripe for). */
+export async function cardRefundsOf(orderId: string) {
+  return (
+    await env.DB.prepare(
+      "SELECT idempotencyKey, amountCents, credits, reason, status FROM cardRefunds WHERE orderId = ? ORDER BY createdAt",
+    )
+      .bind(orderId)
+      .all<{ idempotencyKey: string; amountCents: number; credits: number; reason: string; status: string }>()
+  ).results;
+}
