@@ -1,10 +1,9 @@
-import { evictDurableObject } from "cloudflare:test";
-import fc from "fast-check";
+import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ledgerFor } from "../../src/ledger/client";
 import { newId } from "../../src/lib/crypto";
 import { env } from "../helpers/api";
-import { assertChain, balance, ledgerRows } from "./helpers";
+import { assertChain, balance, createPendingOrder, ledgerRows } from "./helpers";
 
 type Stub = ReturnType<typeof ledgerFor>;
 
@@ -20,27 +19,23 @@ async function seed(stub: Stub, userId: string, amount: number) {
   expect(r.ok).toBe(true);
 }
 
-/** Calls `op` until it returns (an evicted object throws to in-flight callers, who retry with the same key). */
-async function withRetry<T>(op: () => PromiseLike<T>): Promise<T> {
+const ABORTED = /abortAllDurableObjects/;
+
+/**
+ * Calls `op` until it returns. An aborted object throws to every caller in flight or queued in its
+ * lock; such a caller retries with the same key (a batch that committed before the abort replays).
+ * `interrupted` counts the callers that saw that error and retried; any other error is not retried.
+ */
+async function withRetry<T>(op: () => PromiseLike<T>, interrupted: { count: number }): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await op();
     } catch (err) {
-      if (i > 20) throw err;
+      if (i > 20 || !ABORTED.test(String((err as Error)?.message ?? err))) throw err;
+      if (i === 0) interrupted.count++;
       await new Promise((r) => setTimeout(r, 5));
     }
   }
-}
-
-async function createPendingOrder(userId: string, credits: number) {
-  const id = newId("ord");
-  const now = Date.now();
-  await env.DB.prepare(
-    "INSERT INTO creditPurchaseOrders (id, userId, packId, totalCredits, totalCents, currency, status, createdAt, updatedAt) VALUES (?, ?, 'pack', ?, 100, 'usd', 'pending', ?, ?)",
-  )
-    .bind(id, userId, credits, now, now)
-    .run();
-  return id;
 }
 
 describe("CreditLedger under concurrency", () => {
@@ -61,30 +56,56 @@ describe("CreditLedger under concurrency", () => {
     expect(assertChain(await ledgerRows(userId))).toBe(0);
   });
 
-  it("holds when the object is evicted mid-burst and callers retry", async () => {
+  // A graceful eviction (evictDurableObject) waits for in-flight calls to drain, so it never interrupts
+  // the burst: measured, every call of a 200-call burst completed and none threw. The object is therefore
+  // aborted (abortAllDurableObjects: the instance is torn down and every queued caller gets an error),
+  // while the burst is queued behind its FIFO lock: the 5th call has just returned, ~195 are waiting.
+  // At least one caller must have been interrupted and retried, else this test proves nothing.
+  it("holds when the object is aborted mid-burst and callers retry", async () => {
+    const userId = newId("usr");
+    const stub = ledgerFor(env, userId);
+    await seed(stub, userId, 100);
+    const interrupted = { count: 0 };
+    const calls = Array.from({ length: 200 }, (_, i) =>
+      withRetry(
+        async () =>
+          ledgerFor(env, userId).adjust({
+            at: Date.now(),
+            userId,
+            type: "debit",
+            amount: 1,
+            description: "debit",
+            key: `${userId}:e${i}`,
+          }),
+        interrupted,
+      ),
+    );
+    // The object runs the calls one at a time in arrival order: once call 4 is back, the rest are queued.
+    await calls[4];
+    await abortAllDurableObjects();
+    const results = await Promise.all(calls);
+    expect(interrupted.count).toBeGreaterThanOrEqual(1);
+    expect(results.filter((r) => r.ok)).toHaveLength(100);
+    for (const f of results.filter((r) => !r.ok)) expect(f).toMatchObject({ code: "insufficient_credits" });
+    const rows = await ledgerRows(userId);
+    expect(rows).toHaveLength(101);
+    expect(assertChain(rows)).toBe(0);
+  });
+
+  it("holds across a graceful eviction mid-burst (the eviction drains the calls in flight)", async () => {
     const userId = newId("usr");
     const stub = ledgerFor(env, userId);
     await seed(stub, userId, 10);
     const calls = Array.from({ length: 50 }, (_, i) =>
-      withRetry(async () =>
-        ledgerFor(env, userId).adjust({
-          at: Date.now(),
-          userId,
-          type: "debit",
-          amount: 1,
-          description: "debit",
-          key: `${userId}:e${i}`,
-        }),
-      ),
+      stub.adjust({ at: Date.now(), userId, type: "debit", amount: 1, description: "debit", key: `${userId}:g${i}` }),
     );
-    await new Promise((r) => setTimeout(r, 5));
-    await evictDurableObject(stub).catch(() => undefined);
+    await calls[2];
+    await evictDurableObject(stub);
     const results = await Promise.all(calls);
     expect(results.filter((r) => r.ok)).toHaveLength(10);
-    expect(results.filter((r) => !r.ok)).toHaveLength(40);
-    const rows = await ledgerRows(userId);
-    expect(rows).toHaveLength(11);
-    expect(assertChain(rows)).toBe(0);
+    expect(assertChain(await ledgerRows(userId))).toBe(0);
+    // The next call is served by a fresh instance, from storage only.
+    expect(await ledgerFor(env, userId).balance(userId)).toBe(0);
   });
 
   it("a repeated call returns the first result", async () => {
@@ -131,199 +152,91 @@ describe("CreditLedger under concurrency", () => {
   });
 });
 
-interface Model {
-  balance: number;
-  orders: string[];
-  sessions: { id: string; cost: number; cancelled: boolean }[];
-}
-interface Real {
-  userId: string;
-  stub: Stub;
-}
-
-const t0 = Date.UTC(2030, 0, 1);
-
-class Purchase implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly credits: number) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const orderId = await createPendingOrder(r.userId, this.credits);
-    const out = await r.stub.creditPurchase(r.userId, orderId, Date.now());
-    expect(out).toMatchObject({ ok: true, replayed: false });
-    m.balance += this.credits;
-    m.orders.push(orderId);
-  }
-  toString = () => `Purchase(${this.credits})`;
-}
-
-class ReplayPurchase implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly pick: number) {}
-  check = (m: Readonly<Model>) => m.orders.length > 0;
-  async run(m: Model, r: Real) {
-    const orderId = m.orders[this.pick % m.orders.length] as string;
-    expect(await r.stub.creditPurchase(r.userId, orderId, Date.now())).toMatchObject({ ok: true, replayed: true });
-  }
-  toString = () => `ReplayPurchase(${this.pick})`;
-}
-
-class Debit implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly amount: number) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const out = await r.stub.adjust({
+// ---------------------------------------------------------------------------------------------------
+// SRC BUG (src/ledger/order-money.ts, applyCardRefund) — these tests FAIL until it is fixed.
+// A charge.refunded is keyed `reversal:<order>:<eventId>`. If an admin refund's reversal is undone
+// (Stripe refused it) after that event was applied, a replay of the same event must reverse the
+// credits the undo gave back; it computes them, but its ledger INSERT is skipped (the key exists) while
+// the order UPDATE still runs: reversedCredits grows with no purchase_reversal entry, the balance is not
+// debited, and the job mails "credits reversed". Found by the model test (model.test.ts, which skips
+// this path until the fix: see ReplayCardRefund.check), shrunk to:
+// Purchase(2), AdminRefund(1), CardRefund(100 %), UndoAdminRefund, ReplayCardRefund.
+// ---------------------------------------------------------------------------------------------------
+describe("SRC BUG: a replayed charge.refunded after an undone admin refund", () => {
+  async function scenario() {
+    const userId = newId("usr");
+    const ledger = ledgerFor(env, userId);
+    const orderId = await createPendingOrder(userId, 10, 1000);
+    expect(await ledger.creditPurchase(userId, orderId, Date.now())).toMatchObject({ ok: true });
+    const admin = await ledger.reverseForAdminRefund({
+      userId,
+      orderId,
+      credits: 3,
+      cents: 300,
+      key: `adm-${userId}`,
+      actorUserId: "admin",
       at: Date.now(),
-      userId: r.userId,
-      type: "debit",
-      amount: this.amount,
-      description: "d",
-      key: newId("k"),
     });
-    if (m.balance >= this.amount) {
-      expect(out.ok).toBe(true);
-      m.balance -= this.amount;
-    } else {
-      expect(out).toMatchObject({ ok: false, code: "insufficient_credits" });
-    }
+    if (!admin.ok) throw new Error(admin.detail);
+    // A dashboard refund of half the charge: 5 credits by refunds, 3 of them already reversed by the admin.
+    const refund = { userId, orderId, eventId: `evt_${userId}`, amountRefunded: 500, chargeAmount: 1000 };
+    expect(await ledger.applyCardRefund({ ...refund, at: Date.now() })).toMatchObject({ ok: true, reversed: 2 });
+    expect(
+      await ledger.undoAdminRefund({ userId, refundId: admin.refundId, reason: "declined", at: Date.now() }),
+    ).toMatchObject({ ok: true, reinstated: 3 });
+    // Stripe delivers the same event again.
+    const replay = await ledger.applyCardRefund({ ...refund, at: Date.now() });
+    const rows = await ledgerRows(userId);
+    const order = await env.DB.prepare("SELECT reversedCredits, refundedCents FROM creditPurchaseOrders WHERE id = ?")
+      .bind(orderId)
+      .first<{ reversedCredits: number; refundedCents: number }>();
+    return { userId, orderId, replay, rows, order };
   }
-  toString = () => `Debit(${this.amount})`;
-}
 
-class Credit implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly amount: number) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const out = await r.stub.adjust({
+  it("keeps reversedCredits = Σ purchase_reversal − Σ purchase_reinstated, and the balance with it", async () => {
+    const { userId, orderId, replay, rows, order } = await scenario();
+    const sum = (source: string) =>
+      rows.filter((r) => r.purchaseOrderId === orderId && r.source === source).reduce((s, r) => s + r.amount, 0);
+    // Whatever the replay decides (reverse the 3 again, or nothing), the order and its entries agree...
+    expect(order?.reversedCredits).toBe(sum("purchase_reversal") - sum("purchase_reinstated"));
+    // ...and what it reports having reversed is what the balance lost.
+    expect(await balance(userId)).toBe(10 - (order?.reversedCredits ?? 0));
+    if (replay.ok) expect(replay.balance).toBe(await balance(userId));
+    assertChain(rows, { reversalsMayGoNegative: true });
+  });
+
+  // Second, smaller finding in the same scenario: the contract says refundedCents "becomes the highest
+  // amount_refunded seen" (500 here), but undoAdminRefund subtracts the admin refund's 300 cents from a
+  // level the card refund had already raised with max(), leaving 200 until the next event.
+  it("keeps refundedCents at the highest amount_refunded seen after the undo", async () => {
+    const userId = newId("usr");
+    const ledger = ledgerFor(env, userId);
+    const orderId = await createPendingOrder(userId, 10, 1000);
+    await ledger.creditPurchase(userId, orderId, Date.now());
+    const admin = await ledger.reverseForAdminRefund({
+      userId,
+      orderId,
+      credits: 3,
+      cents: 300,
+      key: `adm-${userId}`,
+      actorUserId: "admin",
       at: Date.now(),
-      userId: r.userId,
-      type: "credit",
-      amount: this.amount,
-      description: "c",
-      key: newId("k"),
     });
-    expect(out.ok).toBe(true);
-    m.balance += this.amount;
-  }
-  toString = () => `Credit(${this.amount})`;
-}
-
-class Book implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly cost: number) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const id = newId("ses");
-    const start = t0 + m.sessions.length * 3_600_000;
-    const out = await r.stub.bookSession({
+    if (!admin.ok) throw new Error(admin.detail);
+    await ledger.applyCardRefund({
+      userId,
+      orderId,
+      eventId: `evt_${userId}`,
+      amountRefunded: 500,
+      chargeAmount: 1000,
       at: Date.now(),
-      userId: r.userId,
-      sessionId: id,
-      tutorProfileId: newId("tut"),
-      tutorUserId: newId("usr"),
-      studentProfileId: `stu-${r.userId}`,
-      subjectId: "sub",
-      startTime: start,
-      endTime: start + 1_800_000,
-      creditsCost: this.cost,
-      description: "session",
     });
-    if (m.balance >= this.cost) {
-      expect(out.ok).toBe(true);
-      m.balance -= this.cost;
-      m.sessions.push({ id, cost: this.cost, cancelled: false });
-    } else {
-      expect(out).toMatchObject({ ok: false, code: "insufficient_credits" });
-      m.sessions.push({ id, cost: this.cost, cancelled: true });
-    }
-  }
-  toString = () => `Book(${this.cost})`;
-}
-
-class Refund implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly pick: number) {}
-  check = (m: Readonly<Model>) => m.sessions.length > 0;
-  async run(m: Model, r: Real) {
-    const s = m.sessions[this.pick % m.sessions.length];
-    if (!s) return;
-    const cancel = () =>
-      r.stub.cancelSession({
-        at: Date.now(),
-        userId: r.userId,
-        sessionId: s.id,
-        tutorUserId: "t",
-        cancelledBy: r.userId,
-        reason: null,
-        refund: true,
-      });
-    const [a, b] = await Promise.all([cancel(), cancel()]);
-    const oks = [a, b].filter((x) => x.ok);
-    if (s.cancelled) {
-      expect(oks).toHaveLength(0);
-    } else {
-      expect(oks).toHaveLength(1);
-      s.cancelled = true;
-      m.balance += s.cost;
-    }
-  }
-  toString = () => `Refund(${this.pick})`;
-}
-
-class Evict implements fc.AsyncCommand<Model, Real> {
-  check = () => true;
-  async run(_m: Model, r: Real) {
-    await evictDurableObject(r.stub).catch(() => undefined);
-    r.stub = ledgerFor(env, r.userId);
-  }
-  toString = () => "Evict";
-}
-
-class Burst implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly n: number) {}
-  check = () => true;
-  async run(m: Model, r: Real) {
-    const results = await Promise.all(
-      Array.from({ length: this.n }, () =>
-        r.stub.adjust({
-          at: Date.now(),
-          userId: r.userId,
-          type: "debit",
-          amount: 1,
-          description: "burst",
-          key: newId("k"),
-        }),
-      ),
-    );
-    const expected = Math.min(this.n, m.balance);
-    expect(results.filter((x) => x.ok)).toHaveLength(expected);
-    m.balance -= expected;
-  }
-  toString = () => `Burst(${this.n})`;
-}
-
-describe("CreditLedger model-based property", () => {
-  it("balance, chain, non-negativity and one entry per key hold after every step", async () => {
-    const commands = [
-      fc.integer({ min: 1, max: 20 }).map((n) => new Purchase(n)),
-      fc.nat(50).map((n) => new ReplayPurchase(n)),
-      fc.integer({ min: 1, max: 15 }).map((n) => new Debit(n)),
-      fc.integer({ min: 1, max: 10 }).map((n) => new Credit(n)),
-      fc.integer({ min: 1, max: 6 }).map((n) => new Book(n)),
-      fc.nat(50).map((n) => new Refund(n)),
-      fc.constant(new Evict()),
-      fc.integer({ min: 2, max: 12 }).map((n) => new Burst(n)),
-    ];
-    await fc.assert(
-      fc.asyncProperty(fc.commands(commands, { maxCommands: 14 }), async (cmds) => {
-        const userId = newId("usr");
-        const real: Real = { userId, stub: ledgerFor(env, userId) };
-        const model: Model = { balance: 0, orders: [], sessions: [] };
-        for (const cmd of cmds) {
-          if (!cmd.check(model)) continue;
-          await cmd.run(model, real);
-          const rows = await ledgerRows(userId);
-          expect(assertChain(rows)).toBe(model.balance);
-          expect(await balance(userId)).toBe(model.balance);
-        }
-      }),
-      { numRuns: 12 },
-    );
+    const undone = await ledger.undoAdminRefund({
+      userId,
+      refundId: admin.refundId,
+      reason: "declined",
+      at: Date.now(),
+    });
+    expect(undone.ok && undone.order.refundedCents).toBe(500);
   });
 });

@@ -4,11 +4,14 @@ import { backoffSeconds, handleQueue } from "../../src/queues/consumer";
 import { call, createUser, env, eventually, expectProblem, fakeRequests, json } from "../helpers/api";
 import {
   balance,
+  cardRefundsOf,
   checkout,
   checkoutEvent,
   deliver,
   ledgerRows,
   orderStatus,
+  processed,
+  queueBarrier,
   signedHeader,
   waitForStatus,
 } from "./helpers";
@@ -62,15 +65,26 @@ describe("Stripe webhook", () => {
     const other = checkoutEvent("checkout.session.completed", { id: checkoutSessionId, orderId, userId: student.id });
     const results = await Promise.all([...Array.from({ length: 5 }, () => deliver(event)), deliver(other)]);
     for (const r of results) expect(r.status).toBe(200);
+    // At least the first delivery found the order pending and enqueued its job.
+    const actions = await Promise.all(results.map(async (r) => (await json<{ action: string }>(r)).action));
+    expect(actions).toContain("enqueued");
     await waitForStatus(orderId, "completed");
-    // let any remaining queued duplicates run
-    await new Promise((r) => setTimeout(r, 2500));
+    // Both event ids reach their processed marker; the barrier then proves every duplicate job the
+    // webhook enqueued has run as well (they were all sent before it), so the counts below are final.
+    await processed(event.id);
+    await processed(other.id);
+    await queueBarrier("PAYMENTS");
     const rows = await ledgerRows(student.id);
     expect(rows).toHaveLength(1);
     expect(await balance(student.id)).toBe(5);
     expect(await notifications(student.id, "payment_completed")).toHaveLength(1);
+    // Exactly one "payment completed" mail reached the provider: every job that ran after the credit
+    // asked for it again under the same key, and the e-mail job sends once per key. The barrier on the
+    // jobs queue (where e-mails go) makes "one" final rather than "one so far".
+    await eventually(async () => ((await fakeRequests("/emails", student.email)).length > 0 ? true : undefined));
+    await queueBarrier("JOBS");
     const mails = await fakeRequests("/emails", student.email);
-    expect(new Set(mails.map((m) => m.headers["idempotency-key"])).size).toBe(mails.length > 0 ? 1 : 0);
+    expect(mails.map((m) => m.headers["idempotency-key"])).toEqual([`payment_completed:${orderId}`]);
   });
 
   it("never lets expired/failed override completed, nor a late paid event revive a failed order", async () => {
@@ -84,13 +98,14 @@ describe("Stripe webhook", () => {
       checkoutEvent("checkout.session.expired", { id: a.checkoutSessionId, orderId: a.orderId, userId: student.id }),
     );
     expect(await json(late)).toMatchObject({ action: "ignored" });
-    await deliver(
-      checkoutEvent("checkout.session.async_payment_failed", {
-        id: a.checkoutSessionId,
-        orderId: a.orderId,
-        userId: student.id,
-      }),
-    );
+    // The webhook settles "nothing to do" itself (no job): the answer says so and the marker is set.
+    const lateFailedEvent = checkoutEvent("checkout.session.async_payment_failed", {
+      id: a.checkoutSessionId,
+      orderId: a.orderId,
+      userId: student.id,
+    });
+    expect(await json(await deliver(lateFailedEvent))).toMatchObject({ action: "ignored" });
+    expect(await processed(lateFailedEvent.id)).toMatch(/^ignored: order already completed/);
     expect(await orderStatus(a.orderId)).toBe("completed");
 
     const b = await checkout(student);
@@ -103,16 +118,19 @@ describe("Stripe webhook", () => {
     );
     await waitForStatus(b.orderId, "failed");
     expect(await notifications(student.id, "payment_failed")).toHaveLength(1);
-    await deliver(
-      checkoutEvent("checkout.session.async_payment_succeeded", {
-        id: b.checkoutSessionId,
-        orderId: b.orderId,
-        userId: student.id,
-      }),
-    );
-    await new Promise((r) => setTimeout(r, 1500));
+    const latePaid = checkoutEvent("checkout.session.async_payment_succeeded", {
+      id: b.checkoutSessionId,
+      orderId: b.orderId,
+      userId: student.id,
+    });
+    // A payment for a failed order is given back (stripe.refund_payment), never credited.
+    expect(await json(await deliver(latePaid))).toMatchObject({ action: "enqueued" });
+    await processed(latePaid.id);
     expect(await orderStatus(b.orderId)).toBe("failed");
     expect(await balance(student.id)).toBe(5);
+    expect(await cardRefundsOf(b.orderId)).toEqual([
+      expect.objectContaining({ reason: "late_payment", credits: 0, amountCents: 5000 }),
+    ]);
 
     const c = await checkout(student);
     await deliver(
@@ -169,71 +187,127 @@ describe("Stripe webhook", () => {
       .bind(event.id)
       .first<{ n: number }>();
     expect(seen?.n).toBe(0);
-    await new Promise((r) => setTimeout(r, 1200));
+    // A refused delivery must not have enqueued anything: once a barrier sent after every delivery has
+    // run, anything they had enqueued would have run too.
+    await queueBarrier("PAYMENTS");
     expect(await orderStatus(orderId)).toBe("pending");
   });
 
   it("acknowledges unknown event types, unknown orders and malformed objects without changes", async () => {
     const student = await createUser("student");
     const { orderId, checkoutSessionId } = await checkout(student);
-    const unknownType = await deliver({
-      ...checkoutEvent("invoice.paid", { id: checkoutSessionId, orderId, userId: student.id }),
-    });
+    const unknownTypeEvent = checkoutEvent("invoice.paid", { id: checkoutSessionId, orderId, userId: student.id });
+    const unknownType = await deliver(unknownTypeEvent);
     expect(unknownType.status).toBe(200);
     expect(await json(unknownType)).toMatchObject({ action: "ignored" });
-    const unknownOrder = await deliver(
-      checkoutEvent("checkout.session.completed", { id: "cs_test_unknown", orderId: "ord_nope", userId: student.id }),
-    );
+    const unknownOrderEvent = checkoutEvent("checkout.session.completed", {
+      id: "cs_test_unknown",
+      orderId: "ord_nope",
+      userId: student.id,
+    });
+    const unknownOrder = await deliver(unknownOrderEvent);
     expect(await json(unknownOrder)).toMatchObject({ action: "ignored", reason: "unknown order" });
-    const mismatch = await deliver(
-      checkoutEvent("checkout.session.completed", { id: "cs_test_other", orderId, userId: student.id }),
-    );
+    const mismatchEvent = checkoutEvent("checkout.session.completed", {
+      id: "cs_test_other",
+      orderId,
+      userId: student.id,
+    });
+    const mismatch = await deliver(mismatchEvent);
     expect(await json(mismatch)).toMatchObject({ action: "ignored" });
+    const malformedId = `evt_malformed_${crypto.randomUUID().slice(0, 8)}`;
     const malformed = await deliver({
-      id: "evt_malformed",
+      id: malformedId,
       object: "event",
       type: "checkout.session.completed",
       data: { object: {} },
     });
     expect(malformed.status).toBe(200);
+    // Each was settled by the webhook itself as "ignored" (no job): its processed marker says so.
+    for (const id of [unknownTypeEvent.id, unknownOrderEvent.id, mismatchEvent.id, malformedId]) {
+      expect(await processed(id), id).toMatch(/^ignored: /);
+    }
     const notJson = await call("/v1/webhooks/stripe", {
       method: "POST",
       rawBody: "not json",
       headers: { "content-type": "application/json", "stripe-signature": await signedHeader("not json") },
     });
     await expectProblem(notJson, 400, "validation_failed");
-    await new Promise((r) => setTimeout(r, 1200));
+    // Nothing was enqueued either: a barrier sent after every delivery has run, and the order is untouched.
+    await queueBarrier("PAYMENTS");
     expect(await orderStatus(orderId)).toBe("pending");
     expect(await balance(student.id)).toBe(0);
   });
 
-  it("the same queue batch delivered twice changes nothing the second time", async () => {
-    const student = await createUser("student");
-    const { orderId } = await checkout(student);
-    const messages = [
-      {
-        id: `m-${orderId}`,
-        timestamp: Date.now(),
-        attempts: 1,
-        body: { type: "stripe.fulfil", orderId, eventId: "evt_x", outcome: "paid" },
-      },
-      {
-        id: `m2-${orderId}`,
-        timestamp: Date.now(),
-        attempts: 1,
-        body: { type: "stripe.fulfil", orderId, eventId: "evt_y", outcome: "expired" },
-      },
-    ];
+  async function runBatchTwice(
+    messages: { id: string; timestamp: number; attempts: number; body: unknown }[],
+    afterEachRound: () => Promise<void>,
+  ) {
     for (let round = 0; round < 2; round++) {
-      const batch = createMessageBatch("tutorloop-jobs", messages);
+      const batch = createMessageBatch("tutorloop-payments", messages);
       const ctx = createExecutionContext();
       await handleQueue(batch, env, ctx);
       const result = await getQueueResult(batch, ctx);
       expect(result.explicitAcks.sort()).toEqual(messages.map((m) => m.id).sort());
       expect(result.retryMessages).toEqual([]);
-      expect(await ledgerRows(student.id)).toHaveLength(1);
-      expect(await orderStatus(orderId)).toBe("completed");
+      await afterEachRound();
     }
+  }
+  const fulfil = (orderId: string, eventId: string, outcome: string) => ({
+    id: `m-${eventId}`,
+    timestamp: Date.now(),
+    attempts: 1,
+    body: { type: "stripe.fulfil", orderId, eventId, outcome },
+  });
+
+  it("the same queue batch delivered twice changes nothing the second time: paid then expired", async () => {
+    const student = await createUser("student");
+    const { orderId } = await checkout(student);
+    const tag = crypto.randomUUID().slice(0, 8);
+    await runBatchTwice(
+      [fulfil(orderId, `evt_paid_${tag}`, "paid"), fulfil(orderId, `evt_expired_${tag}`, "expired")],
+      async () => {
+        expect(await ledgerRows(student.id)).toHaveLength(1);
+        expect(await orderStatus(orderId)).toBe("completed");
+      },
+    );
+    expect(await balance(student.id)).toBe(5);
+    expect(await cardRefundsOf(orderId)).toEqual([]);
+  });
+
+  it("the same queue batch delivered twice: expired then paid is never credited, and the payment is refunded once", async () => {
+    const student = await createUser("student");
+    const { orderId } = await checkout(student);
+    const paymentIntent = `pi_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+    // As the webhook does before enqueueing: it records the payment intent of the session.
+    await env.DB.prepare("UPDATE creditPurchaseOrders SET stripePaymentIntentId = ? WHERE id = ?")
+      .bind(paymentIntent, orderId)
+      .run();
+    const tag = crypto.randomUUID().slice(0, 8);
+    const paidEvent = `evt_paid_${tag}`;
+    await runBatchTwice(
+      [fulfil(orderId, `evt_expired_${tag}`, "expired"), fulfil(orderId, paidEvent, "paid")],
+      async () => {
+        expect(await ledgerRows(student.id)).toEqual([]);
+        expect(await orderStatus(orderId)).toBe("expired");
+      },
+    );
+    // Each round's paid job enqueued a stripe.refund_payment on the payments queue (the event's processed
+    // marker is already set by the fulfil job itself, so it says nothing here): a barrier sent after
+    // both proves both refund jobs have run.
+    await queueBarrier("PAYMENTS");
+    expect(await balance(student.id)).toBe(0);
+    expect(await ledgerRows(student.id)).toEqual([]);
+    const refunds = await cardRefundsOf(orderId);
+    expect(refunds).toEqual([
+      expect.objectContaining({
+        idempotencyKey: `late:${orderId}:${paymentIntent}`,
+        reason: "late_payment",
+        credits: 0,
+        amountCents: 5000,
+      }),
+    ]);
+    // The job ran to its end (the emulator may refuse POST /v1/refunds: then `failed`, never `pending`).
+    expect(["succeeded", "failed"]).toContain(refunds[0]?.status);
   });
 
   it("backs off exponentially, capped at 5 minutes", () => {

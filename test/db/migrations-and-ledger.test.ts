@@ -110,11 +110,50 @@ describe("migrations", () => {
       }
     }
     const triggers = await master("trigger");
-    for (const name of ["creditsLedger_no_update", "creditsLedger_no_delete", "creditsLedger_chain"]) {
+    for (const name of LEDGER_TRIGGERS) {
       expect(triggers.get(name)?.tbl_name, `trigger ${name}`).toBe("creditsLedger");
     }
   });
+
+  // 0003 rebuilds creditsLedger (DROP TABLE + RENAME), which drops every trigger of the old table: the
+  // four guards exist only because 0003 creates them again. Each live trigger must be exactly the one
+  // 0003 declares, and 0003 must create them after the rebuild (a trigger created before the DROP would
+  // be gone).
+  it("0003 rebuilds the ledger and recreates all four ledger triggers after the rebuild", async () => {
+    const m0003 = env.TEST_MIGRATIONS.find((m) => m.name === "0003_money_after_the_fact.sql");
+    expect(m0003, "migration 0003").toBeDefined();
+    const queries = (m0003?.queries ?? []).map(normalizeSql);
+    const dropAt = queries.findIndex((q) => /^DROP TABLE `?creditsLedger`?$/i.test(q));
+    const renameAt = queries.findIndex((q) => /^ALTER TABLE `__new_creditsLedger` RENAME TO `creditsLedger`$/i.test(q));
+    expect(dropAt, "0003 drops the old ledger").toBeGreaterThanOrEqual(0);
+    expect(renameAt, "0003 renames the rebuilt ledger").toBeGreaterThan(dropAt);
+    const live = await env.DB.prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'creditsLedger'",
+    ).all<{ name: string; sql: string }>();
+    // Exactly these four: no leftover trigger of an earlier schema, none missing.
+    expect(live.results.map((t) => t.name).sort()).toEqual([...LEDGER_TRIGGERS].sort());
+    for (const t of live.results) {
+      const createdAt = queries.indexOf(normalizeSql(t.sql));
+      expect(createdAt, `${t.name} is created by 0003, as declared there`).toBeGreaterThan(renameAt);
+    }
+  });
 });
+
+const LEDGER_TRIGGERS = [
+  "creditsLedger_no_update",
+  "creditsLedger_no_delete",
+  "creditsLedger_chain",
+  "creditsLedger_no_replace",
+] as const;
+
+/** A statement as sqlite_master keeps it and as the migration file states it, compared loosely. */
+function normalizeSql(sql: string) {
+  return sql
+    .replace(/--> statement-breakpoint/g, "")
+    .replace(/\s+/g, " ")
+    .replace(/;\s*$/, "")
+    .trim();
+}
 
 interface Entry {
   seq: number;
@@ -250,13 +289,23 @@ describe("ledger constraints (raw SQL)", () => {
     expect(await entries(u)).toHaveLength(1);
   });
 
-  it("rejects an unknown type or source", async () => {
-    await expect(insert(newUser(), { seq: 1, type: "gift", amount: 1, balanceAfter: 0 })).rejects.toThrow(
-      /creditsLedger_type|ledger_chain_broken/,
+  // Each bad row below is otherwise consistent (seq = previous + 1, balanceAfter = previous ± amount,
+  // not negative), so the chain trigger and the balance CHECK let it through and the refusal can only
+  // come from the named CHECK. ("gift" is not "credit", so the chain trigger counts it as a debit.)
+  it("rejects an unknown type or source by its CHECK constraint", async () => {
+    const u = newUser();
+    await insert(u, { seq: 1, amount: 5, balanceAfter: 5 });
+    await expect(insert(u, { seq: 2, type: "gift", amount: 1, balanceAfter: 4 })).rejects.toThrow(
+      /CHECK constraint failed: creditsLedger_type\b/,
     );
-    await expect(insert(newUser(), { seq: 1, amount: 1, balanceAfter: 1, source: "lottery" })).rejects.toThrow(
-      /creditsLedger_source/,
+    await expect(insert(u, { seq: 2, amount: 1, balanceAfter: 6, source: "lottery" })).rejects.toThrow(
+      /CHECK constraint failed: creditsLedger_source\b/,
     );
+    expect(await entries(u)).toHaveLength(1);
+    // The same rows with a known type and source are accepted: the CHECK was the only objection.
+    await insert(u, { seq: 2, type: "debit", amount: 1, balanceAfter: 4 });
+    await insert(u, { seq: 3, amount: 1, balanceAfter: 5, source: "purchase_reinstated" });
+    expect((await entries(u)).map((e) => e.balanceAfter)).toEqual([5, 4, 5]);
   });
 
   it("rejects any UPDATE of a ledger row", async () => {
@@ -302,6 +351,170 @@ describe("ledger constraints (raw SQL)", () => {
         .run(),
     ).rejects.toThrow(/ledger_not_integer/);
     expect(await entries(u)).toEqual([]);
+  });
+
+  // creditsLedger_no_replace, directly. BEFORE triggers run before UNIQUE/PRIMARY KEY checks, and this
+  // one (created last) before the chain trigger: so a collision must surface as `ledger_append_only`,
+  // never as a UNIQUE error (plain INSERT) nor as a silent delete of the earlier row (INSERT OR REPLACE,
+  // whose implicit DELETE fires no trigger). Every row is otherwise chain-consistent where it can be.
+  describe("creditsLedger_no_replace", () => {
+    const cols = "(id, userId, seq, type, amount, balanceAfter, source, description, idempotencyKey, createdAt)";
+    async function seeded() {
+      const u = newUser();
+      const id = newId("led");
+      const key = `k:${newId("x")}`;
+      await env.DB.prepare(
+        `INSERT INTO creditsLedger ${cols} VALUES (?, ?, 1, 'credit', 5, 5, 'manual_adjustment', 'first', ?, 0)`,
+      )
+        .bind(id, u, key)
+        .run();
+      return { u, id, key };
+    }
+    const unchangedRows = async (u: string, id: string) =>
+      expect(
+        await env.DB.prepare("SELECT id, seq, amount, balanceAfter, description FROM creditsLedger WHERE userId = ?")
+          .bind(u)
+          .all()
+          .then((r) => r.results),
+      ).toEqual([{ id, seq: 1, amount: 5, balanceAfter: 5, description: "first" }]);
+
+    it.each(["INSERT", "INSERT OR REPLACE"])("%s with a colliding id → ledger_append_only", async (verb) => {
+      const { u, id } = await seeded();
+      // seq 2, balance 5 + 1 = 6, fresh key: only the id collides.
+      await expect(
+        env.DB.prepare(
+          `${verb} INTO creditsLedger ${cols} VALUES (?, ?, 2, 'credit', 1, 6, 'manual_adjustment', 'x', ?, 0)`,
+        )
+          .bind(id, u, `k:${newId("x")}`)
+          .run(),
+      ).rejects.toThrow(/ledger_append_only/);
+      await unchangedRows(u, id);
+    });
+
+    it.each(["INSERT", "INSERT OR REPLACE"])(
+      "%s with a colliding idempotencyKey → ledger_append_only",
+      async (verb) => {
+        const { u, id, key } = await seeded();
+        await expect(
+          env.DB.prepare(
+            `${verb} INTO creditsLedger ${cols} VALUES (?, ?, 2, 'credit', 1, 6, 'manual_adjustment', 'x', ?, 0)`,
+          )
+            .bind(newId("led"), u, key)
+            .run(),
+        ).rejects.toThrow(/ledger_append_only/);
+        // Another user's chain cannot take the key either.
+        await expect(
+          env.DB.prepare(
+            `${verb} INTO creditsLedger ${cols} VALUES (?, ?, 1, 'credit', 1, 1, 'manual_adjustment', 'x', ?, 0)`,
+          )
+            .bind(newId("led"), newUser(), key)
+            .run(),
+        ).rejects.toThrow(/ledger_append_only/);
+        await unchangedRows(u, id);
+      },
+    );
+
+    it.each(["INSERT", "INSERT OR REPLACE"])("%s with a colliding (userId, seq) → ledger_append_only", async (verb) => {
+      const { u, id } = await seeded();
+      // Any colliding seq also breaks the chain; no_replace fires first and names the real problem.
+      await expect(
+        env.DB.prepare(
+          `${verb} INTO creditsLedger ${cols} VALUES (?, ?, 1, 'credit', 1, 6, 'manual_adjustment', 'x', ?, 0)`,
+        )
+          .bind(newId("led"), u, `k:${newId("x")}`)
+          .run(),
+      ).rejects.toThrow(/ledger_append_only/);
+      await unchangedRows(u, id);
+    });
+
+    it.each([
+      // [label, seq, amount, balanceAfter] on top of balance 5 at seq 1; amount/balance pairs add up.
+      ["a fractional amount and balance", 2, 0.5, 5.5],
+      ["a fractional seq", 1.5, 1, 6],
+      ["a text amount", 2, "1x", 6],
+      ["a text balanceAfter", 2, 1, "6x"],
+    ] as const)("rejects %s → ledger_not_integer", async (_label, seq, amount, balanceAfter) => {
+      const { u, id } = await seeded();
+      await expect(
+        env.DB.prepare(
+          `INSERT INTO creditsLedger ${cols} VALUES (?, ?, ?, 'credit', ?, ?, 'manual_adjustment', 'x', ?, 0)`,
+        )
+          .bind(newId("led"), u, seq, amount, balanceAfter, `k:${newId("x")}`)
+          .run(),
+      ).rejects.toThrow(/ledger_not_integer/);
+      await unchangedRows(u, id);
+    });
+
+    it("accepts a well-formed next entry (the refusals above are not blanket refusals)", async () => {
+      const { u } = await seeded();
+      await env.DB.prepare(
+        `INSERT OR REPLACE INTO creditsLedger ${cols} VALUES (?, ?, 2, 'credit', 1, 6, 'manual_adjustment', 'x', ?, 0)`,
+      )
+        .bind(newId("led"), u, `k:${newId("x")}`)
+        .run();
+      expect((await entries(u)).map((e) => e.balanceAfter)).toEqual([5, 6]);
+    });
+  });
+
+  // purchase_reversal is the only entry that may leave a balance below zero (credits already spent);
+  // a credit may leave it negative while it climbs back; every other debit still needs balanceAfter ≥ 0.
+  describe("negative balances", () => {
+    const nonReversalSources = [
+      "purchase",
+      "session_booking",
+      "session_refund",
+      "manual_adjustment",
+      "purchase_reinstated",
+    ];
+
+    it("a purchase_reversal may take the balance below zero, and again while negative", async () => {
+      const u = newUser();
+      await insert(u, { seq: 1, amount: 5, balanceAfter: 5, source: "purchase" });
+      await insert(u, { seq: 2, type: "debit", amount: 8, balanceAfter: -3, source: "purchase_reversal" });
+      await insert(u, { seq: 3, type: "debit", amount: 2, balanceAfter: -5, source: "purchase_reversal" });
+      await insert(newUser(), { seq: 1, type: "debit", amount: 1, balanceAfter: -1, source: "purchase_reversal" });
+      expect((await entries(u)).map((e) => e.balanceAfter)).toEqual([5, -3, -5]);
+    });
+
+    it.each(nonReversalSources)(
+      "a %s debit may not go below zero, from zero or from a negative balance",
+      async (source) => {
+        const u = newUser();
+        await insert(u, { seq: 1, amount: 2, balanceAfter: 2, source: "purchase" });
+        await expect(insert(u, { seq: 2, type: "debit", amount: 3, balanceAfter: -1, source })).rejects.toThrow(
+          /CHECK constraint failed: creditsLedger_balance_non_negative/,
+        );
+        await insert(u, { seq: 2, type: "debit", amount: 5, balanceAfter: -3, source: "purchase_reversal" });
+        await expect(insert(u, { seq: 3, type: "debit", amount: 1, balanceAfter: -4, source })).rejects.toThrow(
+          /CHECK constraint failed: creditsLedger_balance_non_negative/,
+        );
+        expect((await entries(u)).map((e) => e.balanceAfter)).toEqual([2, -3]);
+      },
+    );
+
+    it.each(nonReversalSources)("a %s credit while negative is allowed, even if still negative", async (source) => {
+      const u = newUser();
+      await insert(u, { seq: 1, type: "debit", amount: 4, balanceAfter: -4, source: "purchase_reversal" });
+      await insert(u, { seq: 2, amount: 1, balanceAfter: -3, source });
+      await insert(u, { seq: 3, amount: 5, balanceAfter: 2, source });
+      expect((await entries(u)).map((e) => e.balanceAfter)).toEqual([-4, -3, 2]);
+    });
+
+    it("the chain trigger still checks a reversal's balanceAfter", async () => {
+      const u = newUser();
+      await insert(u, { seq: 1, amount: 5, balanceAfter: 5 });
+      for (const balanceAfter of [-2, -4, 3, 13, 0]) {
+        await expect(
+          insert(u, { seq: 2, type: "debit", amount: 8, balanceAfter, source: "purchase_reversal" }),
+          `balanceAfter ${balanceAfter}`,
+        ).rejects.toThrow(/ledger_chain_broken/);
+      }
+      await expect(
+        insert(u, { seq: 3, type: "debit", amount: 8, balanceAfter: -3, source: "purchase_reversal" }),
+      ).rejects.toThrow(/ledger_chain_broken/);
+      await insert(u, { seq: 2, type: "debit", amount: 8, balanceAfter: -3, source: "purchase_reversal" });
+      expect((await entries(u)).map((e) => e.balanceAfter)).toEqual([5, -3]);
+    });
   });
 
   it("rejects any DELETE of a ledger row", async () => {
@@ -352,5 +565,60 @@ describe("ledger constraints (raw SQL)", () => {
       ]),
     ).rejects.toThrow(/ledger_append_only/);
     expect((await entries(u)).map((e) => e.seq)).toEqual([1]);
+  });
+});
+
+// The order's money columns (migration 0003): what was reversed never exceeds what was credited, the
+// dispute's part never exceeds what was reversed, and refunds never exceed what was paid.
+describe("purchase order money constraints (raw SQL)", () => {
+  async function order(totalCredits = 5, totalCents = 5000) {
+    const id = newId("ord");
+    await env.DB.prepare(
+      "INSERT INTO creditPurchaseOrders (id, userId, packId, totalCredits, totalCents, currency, status, createdAt, updatedAt) VALUES (?, ?, 'pack_5', ?, ?, 'usd', 'completed', 0, 0)",
+    )
+      .bind(id, newUser(), totalCredits, totalCents)
+      .run();
+    return id;
+  }
+  const set = (id: string, assignments: string) =>
+    env.DB.prepare(`UPDATE creditPurchaseOrders SET ${assignments} WHERE id = ?`).bind(id).run();
+  const money = (id: string) =>
+    env.DB.prepare(
+      "SELECT reversedCredits, disputeReversedCredits, refundedCents FROM creditPurchaseOrders WHERE id = ?",
+    )
+      .bind(id)
+      .first();
+
+  it("accepts the limits themselves", async () => {
+    const id = await order();
+    await set(id, "reversedCredits = 5, disputeReversedCredits = 5, refundedCents = 5000");
+    expect(await money(id)).toEqual({ reversedCredits: 5, disputeReversedCredits: 5, refundedCents: 5000 });
+  });
+
+  it.each([
+    ["reversedCredits > totalCredits", "reversedCredits = 6", "creditPurchaseOrders_reversed_within_credits"],
+    ["reversedCredits < 0", "reversedCredits = -1", "creditPurchaseOrders_reversed_within_credits"],
+    [
+      "disputeReversedCredits > reversedCredits",
+      "reversedCredits = 2, disputeReversedCredits = 3",
+      "creditPurchaseOrders_dispute_within_reversed",
+    ],
+    ["disputeReversedCredits < 0", "disputeReversedCredits = -1", "creditPurchaseOrders_dispute_within_reversed"],
+    ["refundedCents > totalCents", "refundedCents = 5001", "creditPurchaseOrders_refund_within_total"],
+    ["refundedCents < 0", "refundedCents = -1", "creditPurchaseOrders_refund_within_total"],
+  ])("rejects %s", async (_label, assignments, constraint) => {
+    const id = await order();
+    await expect(set(id, assignments)).rejects.toThrow(new RegExp(`CHECK constraint failed: ${constraint}\\b`));
+    expect(await money(id)).toEqual({ reversedCredits: 0, disputeReversedCredits: 0, refundedCents: 0 });
+  });
+
+  it("rejects an INSERT that starts out of bounds", async () => {
+    await expect(
+      env.DB.prepare(
+        "INSERT INTO creditPurchaseOrders (id, userId, packId, totalCredits, totalCents, currency, status, reversedCredits, createdAt, updatedAt) VALUES (?, ?, 'pack_5', 5, 5000, 'usd', 'completed', 6, 0, 0)",
+      )
+        .bind(newId("ord"), newUser())
+        .run(),
+    ).rejects.toThrow(/CHECK constraint failed: creditPurchaseOrders_reversed_within_credits/);
   });
 });
