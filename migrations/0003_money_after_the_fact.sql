@@ -72,6 +72,7 @@ CREATE TABLE `__new_creditPurchaseOrders` (
 	`failedAt` integer,
 	`expiredAt` integer,
 	`refundedCents` integer DEFAULT 0 NOT NULL,
+	`stripeRefundedCents` integer DEFAULT 0 NOT NULL,
 	`reversedCredits` integer DEFAULT 0 NOT NULL,
 	`disputeReversedCredits` integer DEFAULT 0 NOT NULL,
 	`disputeStatus` text,
@@ -82,10 +83,10 @@ CREATE TABLE `__new_creditPurchaseOrders` (
 	CONSTRAINT "creditPurchaseOrders_credits_positive" CHECK("__new_creditPurchaseOrders"."totalCredits" > 0),
 	CONSTRAINT "creditPurchaseOrders_reversed_within_credits" CHECK("__new_creditPurchaseOrders"."reversedCredits" >= 0 AND "__new_creditPurchaseOrders"."reversedCredits" <= "__new_creditPurchaseOrders"."totalCredits"),
 	CONSTRAINT "creditPurchaseOrders_dispute_within_reversed" CHECK("__new_creditPurchaseOrders"."disputeReversedCredits" >= 0 AND "__new_creditPurchaseOrders"."disputeReversedCredits" <= "__new_creditPurchaseOrders"."reversedCredits"),
-	CONSTRAINT "creditPurchaseOrders_refund_within_total" CHECK("__new_creditPurchaseOrders"."refundedCents" >= 0 AND "__new_creditPurchaseOrders"."refundedCents" <= "__new_creditPurchaseOrders"."totalCents")
+	CONSTRAINT "creditPurchaseOrders_refund_within_total" CHECK("__new_creditPurchaseOrders"."refundedCents" >= 0 AND "__new_creditPurchaseOrders"."refundedCents" <= "__new_creditPurchaseOrders"."totalCents" AND "__new_creditPurchaseOrders"."stripeRefundedCents" <= "__new_creditPurchaseOrders"."refundedCents")
 );
 --> statement-breakpoint
-INSERT INTO `__new_creditPurchaseOrders`("id", "userId", "packId", "stripeCheckoutSessionId", "stripePaymentIntentId", "checkoutUrl", "totalCredits", "totalCents", "currency", "status", "completedAt", "failedAt", "expiredAt", "refundedCents", "reversedCredits", "disputeReversedCredits", "disputeStatus", "disputeId", "recoveryCheckedAt", "createdAt", "updatedAt") SELECT "id", "userId", "packId", "stripeCheckoutSessionId", "stripePaymentIntentId", "checkoutUrl", "totalCredits", "totalCents", "currency", "status", "completedAt", "failedAt", "expiredAt", 0, 0, 0, NULL, NULL, NULL, "createdAt", "updatedAt" FROM `creditPurchaseOrders`;--> statement-breakpoint
+INSERT INTO `__new_creditPurchaseOrders`("id", "userId", "packId", "stripeCheckoutSessionId", "stripePaymentIntentId", "checkoutUrl", "totalCredits", "totalCents", "currency", "status", "completedAt", "failedAt", "expiredAt", "refundedCents", "stripeRefundedCents", "reversedCredits", "disputeReversedCredits", "disputeStatus", "disputeId", "recoveryCheckedAt", "createdAt", "updatedAt") SELECT "id", "userId", "packId", "stripeCheckoutSessionId", "stripePaymentIntentId", "checkoutUrl", "totalCredits", "totalCents", "currency", "status", "completedAt", "failedAt", "expiredAt", 0, 0, 0, 0, NULL, NULL, NULL, "createdAt", "updatedAt" FROM `creditPurchaseOrders`;--> statement-breakpoint
 DROP TABLE `creditPurchaseOrders`;--> statement-breakpoint
 ALTER TABLE `__new_creditPurchaseOrders` RENAME TO `creditPurchaseOrders`;--> statement-breakpoint
 CREATE INDEX `creditPurchaseOrders_by_user_and_createdAt` ON `creditPurchaseOrders` (`userId`,`createdAt`,`id`);--> statement-breakpoint

@@ -171,6 +171,8 @@ export const creditPurchaseOrders = sqliteTable(
     expiredAt: integer("expiredAt"),
     /** Cents refunded to the card so far (the highest `amount_refunded` Stripe reported, or admin refunds). */
     refundedCents: integer("refundedCents").notNull().default(0),
+    /** The highest `amount_refunded` Stripe reported for the charge: an undone admin refund never goes below it. */
+    stripeRefundedCents: integer("stripeRefundedCents").notNull().default(0),
     /** Credits of this order currently reversed (refunds and an open or lost dispute). */
     reversedCredits: integer("reversedCredits").notNull().default(0),
     /** The part of `reversedCredits` a dispute took: reinstated if the dispute is won. */
@@ -200,7 +202,7 @@ export const creditPurchaseOrders = sqliteTable(
     ),
     check(
       "creditPurchaseOrders_refund_within_total",
-      sql`${t.refundedCents} >= 0 AND ${t.refundedCents} <= ${t.totalCents}`,
+      sql`${t.refundedCents} >= 0 AND ${t.refundedCents} <= ${t.totalCents} AND ${t.stripeRefundedCents} <= ${t.refundedCents}`,
     ),
   ],
 );

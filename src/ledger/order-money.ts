@@ -26,7 +26,7 @@ import type {
 const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
 
 const ORDER_COLUMNS =
-  "id, userId, status, totalCredits, totalCents, packId, refundedCents, reversedCredits, disputeReversedCredits, disputeStatus, disputeId";
+  "id, userId, status, totalCredits, totalCents, packId, refundedCents, stripeRefundedCents, reversedCredits, disputeReversedCredits, disputeStatus, disputeId";
 
 export function readOrder(d1: D1Like, orderId: string) {
   return d1.prepare(`SELECT ${ORDER_COLUMNS} FROM creditPurchaseOrders WHERE id = ?`).bind(orderId).first<OrderMoney>();
@@ -35,31 +35,47 @@ export function readOrder(d1: D1Like, orderId: string) {
 /** True while the order is exactly as read: the guard of every statement of an order operation. */
 function unchanged(o: OrderMoney) {
   return {
-    sql: "EXISTS (SELECT 1 FROM creditPurchaseOrders WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND disputeReversedCredits = ? AND disputeStatus IS ?)",
-    binds: [o.id, o.reversedCredits, o.refundedCents, o.disputeReversedCredits, o.disputeStatus],
+    sql: "EXISTS (SELECT 1 FROM creditPurchaseOrders WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND stripeRefundedCents = ? AND disputeReversedCredits = ? AND disputeStatus IS ?)",
+    binds: [o.id, o.reversedCredits, o.refundedCents, o.stripeRefundedCents, o.disputeReversedCredits, o.disputeStatus],
   };
 }
 
-function setOrder(d1: D1Like, o: OrderMoney, next: Partial<OrderMoney>, at: number) {
+/**
+ * The order's new money state. When the operation writes a ledger entry, `entryId` makes the update
+ * conditional on that entry having been written in this batch: the order never moves without its entry.
+ */
+function setOrder(d1: D1Like, o: OrderMoney, next: Partial<OrderMoney>, at: number, entryId: string | null = null) {
   const g = unchanged(o);
   const n = { ...o, ...next };
   return d1
     .prepare(
-      `UPDATE creditPurchaseOrders SET reversedCredits = ?, refundedCents = ?, disputeReversedCredits = ?, disputeStatus = ?, disputeId = ?, updatedAt = ?
-WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND disputeReversedCredits = ? AND disputeStatus IS ?`,
+      `UPDATE creditPurchaseOrders SET reversedCredits = ?, refundedCents = ?, stripeRefundedCents = ?, disputeReversedCredits = ?, disputeStatus = ?, disputeId = ?, updatedAt = ?
+WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND stripeRefundedCents = ? AND disputeReversedCredits = ? AND disputeStatus IS ?
+  AND (? IS NULL OR EXISTS (SELECT 1 FROM creditsLedger WHERE id = ?))`,
     )
-    .bind(n.reversedCredits, n.refundedCents, n.disputeReversedCredits, n.disputeStatus, n.disputeId, at, ...g.binds);
+    .bind(
+      n.reversedCredits,
+      n.refundedCents,
+      n.stripeRefundedCents,
+      n.disputeReversedCredits,
+      n.disputeStatus,
+      n.disputeId,
+      at,
+      ...g.binds,
+      entryId,
+      entryId,
+    );
 }
 
 function entry(
   d1: D1Like,
   o: OrderMoney,
-  move: { kind: "reversal" | "reinstated"; credits: number; key: string; description: string; at: number },
+  move: { id: string; kind: "reversal" | "reinstated"; credits: number; key: string; description: string; at: number },
 ) {
   return insertEntry(
     d1,
     {
-      id: newId("led"),
+      id: move.id,
       userId: o.userId,
       type: move.kind === "reversal" ? "debit" : "credit",
       amount: move.credits,
@@ -111,18 +127,30 @@ async function creditedOrder(d1: D1Like, userId: string, orderId: string) {
 export async function applyCardRefund(d1: D1Like, input: CardRefundInput): Promise<LedgerResult<OrderMoveResult>> {
   const o = await creditedOrder(d1, input.userId, input.orderId);
   if ("ok" in o) return o;
-  const refunded = Math.min(o.totalCents, Math.max(o.refundedCents, input.amountRefunded));
+  const seen = Math.min(o.totalCents, Math.max(o.stripeRefundedCents, input.amountRefunded));
+  const refunded = Math.max(o.refundedCents, seen);
   const target = Math.min(o.totalCredits, Math.ceil((o.totalCredits * input.amountRefunded) / input.chargeAmount));
   const byRefunds = o.reversedCredits - o.disputeReversedCredits;
   const credits = Math.max(0, Math.min(target - byRefunds, o.totalCredits - o.reversedCredits));
-  if (credits === 0 && refunded === o.refundedCents) return finish(d1, o, [], { reversed: 0, reinstated: 0 });
+  if (credits === 0 && refunded === o.refundedCents && seen === o.stripeRefundedCents) {
+    return finish(d1, o, [], { reversed: 0, reinstated: 0 });
+  }
   const statements: D1PreparedStatement[] = [];
-  if (credits > 0) {
+  const entryId = credits > 0 ? newId("led") : null;
+  if (entryId) {
+    // One key per application, not per event: after an undone admin refund the same event may rightly
+    // reverse again. The order's entry count only grows (this runs under the user's lock, guarded on
+    // the order as read), so the key is new exactly when this application is.
+    const applied = await d1
+      .prepare("SELECT COUNT(*) AS n FROM creditsLedger WHERE purchaseOrderId = ?")
+      .bind(o.id)
+      .first<{ n: number }>();
     statements.push(
       entry(d1, o, {
+        id: entryId,
         kind: "reversal",
         credits,
-        key: `reversal:${o.id}:${input.eventId}`,
+        key: `reversal:${o.id}:refund:${applied?.n ?? 0}`,
         description: `Card refund: ${credits} of ${o.totalCredits} credits of ${o.packId} reversed`,
         at: input.at,
       }),
@@ -133,14 +161,22 @@ export async function applyCardRefund(d1: D1Like, input: CardRefundInput): Promi
           userId: o.userId,
           type: "payment_refunded",
           data: { orderId: o.id, credits, refundedCents: refunded },
-          dedupeKey: `payment_refunded:${o.id}:${o.reversedCredits + credits}`,
+          dedupeKey: `payment_refunded:${entryId}`,
           createdAt: input.at,
         },
         unchanged(o),
       ),
     );
   }
-  statements.push(setOrder(d1, o, { reversedCredits: o.reversedCredits + credits, refundedCents: refunded }, input.at));
+  statements.push(
+    setOrder(
+      d1,
+      o,
+      { reversedCredits: o.reversedCredits + credits, refundedCents: refunded, stripeRefundedCents: seen },
+      input.at,
+      entryId,
+    ),
+  );
   return finish(d1, o, statements, { reversed: credits, reinstated: 0 });
 }
 
@@ -161,9 +197,11 @@ export async function applyDispute(d1: D1Like, input: DisputeInput): Promise<Led
   if (input.status === "open" || input.status === "lost") {
     const credits = o.disputeStatus === "open" ? 0 : o.totalCredits - o.reversedCredits;
     const statements: D1PreparedStatement[] = [];
-    if (credits > 0) {
+    const entryId = credits > 0 ? newId("led") : null;
+    if (entryId) {
       statements.push(
         entry(d1, o, {
+          id: entryId,
           kind: "reversal",
           credits,
           key: `reversal:${o.id}:dispute:${input.disputeId}`,
@@ -200,16 +238,18 @@ export async function applyDispute(d1: D1Like, input: DisputeInput): Promise<Led
       disputeStatus: input.status,
       disputeId: input.disputeId,
     };
-    statements.push(setOrder(d1, o, next, input.at));
+    statements.push(setOrder(d1, o, next, input.at, entryId));
     return finish(d1, o, statements, { reversed: credits, reinstated: 0 });
   }
 
   // won
   const credits = o.disputeReversedCredits;
   const statements: D1PreparedStatement[] = [];
-  if (credits > 0) {
+  const entryId = credits > 0 ? newId("led") : null;
+  if (entryId) {
     statements.push(
       entry(d1, o, {
+        id: entryId,
         kind: "reinstated",
         credits,
         key: `reinstated:${o.id}:dispute:${input.disputeId}`,
@@ -224,7 +264,7 @@ export async function applyDispute(d1: D1Like, input: DisputeInput): Promise<Led
     disputeStatus: "won" as const,
     disputeId: input.disputeId,
   };
-  statements.push(setOrder(d1, o, next, input.at));
+  statements.push(setOrder(d1, o, next, input.at, entryId));
   return finish(d1, o, statements, { reversed: 0, reinstated: credits });
 }
 
@@ -257,9 +297,11 @@ export async function reverseForAdminRefund(
   if (input.credits > balance) return fail("conflict", `The student holds only ${balance} credits`);
   if (o.refundedCents + input.cents > o.totalCents) return fail("conflict", "The order's payment is already refunded");
   const refundId = newId("rfd");
+  const entryId = newId("led");
   const g = unchanged(o);
   const statements = [
     entry(d1, o, {
+      id: entryId,
       kind: "reversal",
       credits: input.credits,
       key: `reversal:${o.id}:admin:${input.key}`,
@@ -287,6 +329,7 @@ SELECT ?, ?, ?, ?, ?, 'admin', 'pending', ?, ?, ? WHERE ${g.sql}`,
       o,
       { reversedCredits: o.reversedCredits + input.credits, refundedCents: o.refundedCents + input.cents },
       input.at,
+      entryId,
     ),
   ];
   const result = await finish(d1, o, statements, { reversed: input.credits, reinstated: 0 });
@@ -307,8 +350,10 @@ export async function undoAdminRefund(
   if ("ok" in o) return o;
   if (refund.status !== "pending") return finish(d1, o, [], { reversed: 0, reinstated: 0 });
   const g = unchanged(o);
+  const entryId = newId("led");
   const statements = [
     entry(d1, o, {
+      id: entryId,
       kind: "reinstated",
       credits: refund.credits,
       key: `reinstated:${o.id}:${refund.idempotencyKey}`,
@@ -325,9 +370,11 @@ export async function undoAdminRefund(
       o,
       {
         reversedCredits: o.reversedCredits - refund.credits,
-        refundedCents: Math.max(0, o.refundedCents - refund.amountCents),
+        // never below what Stripe itself reported as refunded for the charge
+        refundedCents: Math.max(o.stripeRefundedCents, o.refundedCents - refund.amountCents),
       },
       input.at,
+      entryId,
     ),
   ];
   return finish(d1, o, statements, { reversed: 0, reinstated: refund.credits });

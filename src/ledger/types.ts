@@ -56,6 +56,7 @@ export interface OrderMoney {
   totalCents: number;
   packId: string;
   refundedCents: number;
+  stripeRefundedCents: number;
   reversedCredits: number;
   disputeReversedCredits: number;
   disputeStatus: DisputeStatus | null;

@@ -153,16 +153,13 @@ describe("CreditLedger under concurrency", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-// SRC BUG (src/ledger/order-money.ts, applyCardRefund) — these tests FAIL until it is fixed.
-// A charge.refunded is keyed `reversal:<order>:<eventId>`. If an admin refund's reversal is undone
-// (Stripe refused it) after that event was applied, a replay of the same event must reverse the
-// credits the undo gave back; it computes them, but its ledger INSERT is skipped (the key exists) while
-// the order UPDATE still runs: reversedCredits grows with no purchase_reversal entry, the balance is not
-// debited, and the job mails "credits reversed". Found by the model test (model.test.ts, which skips
-// this path until the fix: see ReplayCardRefund.check), shrunk to:
-// Purchase(2), AdminRefund(1), CardRefund(100 %), UndoAdminRefund, ReplayCardRefund.
 // ---------------------------------------------------------------------------------------------------
-describe("SRC BUG: a replayed charge.refunded after an undone admin refund", () => {
+// Regression (found by the model test, shrunk to Purchase(2), AdminRefund(1), CardRefund(100 %),
+// UndoAdminRefund, ReplayCardRefund): a replay of charge.refunded after an admin refund's reversal was
+// undone must reverse the credits the undo gave back, with a ledger entry; the order never moves
+// without one, and refundedCents never drops below the highest amount_refunded Stripe reported.
+// ---------------------------------------------------------------------------------------------------
+describe("a replayed charge.refunded after an undone admin refund", () => {
   async function scenario() {
     const userId = newId("usr");
     const ledger = ledgerFor(env, userId);

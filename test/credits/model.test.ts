@@ -28,6 +28,8 @@ interface OrderModel {
   reversed: number;
   disputeReversed: number;
   refundedCents: number;
+  /** The highest amount_refunded Stripe reported: an undone admin refund never takes refundedCents below it. */
+  stripeRefundedCents: number;
   dispute: "open" | "won" | "lost" | null;
   disputeId: string | null;
   events: RefundEvent[];
@@ -68,7 +70,8 @@ function cardRefundCredits(o: OrderModel, amountRefunded: number) {
 
 function applyCardRefundToModel(m: Model, o: OrderModel, amountRefunded: number, credits: number) {
   o.reversed += credits;
-  o.refundedCents = Math.min(o.cents, Math.max(o.refundedCents, amountRefunded));
+  o.stripeRefundedCents = Math.min(o.cents, Math.max(o.stripeRefundedCents, amountRefunded));
+  o.refundedCents = Math.max(o.refundedCents, o.stripeRefundedCents);
   m.balance -= credits;
 }
 
@@ -100,6 +103,7 @@ class Purchase implements Cmd {
       reversed: 0,
       disputeReversed: 0,
       refundedCents: 0,
+      stripeRefundedCents: 0,
       dispute: null,
       disputeId: null,
       events: [],
@@ -277,11 +281,8 @@ class ReplayCardRefund implements Cmd {
     if (withEvents.length === 0) return false;
     const o = pick(withEvents, this.n);
     const e = pick(o.events, this.e);
-    // KNOWN SRC BUG (see "SRC BUG: a replayed charge.refunded after an undone admin refund" in
-    // ledger.test.ts): a replay that should reverse credits again, of an event that already wrote its
-    // `reversal:<order>:<event>` entry, moves the order's reversedCredits without any ledger entry.
-    // Skipped here so this property stays deterministic; remove this line once order-money.ts is fixed.
-    if (e.applied > 0 && cardRefundCredits(o, e.amountRefunded) > 0) return false;
+    // (a replay after an undone admin refund reverses the credits the undo gave back: it used to move
+    // the order without a ledger entry, found by this property; see the regression in ledger.test.ts)
     return true;
   };
   async run(m: Model, r: Real) {
@@ -414,7 +415,7 @@ class UndoAdminRefund implements Cmd {
     if (!a.pending) return;
     a.pending = false;
     o.reversed -= a.credits;
-    o.refundedCents = Math.max(0, o.refundedCents - a.cents);
+    o.refundedCents = Math.max(o.stripeRefundedCents, o.refundedCents - a.cents);
     m.balance += a.credits;
   }
   toString = () => `UndoAdminRefund(${this.n})`;
