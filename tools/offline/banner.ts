@@ -16,21 +16,6 @@ export interface BannerInput {
 
 const names = (ps: Provider[]) => (ps.length ? ps.map((p) => PROVIDER_NAMES[p]).join(", ") : "none");
 
-/** Addresses joined with ", ", wrapped at `width` characters, continuation lines indented. */
-function wrap(items: string[], indent: string, width = 100): string {
-  const lines: string[] = [];
-  let line = "";
-  for (const item of items) {
-    const next = line ? `${line}, ${item}` : item;
-    if (line && indent.length + next.length > width) {
-      lines.push(`${line},`);
-      line = item;
-    } else line = next;
-  }
-  lines.push(line);
-  return lines.join(`\n${indent}`);
-}
-
 export function banner(b: BannerInput): string {
   const real = PROVIDERS.filter((p) => !b.emulated.includes(p));
   const rows: [string, string][] = [
@@ -55,12 +40,7 @@ export function banner(b: BannerInput): string {
     const s = b.seed === "present" ? null : b.seed.student;
     const detail = s ? `   (${s.balance} credits, ${s.upcoming} upcoming and ${s.past} past lessons)` : "";
     out.push(`    student ${DEMO_STUDENT.email}${detail}`);
-    out.push(
-      `    tutors  ${wrap(
-        DEMO_TUTORS.map((t) => t.email),
-        "            ",
-      )}`,
-    );
+    for (const t of DEMO_TUTORS) out.push(`    tutor   ${t.email.padEnd(32)} ${t.displayName}, ${t.timezone}`);
     out.push(
       `  Demo data ${b.seed === "present" ? "already present" : "seeded"} (npm run seed re-runs it; npm run demo walks a lesson).`,
     );

@@ -105,7 +105,7 @@ export const DEMO_TUTORS: DemoTutor[] = [
 export const DEMO_STUDENT = { email: "sam.student@tutorloop.local", name: "Sam Student" };
 
 /** Credits the student starts with in the seeded history (before the lessons below were paid). */
-export const WELCOME_CREDITS = 10;
+export const WELCOME_CREDITS = 20;
 
 export interface PastLesson {
   id: string;

@@ -54,9 +54,6 @@ interface Subject {
   slug: string;
   name: string;
 }
-interface TutorProfile {
-  id: string;
-}
 interface Session {
   id: string;
   status: string;
@@ -97,7 +94,9 @@ export async function seedDemo(o: SeedOptions): Promise<SeedSummary> {
   log(`tutors: ${tutors.map((t) => t.displayName).join(", ")}`);
 
   let student = await c.login(DEMO_STUDENT.email);
-  await c.ok("/v1/me", { method: "PATCH", token: student.accessToken, body: { name: DEMO_STUDENT.name } });
+  if (student.user.name !== DEMO_STUDENT.name) {
+    await c.ok("/v1/me", { method: "PATCH", token: student.accessToken, body: { name: DEMO_STUDENT.name } });
+  }
   if (!student.user.studentProfileId) {
     student = await c.ok<Tokens>("/v1/me/context", { token: student.accessToken, body: { context: "student" } });
   }
@@ -122,9 +121,24 @@ async function ensureSubjects(c: Client, admin: Tokens): Promise<Map<string, str
   return new Map(DEMO_SUBJECTS.map((s) => [s.slug, bySlug.get(s.slug) as string]));
 }
 
+interface TutorProfile {
+  id: string;
+  displayName: string;
+  bio: string;
+  subjectIds: string[];
+  hourlyCreditsPrice: number;
+  avatarUrl: string | null;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const sameSet = (a: string[], b: string[]) => same([...a].sort(), [...b].sort());
+
+/** Creates the tutor, or changes only what differs from the catalogue (a re-run writes nothing). */
 async function ensureTutor(c: Client, admin: Tokens, t: DemoTutor, subjects: Map<string, string>) {
   const first = await c.login(t.email);
-  await c.ok("/v1/me", { method: "PATCH", token: first.accessToken, body: { name: t.displayName } });
+  if (first.user.name !== t.displayName) {
+    await c.ok("/v1/me", { method: "PATCH", token: first.accessToken, body: { name: t.displayName } });
+  }
   const fields = {
     displayName: t.displayName,
     bio: t.bio,
@@ -138,15 +152,29 @@ async function ensureTutor(c: Client, admin: Tokens, t: DemoTutor, subjects: Map
       ? first
       : await c.ok<Tokens>("/v1/me/context", { token: first.accessToken, body: { context: "tutor" } });
   const token = tokens.accessToken;
-  // an existing profile is brought back to the catalogue's values
-  if (!isNew) await c.ok("/v1/me/tutor-profile", { method: "PATCH", token, body: fields });
-  await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token, body: availabilityOf(t) });
-  const profile = await c.ok<TutorProfile>("/v1/me/tutor-profile/avatar", {
-    method: "PUT",
-    token,
-    raw: avatarPng(t.avatar.bg, t.avatar.fg),
-    headers: { "content-type": "image/png" },
-  });
+  let profile = await c.ok<TutorProfile>("/v1/me/tutor-profile", { token });
+  const drifted =
+    profile.displayName !== fields.displayName ||
+    profile.bio !== fields.bio ||
+    profile.hourlyCreditsPrice !== fields.hourlyCreditsPrice ||
+    !sameSet(profile.subjectIds, fields.subjectIds);
+  if (drifted) profile = await c.ok<TutorProfile>("/v1/me/tutor-profile", { method: "PATCH", token, body: fields });
+
+  const weekly = availabilityOf(t);
+  const stored = await c.ok<typeof weekly>("/v1/me/tutor-profile/availability", { token });
+  if (!same(stored, weekly)) await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token, body: weekly });
+
+  const png = avatarPng(t.avatar.bg, t.avatar.fg);
+  const current = profile.avatarUrl ? await fetch(new URL(profile.avatarUrl, c.apiUrl)) : null;
+  const currentBytes = current?.ok ? new Uint8Array(await current.arrayBuffer()) : null;
+  if (!currentBytes || Buffer.compare(currentBytes, png) !== 0) {
+    await c.ok("/v1/me/tutor-profile/avatar", {
+      method: "PUT",
+      token,
+      raw: png,
+      headers: { "content-type": "image/png" },
+    });
+  }
   // Where tutors need an admin's approval before they are listed, give it.
   if ((await c.call(`/v1/tutors/${profile.id}`)).status === 404) {
     await c.ok(`/v1/admin/tutors/${profile.id}/status`, { token: admin.accessToken, body: { status: "approved" } });

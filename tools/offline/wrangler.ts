@@ -111,6 +111,10 @@ export interface Worker {
 
 /** Every wrangler dev still running, so a signal handler can end them (they run detached). */
 export const runningWorkers = new Set<ChildProcess>();
+// Detached groups outlive a crashed parent: whatever way this process ends, take them with it.
+process.once("exit", () => {
+  for (const child of runningWorkers) killGroup(child, "SIGKILL");
+});
 
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
   if (child.pid === undefined || child.exitCode !== null) return;
