@@ -103,8 +103,7 @@ export async function seedDemo(o: SeedOptions): Promise<SeedSummary> {
   await writeHistory(o.workDir, Date.now(), o.persistTo);
   log(`history: ${PAST_LESSONS.length} past lessons (SQL)`);
 
-  const orders = await c.ok<{ items: Order[] }>("/v1/credits/orders", { token: student.accessToken });
-  if (!orders.items.some((x) => x.status === "completed")) await buyCredits(c, o, admin, student);
+  if (!(await hasBoughtCredits(c, student))) await buyCredits(c, o, admin, student);
 
   await bookUpcoming(c, o, admin, student, tutors, subjects);
   return verify(c, o, student, subjects.size, tutors);
@@ -182,6 +181,18 @@ async function ensureTutor(c: Client, admin: Tokens, t: DemoTutor, subjects: Map
   return { id: profile.id, email: t.email, displayName: t.displayName, timezone: t.timezone };
 }
 
+const DEMO_CREDITS_NOTE = "Demo credits (seed)";
+
+/** A paid order, or (with real Stripe) the admin adjustment that stands in for one. */
+async function hasBoughtCredits(c: Client, student: Tokens): Promise<boolean> {
+  const orders = await c.ok<{ items: Order[] }>("/v1/credits/orders?limit=100", { token: student.accessToken });
+  if (orders.items.some((x) => x.status === "completed")) return true;
+  const ledger = await c.ok<{ items: { description: string }[] }>("/v1/credits/ledger?limit=100", {
+    token: student.accessToken,
+  });
+  return ledger.items.some((e) => e.description === DEMO_CREDITS_NOTE);
+}
+
 const balanceOf = async (c: Client, student: Tokens) =>
   (await c.ok<{ balance: number }>("/v1/credits/balance", { token: student.accessToken })).balance;
 
@@ -205,7 +216,7 @@ async function buyCredits(c: Client, o: SeedOptions, admin: Tokens, student: Tok
       "/v1/admin/credits/adjustments",
       {
         token: admin.accessToken,
-        body: { userId: student.user.id, type: "credit", amount: pack.credits, description: "Demo credits (seed)" },
+        body: { userId: student.user.id, type: "credit", amount: pack.credits, description: DEMO_CREDITS_NOTE },
       },
       201,
     );
