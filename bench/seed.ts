@@ -8,6 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sqlValue } from "../tools/shared/sql.ts";
 
 export interface Scale {
   name: "small" | "large";
@@ -57,8 +58,6 @@ export function slotsWindow(now: number): { from: number; to: number } {
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
-const q = (v: string | number | null): string =>
-  v === null ? "NULL" : typeof v === "number" ? String(v) : `'${v.replaceAll("'", "''")}'`;
 
 /** Collects rows per table and writes multi-row INSERTs, several files when a table is big. */
 class SqlWriter {
@@ -83,7 +82,7 @@ class SqlWriter {
       if (this.#rowsInFile >= this.rowsPerFile) this.#cut();
     };
     for (const row of rows) {
-      batch.push(`(${row.map(q).join(", ")})`);
+      batch.push(`(${row.map(sqlValue).join(", ")})`);
       if (batch.length >= rowsPerStatement) flush();
     }
     flush();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { before, describe, it } from "node:test";
 import { OFFLINE_STRIPE_WEBHOOK_SECRET } from "../tools/offline/stack.ts";
+import { signStripePayload, unixSeconds } from "../tools/shared/stripe-signature.ts";
 import {
   adminEmail,
   balance,
@@ -56,8 +56,8 @@ const postWebhook = (payload: string, signature: string | undefined) =>
     headers: { "content-type": "application/json", ...(signature ? { "stripe-signature": signature } : {}) },
   });
 
-const sign = (payload: string, secret = OFFLINE_STRIPE_WEBHOOK_SECRET, t = Math.floor(Date.now() / 1000)) =>
-  `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${payload}`).digest("hex")}`;
+const sign = (payload: string, secret = OFFLINE_STRIPE_WEBHOOK_SECRET, t?: number) =>
+  signStripePayload(payload, secret, t);
 
 describe("credits and payments through the emulator's hosted checkout", () => {
   let admin: Tokens;
@@ -177,7 +177,7 @@ describe("credits and payments through the emulator's hosted checkout", () => {
     await expectProblem(await postWebhook(payload, undefined), 400, "validation_failed");
     await expectProblem(await postWebhook(payload, sign(payload, "whsec_wrong")), 400, "validation_failed");
     await expectProblem(
-      await postWebhook(payload, sign(payload, OFFLINE_STRIPE_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 3600)),
+      await postWebhook(payload, sign(payload, OFFLINE_STRIPE_WEBHOOK_SECRET, unixSeconds() - 3600)),
       400,
       "validation_failed",
     );

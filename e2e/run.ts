@@ -9,7 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "node:test";
 import { spec } from "node:test/reporters";
-import { freePort, ROOT, startStack } from "../tools/offline/stack.ts";
+import { Client } from "../tools/offline/client.ts";
+import { seedDemo } from "../tools/offline/seed.ts";
+import { freePort, OFFLINE_ADMIN_EMAIL, ROOT, startStack } from "../tools/offline/stack.ts";
 import { E2E_ADMIN_EMAILS, MAX_RECORDING_BYTES } from "./helpers-config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tutorloop-e2e-"));
@@ -19,11 +21,13 @@ console.log(`== e2e: booting the emulator and wrangler dev (state and log in ${d
 const stack = await startStack({
   apiPort: await freePort(),
   emulatorPort: await freePort(),
-  stateDir: dir,
+  workDir: dir,
+  persistTo: join(dir, "state"),
   wranglerLog,
   emulatorLog: "errors",
   extraVars: {
-    ADMIN_EMAILS: E2E_ADMIN_EMAILS,
+    // the demo seed's admin too: the journey test runs on the seeded catalogue
+    ADMIN_EMAILS: `${E2E_ADMIN_EMAILS},${OFFLINE_ADMIN_EMAIL}`,
     OTP_MAX_PER_ADDRESS: "5",
     OTP_MAX_PER_IP: "10000",
     MAX_RECORDING_BYTES: String(MAX_RECORDING_BYTES),
@@ -42,10 +46,25 @@ const stack = await startStack({
   process.exit(1);
 });
 console.log(`== e2e: API ${stack.apiUrl}, emulator ${stack.emulatorUrl} (up in ${Date.now() - started} ms)`);
+
+// The demo catalogue, seeded by the code behind `npm run seed`, for e2e/journey.test.ts.
+const seedStarted = Date.now();
+await seedDemo({
+  client: new Client(stack.apiUrl, stack.emulatorUrl ?? ""),
+  adminEmail: OFFLINE_ADMIN_EMAIL,
+  emulated: stack.emulated,
+  workDir: dir,
+  persistTo: join(dir, "state"),
+}).catch(async (err) => {
+  console.error(`e2e: the demo seed failed: ${(err as Error).message}`);
+  await stack.stop();
+  process.exit(1);
+});
+console.log(`== e2e: demo catalogue seeded in ${Date.now() - seedStarted} ms`);
 console.log("== e2e: some tests send malformed provider calls on purpose: their ✗ MALFORMED lines are expected");
 
 process.env.E2E_API_URL = stack.apiUrl;
-process.env.E2E_EMULATOR_URL = stack.emulatorUrl;
+process.env.E2E_EMULATOR_URL = stack.emulatorUrl ?? "";
 
 const filter = process.env.E2E_FILTER;
 const files = readdirSync(join(ROOT, "e2e"))

@@ -1,13 +1,16 @@
 /**
- * `npm run demo`: walks the whole product journey against a running offline dev server
- * (`npm run dev:offline`) and prints each step. API_URL (default http://localhost:8787) and
- * EMULATOR_URL (default http://localhost:8789) pick the servers.
+ * `npm run demo`: walks the whole product journey against the running `npm run dev` stack (found
+ * through .wrangler/dev/stack.json) and prints each step. It needs every provider emulated.
+ * API_URL and EMULATOR_URL (default http://127.0.0.1:8787 and :8789) point it at other servers.
  */
 import { ALL_WEEK, Client, poll, QUARTER, rand, wav } from "../tools/offline/client.ts";
-import { OFFLINE_ADMIN_EMAIL } from "../tools/offline/stack.ts";
+import { findDevStack } from "../tools/offline/dev-state.ts";
+import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
 
-const api = (process.env.API_URL ?? "http://localhost:8787").replace(/\/+$/, "");
-const emu = (process.env.EMULATOR_URL ?? "http://localhost:8789").replace(/\/+$/, "");
+const stack = findDevStack();
+const api = stack.apiUrl;
+const emu = stack.emulatorUrl ?? "";
+const ADMIN = stack.adminEmail;
 const c = new Client(api, emu);
 let n = 0;
 const step = (msg: string, detail?: unknown) => {
@@ -21,21 +24,28 @@ const step = (msg: string, detail?: unknown) => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
+  const real = PROVIDERS.filter((p) => !stack.emulated.includes(p));
+  if (real.length > 0) {
+    console.error(
+      `The demo drives every provider through the emulator; this stack uses real ${real.map((p) => PROVIDER_NAMES[p]).join(", ")}: run npm run dev:offline.`,
+    );
+    process.exit(1);
+  }
   try {
     await c.ok("/v1/health");
     await c.emulator("/__control/health");
   } catch (err) {
     console.error(
-      `Cannot reach the API at ${api} and the emulator at ${emu}: start them with npm run dev:offline.\n${(err as Error).message}`,
+      `Cannot reach the API at ${api} and the emulator at ${emu}: start them with npm run dev.\n${(err as Error).message}`,
     );
     process.exit(1);
   }
   console.log(`tutorloop demo against ${api} (emulator ${emu})`);
   const tag = rand();
 
-  const admin = await c.login(OFFLINE_ADMIN_EMAIL);
-  step(`Admin ${OFFLINE_ADMIN_EMAIL} logged in with the code from the emulator inbox`, { context: admin.user.context });
-  if (admin.user.context !== "admin") throw new Error(`${OFFLINE_ADMIN_EMAIL} is not an admin: is ADMIN_EMAILS set?`);
+  const admin = await c.login(ADMIN);
+  step(`Admin ${ADMIN} logged in with the code from the emulator inbox`, { context: admin.user.context });
+  if (admin.user.context !== "admin") throw new Error(`${ADMIN} is not an admin: is ADMIN_EMAILS set?`);
 
   const subject = await c.ok<{ id: string; name: string; slug: string }>(
     "/v1/admin/subjects",
@@ -114,7 +124,8 @@ async function main() {
     `/v1/tutors/${profile.id}/slots?from=${from}&to=${from + 4 * 3600_000}&durationMinutes=60`,
   );
   const slot = slots.items[0];
-  if (!slot) throw new Error("no slot offered: is BOOKING_MIN_NOTICE_MINUTES 0 (npm run dev:offline sets it)?");
+  if (!slot)
+    throw new Error("no slot offered: is BOOKING_MIN_NOTICE_MINUTES 0 (npm run dev sets it unless .dev.vars does)?");
   const session = await c.ok<{ id: string; status: string; creditsCost: number; startTime: number }>(
     "/v1/sessions",
     {

@@ -14,7 +14,14 @@ export interface Tokens {
   accessToken: string;
   refreshToken: string;
   expiresIn: number;
-  user: { id: string; email: string; context: string; studentProfileId: string | null; tutorProfileId: string | null };
+  user: {
+    id: string;
+    email: string;
+    name: string | null;
+    context: string;
+    studentProfileId: string | null;
+    tutorProfileId: string | null;
+  };
 }
 
 export interface CallOptions {

@@ -1,0 +1,84 @@
+/**
+ * The read routes under load, each against the bare ceiling (GET /v1/health) on the same server in
+ * alternating slices, so every figure is a ratio that a change of the machine's load hits on both
+ * sides alike.
+ */
+import { CONNECTIONS, DURATION_S, log, NOW, READ_RATIO_TARGET, round, SLICES, token, WARMUP_S } from "./config.ts";
+import { emptyRaw, merge, type ReadResult, readLoad, summarizeRaw } from "./load.ts";
+import { ids, slotsWindow } from "./seed.ts";
+import type { Server } from "./server.ts";
+
+export interface RouteResult extends ReadResult {
+  name: string;
+  path: string;
+  /** The health route's throughput, p50 and server CPU per request in the slices paired with this route's. */
+  healthRps: number;
+  healthP50: number;
+  healthCpuMsPerRequest: number | null;
+  /** Throughput ratio to health (the target). */
+  ratio: number;
+  /** Health's server CPU per request ÷ the route's: the throughput ratio of a CPU-bound server. */
+  cpuRatio: number | null;
+  ok: boolean;
+}
+
+export async function readRoutes(server: Server) {
+  const student = await token(ids.benchUser, "student");
+  const admin = await token(ids.adminUser, "admin");
+  const { from, to } = slotsWindow(NOW);
+  const routes: { name: string; path: string; auth?: string }[] = [
+    { name: "tutors by subject", path: `/v1/tutors?subject=${ids.listSubjectSlug}` },
+    {
+      name: "tutor slots (7 days)",
+      path: `/v1/tutors/${ids.slotsTutor}/slots?from=${from}&to=${to}&durationMinutes=60`,
+    },
+    { name: "credits balance", path: "/v1/credits/balance", auth: student },
+    { name: "credits ledger", path: "/v1/credits/ledger", auth: student },
+    { name: "my sessions", path: "/v1/sessions", auth: student },
+    { name: "unread count", path: "/v1/notifications/unread-count", auth: student },
+    { name: "admin sessions by status", path: "/v1/admin/sessions?status=scheduled", auth: admin },
+  ];
+  // Paired slices: health and the route alternate (SLICES times each), so a change in the machine's
+  // load during the run (other processes) hits both sides of each ratio alike.
+  const slice = Math.max(1, Math.round(DURATION_S / SLICES));
+  const healthAll = emptyRaw();
+  const results: RouteResult[] = [];
+  for (const r of routes) {
+    log(`  GET ${r.path.split("?")[0]} ⇄ GET /v1/health, ${SLICES} × ${slice} s each`);
+    const headers = r.auth ? { authorization: `Bearer ${r.auth}` } : undefined;
+    // Sanity: the route answers 2xx with this data before it is measured.
+    const probe = await fetch(`${server.url}${r.path}`, { headers });
+    if (!probe.ok) throw new Error(`GET ${r.path} → ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
+    const load = (path: string, durationS: number, h?: Record<string, string>) =>
+      readLoad({
+        url: `${server.url}${path}`,
+        headers: h,
+        connections: CONNECTIONS,
+        durationS,
+        serverCpu: server.cpuMs,
+      });
+    await load(r.path, WARMUP_S, headers);
+    const health = emptyRaw();
+    const route = emptyRaw();
+    for (let i = 0; i < SLICES; i++) {
+      merge(health, await load("/v1/health", slice));
+      merge(route, await load(r.path, slice, headers));
+    }
+    merge(healthAll, health);
+    const h = summarizeRaw(health);
+    const x = summarizeRaw(route);
+    const ratio = round(x.rps / h.rps, 3);
+    results.push({
+      name: r.name,
+      path: r.path,
+      ...x,
+      healthRps: h.rps,
+      healthP50: h.p50,
+      healthCpuMsPerRequest: h.cpuMsPerRequest,
+      ratio,
+      cpuRatio: h.cpuMsPerRequest && x.cpuMsPerRequest ? round(h.cpuMsPerRequest / x.cpuMsPerRequest, 3) : null,
+      ok: ratio >= READ_RATIO_TARGET,
+    });
+  }
+  return { health: summarizeRaw(healthAll), routes: results };
+}
