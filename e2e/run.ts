@@ -1,6 +1,7 @@
 /**
  * `npm run test:e2e`: boots the provider emulator and `wrangler dev` on free ports with a fresh
- * local state, runs every `e2e/*.test.ts` (node:test, black box over HTTP) and shuts everything
+ * local state, runs every `e2e/*.test.ts` (node:test, black box over HTTP) at once, then
+ * `e2e/serial/*.test.ts` one by one (they move the test clock), and shuts everything
  * down. Prints `N passed, M failed` last; exits non-zero on any failure.
  * `E2E_KEEP=1` keeps the temp dir (wrangler log, state); `E2E_FILTER=auth` runs matching files only.
  */
@@ -67,33 +68,45 @@ process.env.E2E_API_URL = stack.apiUrl;
 process.env.E2E_EMULATOR_URL = stack.emulatorUrl ?? "";
 
 const filter = process.env.E2E_FILTER;
-const files = readdirSync(join(ROOT, "e2e"))
-  .filter((f) => f.endsWith(".test.ts") && (!filter || f.includes(filter)))
-  .sort()
-  .map((f) => join(ROOT, "e2e", f));
+const testFiles = (folder: string) =>
+  readdirSync(join(ROOT, folder))
+    .filter((f) => f.endsWith(".test.ts") && (!filter || f.includes(filter)))
+    .sort()
+    .map((f) => join(ROOT, folder, f));
 
 let passed = 0;
 let failed = 0;
 const failures: string[] = [];
-const stream = run({ files, concurrency: true, timeout: 240_000 });
-stream.on("test:pass", (data) => {
-  if (data.details.type !== "suite" && data.file && data.name !== data.file) passed += 1;
-});
-stream.on("test:fail", (data) => {
-  if (data.details.type === "suite" || data.name === data.file) {
-    // a file or suite that failed outside its tests (load error, hook): count it once
-    if ((data.details.error as { failureType?: string } | undefined)?.failureType !== "subtestsFailed") {
-      failed += 1;
-      failures.push(`${data.name}`);
+// e2e/*.test.ts run at once; e2e/serial/*.test.ts (they move the server's test clock, which every
+// concurrent test would feel) run afterwards, one file at a time.
+for (const phase of [
+  { files: testFiles("e2e"), concurrency: true },
+  { files: testFiles("e2e/serial"), concurrency: false },
+]) {
+  if (phase.files.length > 0) await runPhase(phase.files, phase.concurrency);
+}
+
+async function runPhase(files: string[], concurrency: boolean) {
+  const stream = run({ files, concurrency, timeout: 240_000 });
+  stream.on("test:pass", (data) => {
+    if (data.details.type !== "suite" && data.file && data.name !== data.file) passed += 1;
+  });
+  stream.on("test:fail", (data) => {
+    if (data.details.type === "suite" || data.name === data.file) {
+      // a file or suite that failed outside its tests (load error, hook): count it once
+      if ((data.details.error as { failureType?: string } | undefined)?.failureType !== "subtestsFailed") {
+        failed += 1;
+        failures.push(`${data.name}`);
+      }
+      return;
     }
-    return;
-  }
-  failed += 1;
-  failures.push(`${data.name}`);
-});
-const reporter = stream.compose(spec);
-reporter.pipe(process.stdout);
-await new Promise<void>((ok) => reporter.on("end", () => ok()));
+    failed += 1;
+    failures.push(`${data.name}`);
+  });
+  const reporter = stream.compose(spec);
+  reporter.pipe(process.stdout);
+  await new Promise<void>((ok) => reporter.on("end", () => ok()));
+}
 
 await stack.stop();
 if (failed > 0) {
