@@ -216,6 +216,47 @@ async function main() {
     notes.items.map((i) => i.type),
   );
 
+  // Money after the fact: a refund to the card, then a chargeback that the platform wins.
+  const balanceNow = async () =>
+    (await c.ok<{ balance: number }>("/v1/credits/balance", { token: student.accessToken })).balance;
+  const before = await balanceNow();
+  const refunded = await c.ok<{ refundedCents: number; reversedCredits: number }>(
+    `/v1/admin/credits/orders/${checkout.orderId}/refund`,
+    { token: admin.accessToken, body: { credits: 1 }, headers: { "idempotency-key": `demo-refund-${rand()}` } },
+  );
+  step("Admin refunded 1 credit of the order to the card (reversal first, then Stripe's POST /v1/refunds)", {
+    refundedCents: refunded.refundedCents,
+    reversedCredits: refunded.reversedCredits,
+    balance: `${before} → ${await balanceNow()}`,
+  });
+  const { dispute } = await c.emulator<{ dispute: { id: string; amount: number } }>("/__control/stripe/dispute", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ checkoutSessionId: checkout.checkoutSessionId }),
+  });
+  const disputedBalance = await poll("the dispute to reverse the credits", 20_000, async () => {
+    const b = await balanceNow();
+    return b < before - 1 ? b : undefined;
+  });
+  step(
+    `The bank disputed the payment (charge.dispute.created): the order's other credits were reversed, balance ${disputedBalance}${disputedBalance < 0 ? " (negative: they were already spent, so booking is blocked until a purchase)" : ""}`,
+    { dispute: dispute.id },
+  );
+  await c.emulator(`/__control/stripe/disputes/${dispute.id}/close`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ status: "won" }),
+  });
+  const wonBalance = await poll("the won dispute to reinstate the credits", 20_000, async () => {
+    const b = await balanceNow();
+    return b === before - 1 ? b : undefined;
+  });
+  step(`The dispute was won (charge.dispute.closed): the credits were reinstated once, balance ${wonBalance}`);
+  const rec = await c.ok<{ balanced: boolean; credits: Record<string, number> }>("/v1/admin/reconciliation", {
+    token: admin.accessToken,
+  });
+  step(`Admin reconciliation: balanced ${rec.balanced}`, rec.credits);
+
   const ledger = await c.ok<{ items: { type: string; amount: number; balanceAfter: number; source: string }[] }>(
     "/v1/credits/ledger",
     {
@@ -235,7 +276,7 @@ async function main() {
     mails.items.map((m) => m.subject),
   );
 
-  console.log("\nDemo complete: the journey ended with a lesson report.");
+  console.log("\nDemo complete: a lesson report, a refund to the card and a won dispute.");
 }
 
 main().catch((err) => {

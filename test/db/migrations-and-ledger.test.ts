@@ -32,7 +32,7 @@ describe("migrations", () => {
     expect([...(await master("index")).keys()].sort()).toEqual(before);
   });
 
-  it("create every table of src/db/schema.ts with every column", async () => {
+  it("create every table of src/db/schema/ with every column", async () => {
     const existing = await master("table");
     for (const table of tables) {
       expect(existing.has(table.name), `table ${table.name}`).toBe(true);
@@ -49,7 +49,7 @@ describe("migrations", () => {
     }
   });
 
-  it("create every index of src/db/schema.ts on its table, unique where declared", async () => {
+  it("create every index of src/db/schema/ on its table, unique where declared", async () => {
     const existing = await master("index");
     for (const table of tables) {
       for (const index of table.indexes) {

@@ -1,0 +1,101 @@
+/** Accounts and profiles: users, student and tutor profiles, the tutor catalogue links and availability, subjects. */
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const userContexts = ["student", "tutor", "admin"] as const;
+export type UserContext = (typeof userContexts)[number];
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    name: text("name"),
+    context: text("context", { enum: userContexts }).notNull(),
+    studentProfileId: text("studentProfileId"),
+    tutorProfileId: text("tutorProfileId"),
+    createdAt: integer("createdAt").notNull(),
+    updatedAt: integer("updatedAt").notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_by_email").on(t.email),
+    index("users_by_context").on(t.context, t.createdAt, t.id),
+    index("users_by_createdAt").on(t.createdAt, t.id),
+  ],
+);
+
+export const studentProfiles = sqliteTable(
+  "studentProfiles",
+  {
+    id: text("id").primaryKey(),
+    userId: text("userId").notNull(),
+    displayName: text("displayName").notNull(),
+    createdAt: integer("createdAt").notNull(),
+    updatedAt: integer("updatedAt").notNull(),
+  },
+  (t) => [uniqueIndex("studentProfiles_by_user").on(t.userId)],
+);
+
+export const tutorProfiles = sqliteTable(
+  "tutorProfiles",
+  {
+    id: text("id").primaryKey(),
+    userId: text("userId").notNull(),
+    displayName: text("displayName").notNull(),
+    bio: text("bio").notNull(),
+    /** JSON array of subject ids, mirrored from `tutorSubjects` (the indexed link). */
+    subjects: text("subjects", { mode: "json" }).$type<string[]>().notNull(),
+    hourlyCreditsPrice: integer("hourlyCreditsPrice").notNull(),
+    avatarS3Key: text("avatarS3Key"),
+    avatarContentType: text("avatarContentType"),
+    timezone: text("timezone"),
+    createdAt: integer("createdAt").notNull(),
+    updatedAt: integer("updatedAt").notNull(),
+  },
+  (t) => [
+    uniqueIndex("tutorProfiles_by_user").on(t.userId),
+    check("tutorProfiles_price_positive", sql`${t.hourlyCreditsPrice} > 0`),
+  ],
+);
+
+/** (+) Tutor ↔ subject link; `by_subject` serves "tutors teaching X" with cursor pages. */
+export const tutorSubjects = sqliteTable(
+  "tutorSubjects",
+  {
+    tutorProfileId: text("tutorProfileId").notNull(),
+    subjectId: text("subjectId").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tutorProfileId, t.subjectId] }),
+    index("tutorProfiles_by_subject").on(t.subjectId, t.tutorProfileId),
+  ],
+);
+
+/** (+) Weekly availability ranges, minutes from local midnight in the tutor's IANA zone. */
+export const tutorAvailability = sqliteTable(
+  "tutorAvailability",
+  {
+    id: text("id").primaryKey(),
+    tutorProfileId: text("tutorProfileId").notNull(),
+    timezone: text("timezone").notNull(),
+    weekday: integer("weekday").notNull(),
+    start: integer("start").notNull(),
+    end: integer("end").notNull(),
+  },
+  (t) => [
+    index("tutorAvailability_by_tutor").on(t.tutorProfileId, t.weekday, t.start),
+    check("tutorAvailability_range", sql`${t.start} >= 0 AND ${t.end} <= 1440 AND ${t.start} < ${t.end}`),
+    check("tutorAvailability_weekday", sql`${t.weekday} BETWEEN 0 AND 6`),
+  ],
+);
+
+export const subjects = sqliteTable(
+  "subjects",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    createdAt: integer("createdAt").notNull(),
+  },
+  (t) => [uniqueIndex("subjects_by_slug").on(t.slug), index("subjects_by_name").on(t.name)],
+);
