@@ -25,3 +25,16 @@ export async function enqueueMany(svc: Pick<ServiceContext, "env">, messages: Qu
 export async function enqueueEmail(svc: Pick<ServiceContext, "env">, email: Omit<EmailMessage, "type">) {
   await enqueue(svc, { type: "email.send", ...email });
 }
+
+/**
+ * Jobs that follow a change already committed (e-mails, rooms): sent after the response, and a queue
+ * hiccup is logged, never turned into an error for a client whose change did happen. The sweeps
+ * (missing rooms, reminders) catch what is lost.
+ */
+export function enqueueAfterCommit(svc: Pick<ServiceContext, "env" | "defer">, messages: QueueMessage[]) {
+  svc.defer(
+    enqueueMany(svc, messages).catch((err) =>
+      console.log(JSON.stringify({ level: "error", msg: "enqueue failed", error: String(err) })),
+    ),
+  );
+}

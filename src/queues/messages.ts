@@ -1,5 +1,6 @@
 /** Every message on the jobs queue, one zod schema per type; the consumer validates before acting. */
 import { z } from "zod";
+import { disputeStatuses } from "../db/schema";
 
 export const emailMessage = z.object({
   type: z.literal("email.send"),
@@ -30,7 +31,7 @@ export const chargeEventMessage = z.object({
   amountRefunded: z.number().int().min(0).optional(),
   /** dispute: its id and what the event says (`open` when created, `won` / `lost` when closed). */
   disputeId: z.string().min(1).optional(),
-  disputeStatus: z.enum(["open", "won", "lost"]).optional(),
+  disputeStatus: z.enum(disputeStatuses).optional(),
 });
 
 /** A payment that arrived for an order already `failed` / `expired`: refund it to the card. */

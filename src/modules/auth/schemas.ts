@@ -1,3 +1,4 @@
+import { userContexts } from "../../db/schema";
 import { z } from "../../http/openapi";
 
 export const userSchema = z
@@ -5,7 +6,7 @@ export const userSchema = z
     id: z.string(),
     email: z.string(),
     name: z.string().nullable(),
-    context: z.enum(["student", "tutor", "admin"]),
+    context: z.enum(userContexts),
     studentProfileId: z.string().nullable(),
     tutorProfileId: z.string().nullable(),
     createdAt: z.number().int(),

@@ -1,3 +1,4 @@
+import { sessionStatuses } from "../../db/schema";
 import { pageOf, pageQuery, z } from "../../http/openapi";
 import { MAX_EPOCH_MS } from "../tutors/schemas";
 
@@ -12,7 +13,7 @@ export const sessionSchema = z
     subjectId: z.string().nullable(),
     startTime: z.number().int(),
     endTime: z.number().int(),
-    status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]),
+    status: z.enum(sessionStatuses),
     creditsCost: z.number().int(),
     agoraChannelName: z.string().nullable(),
     videoSessionUrl: z.string().nullable(),
@@ -53,14 +54,14 @@ export const idParams = z.object({ id: z.string().min(1).max(100) });
 export const listQuery = z.object({
   ...pageQuery,
   as: z.enum(["student", "tutor"]).optional(),
-  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]).optional(),
+  status: z.enum(sessionStatuses).optional(),
   from: epochMs.optional(),
   to: epochMs.optional(),
 });
 
 export const adminListQuery = z.object({
   ...pageQuery,
-  status: z.enum(["scheduled", "in_progress", "completed", "cancelled"]).optional(),
+  status: z.enum(sessionStatuses).optional(),
   from: epochMs.optional(),
   to: epochMs.optional(),
 });

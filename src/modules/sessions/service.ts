@@ -14,7 +14,7 @@ import { newId, sha256Hex } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
 import { badRequest, conflict, DomainError, forbidden, notFound } from "../../lib/errors";
 import { agoraConfigured } from "../../providers/agora";
-import { enqueueMany } from "../../queues/enqueue";
+import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
@@ -111,12 +111,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookIn
       ...templates.sessionScheduled(whenText(startTime), auth.user.name ?? studentEmail),
     });
   }
-  // The booking is committed: a queue hiccup must not turn it into an error for the client.
-  svc.defer(
-    enqueueMany(svc, jobs).catch((err) =>
-      console.log(JSON.stringify({ level: "error", msg: "enqueue failed", error: String(err) })),
-    ),
-  );
+  enqueueAfterCommit(svc, jobs);
   return sessionView(session);
 }
 
@@ -168,11 +163,7 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
       });
     }
   }
-  svc.defer(
-    enqueueMany(svc, jobs).catch((err) =>
-      console.log(JSON.stringify({ level: "error", msg: "enqueue failed", error: String(err) })),
-    ),
-  );
+  enqueueAfterCommit(svc, jobs);
   return sessionView(updated);
 }
 
