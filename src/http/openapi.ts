@@ -8,7 +8,8 @@ import type { ZodError } from "zod";
 import { authenticate, authenticateClaims, type Guard } from "./auth";
 import { jsonBodyLimit } from "./body";
 import type { AppEnv } from "./context";
-import { ApiError, type FieldProblem } from "./errors";
+import { errorCodes } from "../lib/errors";
+import { ApiError, type ErrorCode, errorStatus, type FieldProblem } from "./errors";
 
 export function zodProblems(error: ZodError): FieldProblem[] {
   const out: FieldProblem[] = [];
@@ -61,14 +62,19 @@ export const problemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    code: z.string(),
+    code: z.enum(errorCodes),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .openapi("Problem");
 
-const problem = (description: string) => ({
+/** A problem response whose `code` is one of the codes this route declares for that status. */
+const problem = (description: string, codes: ErrorCode[]) => ({
   description,
-  content: { "application/problem+json": { schema: problemSchema } },
+  content: {
+    "application/problem+json": {
+      schema: problemSchema.extend({ code: z.enum(codes as [ErrorCode, ...ErrorCode[]]) }),
+    },
+  },
 });
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
@@ -100,7 +106,12 @@ interface RouteSpec<
   /** Raw (non-JSON) request body, documented only; the handler reads the stream. */
   rawBody?: { contentTypes: string[]; description: string };
   ok: { status: number; description: string; schema?: z.ZodType };
-  errors?: number[];
+  /**
+   * The error codes this route's own rules can answer (the one declaration of them): their statuses
+   * come from http/errors.ts, and the OpenAPI document lists each status with its codes. The guard's,
+   * the body's and the parameters' codes are added here.
+   */
+  errors?: ErrorCode[];
   middleware?: MiddlewareHandler<AppEnv>[];
 }
 
@@ -138,14 +149,17 @@ export function defineRoute<
       ? { description: spec.ok.description, content: { "application/json": { schema: spec.ok.schema } } }
       : { description: spec.ok.description },
   };
-  const errorStatuses = new Set([
-    ...(spec.errors ?? []),
-    ...(spec.guard ? [401] : []),
-    ...(spec.body ? [400, 415] : []),
-  ]);
-  if (spec.query || spec.params) errorStatuses.add(400);
-  if (spec.guard && spec.guard !== "user") errorStatuses.add(403);
-  for (const status of [...errorStatuses].sort()) responses[status] = problem(errorText[status] ?? "Error");
+  const codes = new Set<ErrorCode>(spec.errors ?? []);
+  if (spec.guard) codes.add("unauthorized");
+  if (spec.guard && spec.guard !== "user") codes.add("forbidden");
+  if (spec.body) for (const c of ["validation_failed", "unsupported_media_type", "payload_too_large"] as const) codes.add(c);
+  if (spec.query || spec.params) codes.add("validation_failed");
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);
+  for (const status of [...byStatus.keys()].sort()) {
+    const list = byStatus.get(status) ?? [];
+    responses[status] = problem(`${errorText[status] ?? "Error"} (code: ${list.join(" | ")})`, list);
+  }
   const request: RouteConfig["request"] = {};
   if (spec.body) {
     request.body = { required: !spec.optionalBody, content: { "application/json": { schema: spec.body } } };

@@ -68,7 +68,7 @@ adminRoutes.openapi(
         replayCount: z.number().int(),
       }),
     },
-    errors: [404, 409],
+    errors: ["not_found", "conflict"],
   }),
   async (c) => c.json(await replayDeadLetter(c.var.svc, c.req.valid("param").id), 202),
 );

@@ -17,7 +17,7 @@ authRoutes.openapi(
       description: "Accepted (for every well-formed address)",
       schema: z.object({ ok: z.literal(true) }),
     },
-    errors: [429],
+    errors: ["rate_limited"],
   }),
   async (c) => {
     const { email } = c.req.valid("json");
@@ -35,7 +35,7 @@ authRoutes.openapi(
     tags,
     body: otpVerifyBody,
     ok: { status: 200, description: "Token pair", schema: tokenPairSchema },
-    errors: [401],
+    errors: ["unauthorized"],
   }),
   async (c) => {
     const { email, code } = c.req.valid("json");
@@ -51,7 +51,7 @@ authRoutes.openapi(
     tags,
     body: refreshBody,
     ok: { status: 200, description: "New token pair", schema: tokenPairSchema },
-    errors: [401],
+    errors: ["unauthorized"],
   }),
   async (c) => c.json(await refresh(c.var.svc, c.req.valid("json").refreshToken), 200),
 );

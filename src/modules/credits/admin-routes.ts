@@ -27,7 +27,7 @@ adminCreditRoutes.openapi(
     body: adjustmentBody,
     middleware: [idempotent("adjustment")],
     ok: { status: 201, description: "The ledger entry", schema: adjustmentResponse },
-    errors: [402, 404, 422],
+    errors: ["insufficient_credits", "not_found", "idempotency_conflict"],
   }),
   async (c) => {
     const entry = await adjustCredits(
@@ -52,7 +52,7 @@ adminCreditRoutes.openapi(
     body: orderRefundBody,
     middleware: [idempotent("order_refund")],
     ok: { status: 200, description: "The order after the refund", schema: orderSchema },
-    errors: [404, 409, 422, 503],
+    errors: ["not_found", "conflict", "idempotency_conflict", "provider_unavailable"],
   }),
   async (c) =>
     c.json(
@@ -77,7 +77,7 @@ adminCreditRoutes.openapi(
     params: idParam,
     query: z.object(pageQuery),
     ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await listUserLedger(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
 );

@@ -29,7 +29,7 @@ creditRoutes.openapi(
     body: checkoutBody,
     middleware: [idempotent("checkout")],
     ok: { status: 201, description: "Checkout created", schema: checkoutResponse },
-    errors: [409, 422, 503],
+    errors: ["conflict", "idempotency_conflict", "provider_unavailable"],
   }),
   async (c) => {
     const { user } = c.var.auth;

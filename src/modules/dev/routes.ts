@@ -37,7 +37,7 @@ devRoutes.openapi(
     tags,
     middleware: [developmentOnly],
     ok: { status: 200, description: "Now by the test clock", schema: clockSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   (c) => {
     const { clock } = c.var.svc;
@@ -54,7 +54,7 @@ devRoutes.openapi(
     body: clockBody,
     middleware: [developmentOnly],
     ok: { status: 200, description: "Now by the test clock", schema: clockSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => {
     const clock = await setClock(c.env.DB, c.req.valid("json"));

@@ -74,7 +74,7 @@ notificationRoutes.openapi(
     guard: "user",
     params: z.object({ id: z.string().min(1).max(100) }),
     ok: { status: 204, description: "Done" },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => {
     await markRead(c.var.svc, c.var.auth.userId, c.req.valid("param").id);

@@ -37,7 +37,7 @@ recordingRoutes.openapi(
     params: sessionIdParams,
     rawBody: { contentTypes: ["audio/*"], description: "The raw audio, with Content-Length" },
     ok: { status: 202, description: "Stored; transcription requested", schema: uploadAccepted },
-    errors: [400, 403, 404, 409, 413, 415, 503],
+    errors: ["validation_failed", "forbidden", "not_found", "conflict", "payload_too_large", "unsupported_media_type", "provider_unavailable"],
   }),
   async (c) =>
     c.json(
@@ -59,7 +59,7 @@ recordingRoutes.openapi(
     guard: "user",
     params: sessionIdParams,
     ok: { status: 200, description: "The recording", schema: recordingSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await getRecording(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
 );
@@ -73,7 +73,7 @@ recordingRoutes.openapi(
     guard: "user",
     params: sessionIdParams,
     ok: { status: 200, description: "The report", schema: reportSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await getReport(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
 );
@@ -103,7 +103,7 @@ recordingRoutes.openapi(
     query: z.object({ token: z.string().optional() }),
     rawBody: { contentTypes: ["application/json"], description: "Deepgram's pre-recorded callback body" },
     ok: { status: 200, description: "Acknowledged", schema: webhookAck },
-    errors: [400, 401, 413],
+    errors: ["validation_failed", "unauthorized", "payload_too_large"],
   }),
   async (c) => {
     return c.json(
@@ -141,7 +141,7 @@ recordingRoutes.openapi(
       description: "Restarted",
       schema: z.object({ id: z.string(), action: z.enum(["transcription", "report"]) }),
     },
-    errors: [404, 409],
+    errors: ["not_found", "conflict"],
   }),
   async (c) => c.json(await retryRecording(c.var.svc, c.req.valid("param").id), 202),
 );

@@ -37,7 +37,7 @@ sessionRoutes.openapi(
     body: bookBody,
     middleware: [idempotent("booking")],
     ok: { status: 201, description: "The scheduled session", schema: sessionSchema },
-    errors: [402, 404, 409, 422],
+    errors: ["insufficient_credits", "not_found", "slot_unavailable", "conflict", "idempotency_conflict"],
   }),
   async (c) =>
     c.json(await bookSession(c.var.svc, c.var.auth, c.req.valid("json"), c.req.header("idempotency-key")), 201),
@@ -70,7 +70,7 @@ sessionRoutes.openapi(
     guard: "user",
     params: idParams,
     ok: { status: 200, description: "The session", schema: sessionSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await getSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
 );
@@ -86,7 +86,7 @@ sessionRoutes.openapi(
     body: cancelBody,
     optionalBody: true,
     ok: { status: 200, description: "The cancelled session", schema: sessionSchema },
-    errors: [404, 409],
+    errors: ["not_found", "conflict"],
   }),
   async (c) =>
     c.json(
@@ -109,7 +109,7 @@ sessionRoutes.openapi(
     guard: "user",
     params: idParams,
     ok: { status: 200, description: "The session, in progress", schema: sessionSchema },
-    errors: [403, 404, 409],
+    errors: ["forbidden", "not_found", "conflict"],
   }),
   async (c) => c.json(await startSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
 );
@@ -123,7 +123,7 @@ sessionRoutes.openapi(
     guard: "user",
     params: idParams,
     ok: { status: 200, description: "The completed session", schema: sessionSchema },
-    errors: [403, 404, 409],
+    errors: ["forbidden", "not_found", "conflict"],
   }),
   async (c) => c.json(await completeSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
 );
@@ -137,7 +137,7 @@ sessionRoutes.openapi(
     guard: "user",
     params: idParams,
     ok: { status: 200, description: "Join link", schema: joinSchema },
-    errors: [403, 404, 409, 503],
+    errors: ["forbidden", "not_found", "conflict", "room_not_ready", "provider_unavailable"],
   }),
   async (c) => c.json(await joinSession(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
 );

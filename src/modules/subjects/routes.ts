@@ -25,7 +25,7 @@ subjectRoutes.openapi(
     guard: "admin",
     body: createSubjectBody,
     ok: { status: 201, description: "The new subject", schema: subjectSchema },
-    errors: [409],
+    errors: ["conflict"],
   }),
   async (c) => c.json(await createSubject(c.var.svc, c.req.valid("json")), 201),
 );

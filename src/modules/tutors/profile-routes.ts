@@ -24,7 +24,7 @@ tutorProfileRoutes.openapi(
     guard: "user",
     body: createTutorProfileBody,
     ok: { status: 201, description: "The new tutor profile, linked to the caller", schema: tutorProfileSchema },
-    errors: [409],
+    errors: ["conflict"],
   }),
   async (c) => {
     const { user } = c.var.auth;
@@ -40,7 +40,7 @@ tutorProfileRoutes.openapi(
     tags,
     guard: "tutor",
     ok: { status: 200, description: "The tutor profile", schema: tutorProfileSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await getOwnTutorProfile(c.var.svc, c.var.auth.userId), 200),
 );
@@ -54,7 +54,7 @@ tutorProfileRoutes.openapi(
     guard: "tutor",
     body: updateTutorProfileBody,
     ok: { status: 200, description: "The updated tutor profile", schema: tutorProfileSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await updateTutorProfile(c.var.svc, c.var.auth.userId, c.req.valid("json")), 200),
 );
@@ -67,7 +67,7 @@ tutorProfileRoutes.openapi(
     tags,
     guard: "tutor",
     ok: { status: 200, description: "The stored availability", schema: availabilitySchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await getOwnAvailability(c.var.svc, c.var.auth.userId), 200),
 );
@@ -81,7 +81,7 @@ tutorProfileRoutes.openapi(
     guard: "tutor",
     body: availabilityBody,
     ok: { status: 200, description: "The stored availability", schema: availabilitySchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => {
     const { timezone, weekly } = c.req.valid("json");
@@ -103,7 +103,7 @@ tutorProfileRoutes.openapi(
       description: `The image bytes (at most ${AVATAR_MAX_BYTES} bytes)`,
     },
     ok: { status: 200, description: "The tutor profile with its new avatar", schema: tutorProfileSchema },
-    errors: [400, 404, 409, 413, 415],
+    errors: ["validation_failed", "not_found", "conflict", "payload_too_large", "unsupported_media_type"],
   }),
   async (c) => {
     const profile = await uploadAvatar(c.var.svc, c.var.auth.userId, {

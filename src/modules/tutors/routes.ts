@@ -28,7 +28,7 @@ tutorRoutes.openapi(
     tags,
     params: tutorIdParams,
     ok: { status: 200, description: "The tutor", schema: tutorSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await getTutor(c.var.svc, c.req.valid("param").id), 200),
 );
@@ -41,7 +41,7 @@ tutorRoutes.openapi(
     tags,
     params: tutorIdParams,
     ok: { status: 200, description: "The image bytes with their content type (cacheable, with an ETag)" },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => {
     const { object, contentType } = await readAvatar(c.var.svc, c.req.valid("param").id, c.req.header("if-none-match"));
@@ -64,7 +64,7 @@ tutorRoutes.openapi(
     params: tutorIdParams,
     query: slotsQuery,
     ok: { status: 200, description: "Every bookable slot in the range, by start time", schema: slotListSchema },
-    errors: [404],
+    errors: ["not_found"],
   }),
   async (c) => c.json(await listSlots(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
 );

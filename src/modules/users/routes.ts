@@ -39,7 +39,7 @@ userRoutes.openapi(
     tags,
     guard: "user",
     body: z.strictObject({ context: z.enum(["student", "tutor"]) }),
-    errors: [403],
+    errors: ["forbidden"],
     ok: { status: 200, description: "A token pair for the new context", schema: tokenPairSchema },
   }),
   async (c) => c.json(await switchContext(c.var.svc, c.var.auth, c.req.valid("json").context), 200),

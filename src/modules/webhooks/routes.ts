@@ -24,7 +24,7 @@ webhookRoutes.openapi(
         reason: z.string().optional(),
       }),
     },
-    errors: [400, 413, 503],
+    errors: ["validation_failed", "payload_too_large", "provider_unavailable"],
   }),
   async (c) => {
     const raw = await readTextLimited(c.req.raw, STRIPE_WEBHOOK_MAX_BYTES);
