@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sqlValue } from "../tools/shared/sql.ts";
+import { sqlValue } from "../tools/common/sql.ts";
 
 export interface Scale {
   name: "small" | "large";

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { signStripePayload, unixSeconds } from "../tools/shared/stripe-signature.ts";
+import { signStripePayload, unixSeconds } from "../tools/common/stripe-signature.ts";
 import {
   BENCH,
   CONNECTIONS,

@@ -19,7 +19,7 @@ import { inbox, resend } from "./resend.ts";
 import { createState, type EmulatorOptions, type State } from "./state.ts";
 import { stripe } from "./stripe/index.ts";
 
-export { signStripePayload } from "../shared/stripe-signature.ts";
+export { signStripePayload } from "../common/stripe-signature.ts";
 export { REPORT_HINTS } from "./openai/responses.ts";
 export type { EmulatorOptions, Recorded } from "./state.ts";
 

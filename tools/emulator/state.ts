@@ -99,7 +99,7 @@ export interface State {
   stopTimers(): void;
 }
 
-export { unixSeconds } from "../shared/stripe-signature.ts";
+export { unixSeconds } from "../common/stripe-signature.ts";
 
 export const rid = (prefix: string) => `${prefix}_${randomBytes(12).toString("hex")}`;
 export const EMAIL_RE = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sqlValue as v } from "../shared/sql.ts";
+import { sqlValue as v } from "../common/sql.ts";
 import { DEMO_STUDENT, DEMO_TUTORS, localTime, PAST_LESSONS, WELCOME_CREDITS } from "./demo-data.ts";
 import { executeSqlFile } from "./wrangler.ts";
 

@@ -3,7 +3,7 @@
  * signed, POSTed to `${apiUrl}/v1/webhooks/stripe` and retried (1 s, 2 s, 4 s) when the API does not
  * answer 2xx — Stripe retries for days; the emulator compresses that into seconds.
  */
-import { signStripePayload } from "../../shared/stripe-signature.ts";
+import { signStripePayload } from "../../common/stripe-signature.ts";
 import { rid, type State, unixSeconds } from "../state.ts";
 import type { SentEvent } from "./store.ts";
 
