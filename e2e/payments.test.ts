@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { OFFLINE_STRIPE_WEBHOOK_SECRET } from "../tools/offline/stack.ts";
 import { signStripePayload, unixSeconds } from "../tools/common/stripe-signature.ts";
+import { OFFLINE_STRIPE_WEBHOOK_SECRET } from "../tools/offline/stack.ts";
 import {
   adminEmail,
   balance,

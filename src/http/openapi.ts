@@ -5,10 +5,10 @@
 import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { ZodError } from "zod";
+import { errorCodes } from "../lib/errors";
 import { authenticate, authenticateClaims, type Guard } from "./auth";
 import { jsonBodyLimit } from "./body";
 import type { AppEnv } from "./context";
-import { errorCodes } from "../lib/errors";
 import { ApiError, type ErrorCode, errorStatus, type FieldProblem } from "./errors";
 
 export function zodProblems(error: ZodError): FieldProblem[] {
@@ -152,7 +152,8 @@ export function defineRoute<
   const codes = new Set<ErrorCode>(spec.errors ?? []);
   if (spec.guard) codes.add("unauthorized");
   if (spec.guard && spec.guard !== "user") codes.add("forbidden");
-  if (spec.body) for (const c of ["validation_failed", "unsupported_media_type", "payload_too_large"] as const) codes.add(c);
+  if (spec.body)
+    for (const c of ["validation_failed", "unsupported_media_type", "payload_too_large"] as const) codes.add(c);
   if (spec.query || spec.params) codes.add("validation_failed");
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(errorStatus[code], [...(byStatus.get(errorStatus[code]) ?? []), code]);

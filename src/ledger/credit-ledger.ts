@@ -15,8 +15,8 @@ import { balanceOf, entryByKey, insertEntry, ledgerErrorKind } from "./sql";
 import type {
   AdjustInput,
   AdminRefundInput,
-  BookInput,
-  CancelInput,
+  BookSessionInput,
+  CancelSessionInput,
   CardRefundInput,
   DisputeInput,
   LedgerEntry,
@@ -136,7 +136,7 @@ export class CreditLedger extends DurableObject<Env> {
    * Books a session and debits it in one transaction: the session insert refuses any overlap with
    * the tutor's or the student's non-cancelled sessions; the debit's CHECK refuses a negative balance.
    */
-  bookSession(input: BookInput): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
+  bookSession(input: BookSessionInput): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
     return this.#serialize(async () => {
       const d1 = this.#d1;
       const key = `booking:${input.sessionId}`;
@@ -234,7 +234,7 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
    * Cancels a scheduled session; when `refund` is set, credits its cost back in the same transaction.
    * At most one refund per session (idempotency key `refund:<sessionId>`), whatever the retries.
    */
-  cancelSession(input: CancelInput): Promise<LedgerResult<{ refunded: boolean; entry: LedgerEntry | null }>> {
+  cancelSession(input: CancelSessionInput): Promise<LedgerResult<{ refunded: boolean; entry: LedgerEntry | null }>> {
     return this.#serialize(async () => {
       const d1 = this.#d1;
       const key = `refund:${input.sessionId}`;

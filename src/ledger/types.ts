@@ -12,7 +12,7 @@ export type LedgerFailure = {
 
 export type LedgerResult<T> = ({ ok: true; replayed: boolean } & T) | LedgerFailure;
 
-export interface BookInput {
+export interface BookSessionInput {
   userId: string;
   sessionId: string;
   tutorProfileId: string;
@@ -26,7 +26,7 @@ export interface BookInput {
   at: number;
 }
 
-export interface CancelInput {
+export interface CancelSessionInput {
   userId: string;
   sessionId: string;
   tutorUserId: string;

@@ -1,5 +1,6 @@
 /** POST /v1/admin/credits/orders/:id/refund and GET /v1/admin/reconciliation. */
 import { describe, expect, it } from "vitest";
+import type { OrderView, ReconciliationView } from "../../src/modules/credits/schemas";
 import { call, createUser, env, expectProblem, failNext, fakeRequests, json } from "../helpers/api";
 import {
   chainHolds,
@@ -29,7 +30,8 @@ describe("admin refund to the card", () => {
     ]);
     expect(first.status).toBe(200);
     expect([200, 409]).toContain(replay.status); // the duplicate waited for the first, or found it running
-    expect(await json(first)).toMatchObject({ id: orderId, reversedCredits: 2, refundedCents: 2000 });
+    const order = await json<OrderView>(first);
+    expect(order).toMatchObject({ id: orderId, reversedCredits: 2, refundedCents: 2000, disputeStatus: null });
     const wire = await fakeRequests("/v1/refunds", paymentIntent);
     expect(wire).toHaveLength(1);
     expect(wire[0]?.body).toContain("amount=2000");
@@ -102,12 +104,9 @@ describe("reconciliation", () => {
     const admin = await createUser("admin");
     const from = Date.now() - 1000;
     const get = async () =>
-      json<{
-        credits: Record<string, number>;
-        cents: Record<string, number>;
-        balanced: boolean;
-        identities: { name: string; holds: boolean; offendingIds: string[] }[];
-      }>(await call(`/v1/admin/reconciliation?from=${from}&to=${Date.now() + 1000}`, { token: admin.token }));
+      json<ReconciliationView>(
+        await call(`/v1/admin/reconciliation?from=${from}&to=${Date.now() + 1000}`, { token: admin.token }),
+      );
     const before = await get();
     const { student, orderId, paymentIntent } = await paidOrder();
     const event = chargeRefunded(paymentIntent, 1000);
@@ -119,11 +118,11 @@ describe("reconciliation", () => {
     });
     const ok = await get();
     expect(ok.balanced).toBe(true);
-    const delta = (k: string) => (ok.credits[k] ?? 0) - (before.credits[k] ?? 0);
+    const delta = (k: keyof ReconciliationView["credits"]) => ok.credits[k] - before.credits[k];
     expect([delta("sold"), delta("reversedByRefunds"), delta("adjustedByAdmins"), delta("netChange")]).toEqual([
       5, 1, 2, 6,
     ]);
-    expect((ok.cents.paid ?? 0) - (before.cents.paid ?? 0)).toBe(5000);
+    expect(ok.cents.paid - before.cents.paid).toBe(5000);
     // an order whose reversedCredits disagrees with its ledger entries is named
     await env.DB.prepare("UPDATE creditPurchaseOrders SET reversedCredits = 3 WHERE id = ?").bind(orderId).run();
     const broken = await get();

@@ -1,5 +1,6 @@
 /** Card refunds and disputes from Stripe: credits follow the money, exactly, under replays and reordering. */
 import { describe, expect, it } from "vitest";
+import type { LedgerEntryView, OrderView } from "../../src/modules/credits/schemas";
 import { call, createUser, env, eventually, expectProblem, fakeRequests, json } from "../helpers/api";
 import { book, createSubject, createTutor, slotAt } from "../sessions/helpers";
 import {
@@ -49,13 +50,9 @@ describe("charge.refunded", () => {
       return found.length >= 3 ? found : undefined;
     });
     expect(new Set(mails.map((m) => m.headers["idempotency-key"])).size).toBe(mails.length);
-    const ledger = await json<{ items: { source: string }[] }>(
-      await call("/v1/credits/ledger", { token: student.token }),
-    );
+    const ledger = await json<{ items: LedgerEntryView[] }>(await call("/v1/credits/ledger", { token: student.token }));
     expect(ledger.items[0]?.source).toBe("purchase_reversal");
-    const orders = await json<{ items: Record<string, unknown>[] }>(
-      await call("/v1/credits/orders", { token: student.token }),
-    );
+    const orders = await json<{ items: OrderView[] }>(await call("/v1/credits/orders", { token: student.token }));
     expect(orders.items[0]).toMatchObject({
       paymentIntentId: paymentIntent,
       refundedCents: 5000,

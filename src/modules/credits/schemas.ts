@@ -94,3 +94,9 @@ export const reconciliationSchema = z
     balanced: z.boolean(),
   })
   .openapi("Reconciliation");
+
+/** Response types, inferred from the schemas that document them (tests use these too). */
+export type OrderView = z.infer<typeof orderSchema>;
+export type LedgerEntryView = z.infer<typeof ledgerEntrySchema>;
+export type AdjustmentView = z.infer<typeof adjustmentResponse>;
+export type ReconciliationView = z.infer<typeof reconciliationSchema>;

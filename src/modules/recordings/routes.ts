@@ -37,7 +37,15 @@ recordingRoutes.openapi(
     params: sessionIdParams,
     rawBody: { contentTypes: ["audio/*"], description: "The raw audio, with Content-Length" },
     ok: { status: 202, description: "Stored; transcription requested", schema: uploadAccepted },
-    errors: ["validation_failed", "forbidden", "not_found", "conflict", "payload_too_large", "unsupported_media_type", "provider_unavailable"],
+    errors: [
+      "validation_failed",
+      "forbidden",
+      "not_found",
+      "conflict",
+      "payload_too_large",
+      "unsupported_media_type",
+      "provider_unavailable",
+    ],
   }),
   async (c) =>
     c.json(

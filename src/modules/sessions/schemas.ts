@@ -68,6 +68,7 @@ export const adminListQuery = z.object({
 
 export const joinSchema = z.object({ url: z.string(), role: z.enum(["host", "viewer"]) }).openapi("JoinLink");
 
-export type BookInput = z.infer<typeof bookBody>;
+export type BookRequest = z.infer<typeof bookBody>;
+export type SessionView = z.infer<typeof sessionSchema>;
 export type ListQuery = z.infer<typeof listQuery>;
 export type AdminListQuery = z.infer<typeof adminListQuery>;

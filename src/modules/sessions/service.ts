@@ -19,7 +19,7 @@ import type { QueueMessage } from "../../queues/messages";
 import { isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
 import { accessSession, type SessionRow, sessionView } from "./access";
-import type { AdminListQuery, BookInput, ListQuery } from "./schemas";
+import type { AdminListQuery, BookRequest, ListQuery } from "./schemas";
 
 export const START_EARLY_MS = 15 * 60 * 1000;
 export const BOOKING_HORIZON_MS = 366 * 24 * 60 * 60 * 1000;
@@ -36,7 +36,7 @@ async function userEmail(svc: ServiceContext, userId: string) {
  * retry after a failure that the idempotency record did not keep (a 5xx) reaches the ledger's
  * `booking:<sessionId>` key again and replays instead of booking twice.
  */
-async function bookingId(userId: string, input: BookInput, idempotencyKey?: string) {
+async function bookingId(userId: string, input: BookRequest, idempotencyKey?: string) {
   if (!idempotencyKey) return newId("ses");
   return `ses_${(await sha256Hex(`${userId}\n${idempotencyKey}\n${JSON.stringify(input)}`)).slice(0, 32)}`;
 }
@@ -45,7 +45,7 @@ async function bookingId(userId: string, input: BookInput, idempotencyKey?: stri
 const primarySession = (svc: ServiceContext, id: string) =>
   openPrimary(svc.env.DB).db.query.sessions.findFirst({ where: eq(sessions.id, id) });
 
-export async function bookSession(svc: ServiceContext, auth: Auth, input: BookInput, idempotencyKey?: string) {
+export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRequest, idempotencyKey?: string) {
   const studentProfileId = auth.user.studentProfileId;
   if (!studentProfileId) throw forbidden("This account has no student profile");
   const tutor = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, input.tutorProfileId) });
