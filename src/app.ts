@@ -6,7 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import pkg from "../package.json";
 import { getConfig } from "./config";
 import type { AppEnv } from "./http/context";
-import { DomainError, problemResponse } from "./http/errors";
+import { DomainError, type ErrorCode, problemResponse } from "./http/errors";
 import { accessLog, DOCS_PAGE_CSP, requestId, securityHeaders, services } from "./http/middleware";
 import { createRouter, defineRoute, z } from "./http/openapi";
 import { adminRoutes } from "./modules/admin/routes";
@@ -24,6 +24,18 @@ import { userRoutes } from "./modules/users/routes";
 import { webhookRoutes } from "./modules/webhooks/routes";
 
 export const VERSION = pkg.version;
+
+/** Framework HTTPException statuses and the domain codes they stand for (anything else 4xx: 400). */
+const httpExceptionCodes: Record<number, ErrorCode> = {
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
 
 const modules = [
   authRoutes,
@@ -145,14 +157,14 @@ export function createApp() {
 
   app.onError((err, c) => {
     if (err instanceof DomainError) return problemResponse(err);
-    if (err instanceof HTTPException) {
+    if (err instanceof HTTPException && err.status >= 400 && err.status < 500) {
+      // The framework's own 4xx (malformed JSON, its media-type gate, …) become their problem+json twins.
       if (err.status === 400) {
         return problemResponse(
           new DomainError("validation_failed", "The body is not valid JSON", [{ path: "", message: err.message }]),
         );
       }
-      if (err.status === 413) return problemResponse(new DomainError("payload_too_large"));
-      if (err.status === 401) return problemResponse(new DomainError("unauthorized"));
+      return problemResponse(new DomainError(httpExceptionCodes[err.status] ?? "validation_failed"));
     }
     console.error(
       JSON.stringify({

@@ -10,6 +10,7 @@ import { authenticate, authenticateClaims, type Guard } from "./auth";
 import { jsonBodyLimit } from "./body";
 import type { AppEnv } from "./context";
 import { ApiError, type ErrorCode, errorStatus, type FieldProblem } from "./errors";
+import { isJsonMediaType } from "./media-type";
 
 export function zodProblems(error: ZodError): FieldProblem[] {
   const out: FieldProblem[] = [];
@@ -38,10 +39,9 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   });
 }
 
-/** 415 unless the request says it is JSON (checked before the body is parsed). */
+/** 415 unless the request says it is JSON (checked before the body is parsed; see media-type.ts). */
 export const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+  if (!isJsonMediaType(c.req.header("content-type"))) {
     throw new ApiError("unsupported_media_type", "Send the body as application/json");
   }
   await next();

@@ -57,6 +57,12 @@ describe("PUT /v1/me/tutor-profile/avatar", () => {
     const revalidated = await call(`/v1/tutors/${t.profile.id}/avatar`, { headers: { "if-none-match": etag ?? "" } });
     expect(revalidated.status).toBe(304);
     expect(await revalidated.arrayBuffer()).toHaveProperty("byteLength", 0);
+    // a malformed If-None-Match is ignored (it used to reach R2's conditional read and answer 500)
+    for (const bad of ["garbage", '"', 'W/"', "*,", `${etag}, garbage`]) {
+      const res = await call(`/v1/tutors/${t.profile.id}/avatar`, { headers: { "if-none-match": bad } });
+      expect(res.status, bad).toBe(200);
+      await res.arrayBuffer();
+    }
 
     expect(await json(await call(`/v1/tutors/${t.profile.id}`))).toMatchObject({ avatarUrl });
 

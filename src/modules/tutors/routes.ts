@@ -1,4 +1,5 @@
 /** Public tutor directory: listing by subject, one tutor, its avatar and its bookable slots. */
+import { wellFormedIfNoneMatch } from "../../http/media-type";
 import { createRouter, defineRoute } from "../../http/openapi";
 import { AVATAR_CACHE_CONTROL, readAvatar } from "./avatar";
 import { listSlots } from "./schedule";
@@ -44,7 +45,11 @@ tutorRoutes.openapi(
     errors: ["not_found"],
   }),
   async (c) => {
-    const { object, contentType } = await readAvatar(c.var.svc, c.req.valid("param").id, c.req.header("if-none-match"));
+    const { object, contentType } = await readAvatar(
+      c.var.svc,
+      c.req.valid("param").id,
+      wellFormedIfNoneMatch(c.req.header("if-none-match")),
+    );
     const headers = { etag: object.httpEtag, "cache-control": AVATAR_CACHE_CONTROL };
     if (!("body" in object)) return c.body(null, 304, headers);
     return c.body(object.body, 200, {
