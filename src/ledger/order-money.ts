@@ -96,9 +96,9 @@ async function finish(
   statements: D1PreparedStatement[],
   moved: { reversed: number; reinstated: number },
 ): Promise<LedgerResult<OrderMoveResult>> {
+  // The order update is always the batch's last statement: 0 rows means the order moved meanwhile.
   const results = statements.length ? await d1.batch(statements) : [];
-  const updated = results.find((_, i) => i === results.length - 1);
-  if (statements.length && (updated?.meta.changes ?? 0) === 0) {
+  if (statements.length && (results.at(-1)?.meta.changes ?? 0) === 0) {
     return fail("conflict", "The order changed while this operation ran");
   }
   const order = (await readOrder(d1, o.id)) ?? o;

@@ -1,26 +1,19 @@
 /** Charge-level Stripe events (refunds, disputes) as Stripe sends them, and a paid order to apply them to. */
 import { createUser, env, eventually, type TestUser } from "../helpers/api";
-import { checkout, checkoutEvent, deliver, waitForStatus } from "./helpers";
-
-const evtId = () => `evt_${crypto.randomUUID().replaceAll("-", "")}`;
-
-function envelope(type: string, object: Record<string, unknown>, id = evtId()) {
-  return {
-    id,
-    object: "event",
-    api_version: "2025-01-27.acacia",
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: { object },
-  };
-}
+import {
+  assertChain,
+  checkout,
+  checkoutEvent,
+  deliver,
+  ledgerRows,
+  newEventId,
+  stripeEvent,
+  waitForStatus,
+} from "./helpers";
 
 /** `charge.refunded` with the charge's cumulative `amount_refunded`. */
-export function chargeRefunded(paymentIntent: string, amountRefunded: number, amount = 5000, id = evtId()) {
-  return envelope(
+export function chargeRefunded(paymentIntent: string, amountRefunded: number, amount = 5000, id = newEventId()) {
+  return stripeEvent(
     "charge.refunded",
     {
       id: `ch_${paymentIntent.slice(3)}`,
@@ -43,9 +36,9 @@ export function disputeEvent(
   disputeId: string,
   status: "needs_response" | "won" | "lost" | "warning_closed",
   amount = 5000,
-  id = evtId(),
+  id = newEventId(),
 ) {
-  return envelope(
+  return stripeEvent(
     type,
     {
       id: disputeId,
@@ -131,28 +124,7 @@ export async function entriesOf(userId: string, source: string) {
   ).results;
 }
 
-/**
- * The chain with negative balances allowed only where the ledger allows them: seq 1..n, each
- * balanceAfter = previous ± amount, and a balance below zero only right after a purchase_reversal or
- * after a credit that climbs back from one. Returns the final balance.
- */
+/** The chain as the ledger allows it since reversals (see assertChain); returns the final balance. */
 export async function chainHolds(userId: string) {
-  const rows = (
-    await env.DB.prepare(
-      "SELECT seq, type, amount, balanceAfter, source FROM creditsLedger WHERE userId = ? ORDER BY seq",
-    )
-      .bind(userId)
-      .all<{ seq: number; type: string; amount: number; balanceAfter: number; source: string }>()
-  ).results;
-  let prev = 0;
-  rows.forEach((r, i) => {
-    if (r.seq !== i + 1) throw new Error(`seq gap at ${i}`);
-    const expected = prev + (r.type === "credit" ? r.amount : -r.amount);
-    if (r.balanceAfter !== expected) throw new Error(`balanceAfter ${r.balanceAfter} != ${expected} at ${r.seq}`);
-    if (r.balanceAfter < 0 && r.type === "debit" && r.source !== "purchase_reversal") {
-      throw new Error(`a ${r.source} debit took the balance to ${r.balanceAfter}`);
-    }
-    prev = r.balanceAfter;
-  });
-  return prev;
+  return assertChain(await ledgerRows(userId), { reversalsMayGoNegative: true });
 }

@@ -22,13 +22,12 @@ export type CheckoutEventType =
   | "checkout.session.expired";
 
 /** A Stripe Event envelope around a checkout.session object, as Stripe sends it. */
-export function checkoutEvent(
-  type: CheckoutEventType | string,
-  session: { id: string; orderId: string; userId: string; paymentStatus?: "paid" | "unpaid" | "no_payment_required" },
-  eventId = `evt_${crypto.randomUUID().replaceAll("-", "")}`,
-) {
+export const newEventId = () => `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+
+/** A Stripe Event envelope around `object`, as Stripe sends it. */
+export function stripeEvent<T extends Record<string, unknown>>(type: string, object: T, id = newEventId()) {
   return {
-    id: eventId,
+    id,
     object: "event",
     api_version: "2025-01-27.acacia",
     created: Math.floor(Date.now() / 1000),
@@ -36,21 +35,32 @@ export function checkoutEvent(
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
     type,
-    data: {
-      object: {
-        id: session.id,
-        object: "checkout.session",
-        amount_total: 5000,
-        currency: "usd",
-        client_reference_id: session.orderId,
-        metadata: { orderId: session.orderId, userId: session.userId },
-        mode: "payment",
-        payment_intent: `pi_${session.id.slice(-12)}`,
-        payment_status: session.paymentStatus ?? (type === "checkout.session.expired" ? "unpaid" : "paid"),
-        status: type === "checkout.session.expired" ? "expired" : "complete",
-      },
-    },
+    data: { object },
   };
+}
+
+/** A Stripe Event around a checkout.session object. */
+export function checkoutEvent(
+  type: CheckoutEventType | string,
+  session: { id: string; orderId: string; userId: string; paymentStatus?: "paid" | "unpaid" | "no_payment_required" },
+  eventId = newEventId(),
+) {
+  return stripeEvent(
+    type,
+    {
+      id: session.id,
+      object: "checkout.session",
+      amount_total: 5000,
+      currency: "usd",
+      client_reference_id: session.orderId,
+      metadata: { orderId: session.orderId, userId: session.userId },
+      mode: "payment",
+      payment_intent: `pi_${session.id.slice(-12)}`,
+      payment_status: session.paymentStatus ?? (type === "checkout.session.expired" ? "unpaid" : "paid"),
+      status: type === "checkout.session.expired" ? "expired" : "complete",
+    },
+    eventId,
+  );
 }
 
 export async function deliver(event: unknown, opts: { timestamp?: number; secret?: string; header?: string } = {}) {

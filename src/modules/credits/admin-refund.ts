@@ -11,6 +11,7 @@ import type { ServiceContext } from "../../context";
 import { cardRefunds, creditPurchaseOrders, users } from "../../db/schema";
 import { templates } from "../../email/templates";
 import { ledgerFor, unwrap } from "../../ledger/client";
+import { balanceOf } from "../../ledger/sql";
 import { newId } from "../../lib/crypto";
 import { conflict, DomainError, notFound } from "../../lib/errors";
 import { ProviderError } from "../../providers/errors";
@@ -99,7 +100,7 @@ async function tellStudent(svc: ServiceContext, userId: string, orderId: string,
     }),
   ]);
   const user = await svc.db.query.users.findFirst({ where: eq(users.id, userId), columns: { email: true } });
-  const balance = await ledgerFor(svc.env, userId).balance(userId);
+  const balance = await balanceOf(svc.d1, userId);
   if (user) {
     await enqueueEmail(svc, {
       to: user.email,
