@@ -58,6 +58,8 @@ export const sessionRecordings = sqliteTable(
     transcriptionError: text("transcriptionError"),
     deepgramRequestId: text("deepgramRequestId"),
     callbackSecretHash: text("callbackSecretHash"),
+    /** (+) Audio uploads so far for this session (each starts a paid transcription): at most 3. */
+    uploadCount: integer("uploadCount").notNull().default(1),
     createdAt: integer("createdAt").notNull(),
     updatedAt: integer("updatedAt").notNull(),
   },

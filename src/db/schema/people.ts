@@ -14,6 +14,8 @@ export const users = sqliteTable(
     context: text("context", { enum: userContexts }).notNull(),
     studentProfileId: text("studentProfileId"),
     tutorProfileId: text("tutorProfileId"),
+    /** (+) Set when the account was closed (`DELETE /v1/me`); the row stays, pseudonymized, for accounting. */
+    deletedAt: integer("deletedAt"),
     createdAt: integer("createdAt").notNull(),
     updatedAt: integer("updatedAt").notNull(),
   },
@@ -36,6 +38,9 @@ export const studentProfiles = sqliteTable(
   (t) => [uniqueIndex("studentProfiles_by_user").on(t.userId)],
 );
 
+export const tutorStatuses = ["pending", "approved", "rejected", "suspended"] as const;
+export type TutorStatus = (typeof tutorStatuses)[number];
+
 export const tutorProfiles = sqliteTable(
   "tutorProfiles",
   {
@@ -49,12 +54,16 @@ export const tutorProfiles = sqliteTable(
     avatarS3Key: text("avatarS3Key"),
     avatarContentType: text("avatarContentType"),
     timezone: text("timezone"),
+    /** (+) Only `approved` tutors are public and bookable; a closed account's profile is `suspended`. */
+    status: text("status", { enum: tutorStatuses }).notNull().default("approved"),
+    statusReason: text("statusReason"),
     createdAt: integer("createdAt").notNull(),
     updatedAt: integer("updatedAt").notNull(),
   },
   (t) => [
     uniqueIndex("tutorProfiles_by_user").on(t.userId),
     check("tutorProfiles_price_positive", sql`${t.hourlyCreditsPrice} > 0`),
+    index("tutorProfiles_by_status").on(t.status, t.createdAt, t.id),
   ],
 );
 

@@ -43,9 +43,38 @@ export const refreshTokens = sqliteTable(
     expiresAt: integer("expiresAt").notNull(),
     rotatedAt: integer("rotatedAt"),
     revokedAt: integer("revokedAt"),
+    /** (+) When the family's first token was issued: no rotation extends a family past its absolute lifetime. */
+    familyStartedAt: integer("familyStartedAt").notNull().default(0),
     createdAt: integer("createdAt").notNull(),
   },
-  (t) => [uniqueIndex("refreshTokens_by_tokenHash").on(t.tokenHash), index("refreshTokens_by_family").on(t.familyId)],
+  (t) => [
+    uniqueIndex("refreshTokens_by_tokenHash").on(t.tokenHash),
+    index("refreshTokens_by_family").on(t.familyId),
+    index("refreshTokens_by_user").on(t.userId, t.revokedAt),
+  ],
+);
+
+/**
+ * (+) Every admin action, written in the same atomic step (D1 batch) as the action itself.
+ * Append-only: triggers refuse UPDATE and DELETE (migration 0004).
+ */
+export const adminAuditLog = sqliteTable(
+  "adminAuditLog",
+  {
+    id: text("id").primaryKey(),
+    actorUserId: text("actorUserId").notNull(),
+    action: text("action").notNull(),
+    targetType: text("targetType").notNull(),
+    targetId: text("targetId").notNull(),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    requestId: text("requestId"),
+    createdAt: integer("createdAt").notNull(),
+  },
+  (t) => [
+    index("adminAuditLog_by_createdAt").on(t.createdAt, t.id),
+    index("adminAuditLog_by_actor").on(t.actorUserId, t.createdAt, t.id),
+    index("adminAuditLog_by_target").on(t.targetId, t.createdAt, t.id),
+  ],
 );
 
 /** (+) The development test clock's offset (one row); production never reads it. */

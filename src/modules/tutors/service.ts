@@ -141,6 +141,8 @@ export async function createTutorProfile(
     avatarS3Key: null,
     avatarContentType: null,
     timezone: null,
+    status: "approved",
+    statusReason: null,
     createdAt: now,
     updatedAt: now,
   };
