@@ -2,16 +2,17 @@
  * CreditLedger: one Durable Object per user (idFromName(userId)), the only writer of that user's
  * ledger. Operations run one at a time through an explicit FIFO lock (a promise chain): the input
  * gate does not protect across awaits on D1. Each operation is ONE D1 batch (one transaction) with
- * the ledger entry and everything it pays for, and is idempotent by its key: a repeated call returns
- * the first result (`replayed: true`).
+ * the ledger entry and everything it pays for (and, for an admin's operation, its audit row), and is
+ * idempotent by its key: a repeated call returns the first result (`replayed: true`) and writes nothing.
  */
 import { DurableObject } from "cloudflare:workers";
 import { type D1Like, openPrimary } from "../db/client";
 import type { Env } from "../env";
 import { newId } from "../lib/crypto";
+import { insertAudit, withDetails } from "../modules/audit/store";
 import { insertNotification } from "../modules/notifications/store";
 import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
-import { balanceOf, entryByKey, insertEntry, ledgerErrorKind } from "./sql";
+import { balanceOf, entryByKey, entryWritten, insertEntry, ledgerErrorKind } from "./sql";
 import type {
   AdjustInput,
   AdminRefundInput,
@@ -23,6 +24,7 @@ import type {
   LedgerFailure,
   LedgerResult,
   OrderMoveResult,
+  UndoAdminRefundInput,
 } from "./types";
 
 const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
@@ -322,23 +324,27 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
         if (!same) return fail("idempotency_conflict", "This Idempotency-Key was used for another adjustment");
         return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
       }
+      const id = newId("led");
+      const statements = [
+        insertEntry(d1, {
+          id,
+          userId: input.userId,
+          type: input.type,
+          amount: input.amount,
+          source: "manual_adjustment",
+          purchaseOrderId: null,
+          sessionId: null,
+          description: input.description,
+          idempotencyKey: key,
+          createdAt: input.at,
+        }),
+      ];
+      // The admin's audit row lives and dies with the entry: same batch, written only if the entry is.
+      if (input.audit) {
+        statements.push(insertAudit(d1, withDetails(input.audit, { ledgerEntryId: id }), entryWritten(id)));
+      }
       try {
-        await this.#withChainRetry(() =>
-          d1.batch([
-            insertEntry(d1, {
-              id: newId("led"),
-              userId: input.userId,
-              type: input.type,
-              amount: input.amount,
-              source: "manual_adjustment",
-              purchaseOrderId: null,
-              sessionId: null,
-              description: input.description,
-              idempotencyKey: key,
-              createdAt: input.at,
-            }),
-          ]),
-        );
+        await this.#withChainRetry(() => d1.batch(statements));
       } catch (err) {
         if (ledgerErrorKind(err) === "insufficient") {
           return fail("insufficient_credits", "The debit would make the balance negative");
@@ -367,7 +373,7 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
   }
 
   /** Stripe refused the admin refund: reinstate its credits. */
-  undoAdminRefund(input: { userId: string; refundId: string; reason: string; at: number }) {
+  undoAdminRefund(input: UndoAdminRefundInput): Promise<LedgerResult<OrderMoveResult>> {
     return this.#serialize(() => this.#withChainRetry(() => undoAdminRefund(this.#d1, input)));
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Money after the fact: card refunds, disputes and admin refunds of a purchase order, as ledger
  * operations. Each runs inside its user's CreditLedger lock and writes ONE batch: the ledger entry
- * (`purchase_reversal` debit or `purchase_reinstated` credit), the order's new money state, and the
- * notifications. Every statement is guarded on the order still being in the state that was read, so a
+ * (`purchase_reversal` debit or `purchase_reinstated` credit), the order's new money state, the
+ * notifications, and for an admin refund (or its undo) the audit row. Every statement is guarded on the order still being in the state that was read, so a
  * stale read writes nothing, and the order's CHECKs (reversed ≤ credits, dispute part ≤ reversed,
  * refunded ≤ total) hold whatever happens.
  *
@@ -11,8 +11,9 @@
  */
 import type { D1Like } from "../db/client";
 import { newId } from "../lib/crypto";
+import { insertAudit, withDetails } from "../modules/audit/store";
 import { insertAdminNotifications, insertNotification } from "../modules/notifications/store";
-import { balanceOf, insertEntry } from "./sql";
+import { balanceOf, entryWritten, insertEntry } from "./sql";
 import type {
   AdminRefundInput,
   CardRefundInput,
@@ -21,6 +22,7 @@ import type {
   LedgerResult,
   OrderMoney,
   OrderMoveResult,
+  UndoAdminRefundInput,
 } from "./types";
 
 const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
@@ -324,6 +326,9 @@ SELECT ?, ?, ?, ?, ?, 'admin', 'pending', ?, ?, ? WHERE ${g.sql}`,
         input.at,
         ...g.binds,
       ),
+    ...(input.audit
+      ? [insertAudit(d1, withDetails(input.audit, { refundId, ledgerEntryId: entryId }), entryWritten(entryId))]
+      : []),
     setOrder(
       d1,
       o,
@@ -337,10 +342,7 @@ SELECT ?, ?, ?, ?, ?, 'admin', 'pending', ?, ?, ? WHERE ${g.sql}`,
 }
 
 /** Step two when Stripe refused: reinstate the credits and give the cents back, once per refund. */
-export async function undoAdminRefund(
-  d1: D1Like,
-  input: { userId: string; refundId: string; reason: string; at: number },
-): Promise<LedgerResult<OrderMoveResult>> {
+export async function undoAdminRefund(d1: D1Like, input: UndoAdminRefundInput): Promise<LedgerResult<OrderMoveResult>> {
   const refund = await d1
     .prepare("SELECT orderId, credits, amountCents, status, idempotencyKey FROM cardRefunds WHERE id = ?")
     .bind(input.refundId)
@@ -365,6 +367,15 @@ export async function undoAdminRefund(
         `UPDATE cardRefunds SET status = 'failed', failureReason = ?, updatedAt = ? WHERE id = ? AND status = 'pending' AND ${g.sql}`,
       )
       .bind(input.reason.slice(0, 500), input.at, input.refundId, ...g.binds),
+    ...(input.audit
+      ? [
+          insertAudit(
+            d1,
+            withDetails(input.audit, { credits: refund.credits, cents: refund.amountCents, ledgerEntryId: entryId }),
+            entryWritten(entryId),
+          ),
+        ]
+      : []),
     setOrder(
       d1,
       o,

@@ -51,6 +51,9 @@ WHERE NOT EXISTS (SELECT 1 FROM creditsLedger WHERE idempotencyKey = ?)${guard ?
     );
 }
 
+/** True once the entry with this (fresh) id exists: the guard of what must be written only with it. */
+export const entryWritten = (id: string) => ({ sql: "EXISTS (SELECT 1 FROM creditsLedger WHERE id = ?)", binds: [id] });
+
 export async function entryByKey(d1: D1Like, key: string) {
   return d1
     .prepare("SELECT * FROM creditsLedger WHERE idempotencyKey = ?")

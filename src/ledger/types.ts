@@ -1,5 +1,6 @@
 /** Inputs and results of CreditLedger operations (plain data: they cross the RPC boundary). */
 import type { creditsLedger, DisputeStatus } from "../db/schema";
+import type { AuditEntry } from "../modules/audit/store";
 
 /** A ledger row exactly as the table holds it (the drizzle table is the one source of its fields). */
 export type LedgerEntry = typeof creditsLedger.$inferSelect;
@@ -45,6 +46,8 @@ export interface AdjustInput {
   /** Earlier keys that also count as "this same adjustment" (the previous window of a derived key). */
   aliasKeys?: string[];
   at: number;
+  /** The admin's audit row, written in the entry's batch (only when the entry is). */
+  audit?: AuditEntry;
 }
 
 /** The money state of an order, as the ledger operations read and guard it. */
@@ -91,6 +94,17 @@ export interface AdminRefundInput {
   key: string;
   actorUserId: string;
   at: number;
+  /** The admin's audit row, written in the reversal's batch (the refund id and entry id are added). */
+  audit?: AuditEntry;
+}
+
+export interface UndoAdminRefundInput {
+  userId: string;
+  refundId: string;
+  reason: string;
+  at: number;
+  /** The system's audit row of the undo, written in the reinstatement's batch. */
+  audit?: AuditEntry;
 }
 
 /** The result of an order operation: what moved (0 when the event changed nothing). */

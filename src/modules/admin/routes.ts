@@ -1,12 +1,14 @@
-/** Back-office lists that belong to no other module: users by context, dead letters. */
+/** Back-office lists that belong to no other module: users by context, dead letters, the audit log. */
 import { userContexts } from "../../db/schema";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { auditRoutes } from "../audit/routes";
 import { userSchema } from "../auth/schemas";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters";
 import { listUsers } from "./service";
 
 const tags = ["Admin"];
 export const adminRoutes = createRouter();
+adminRoutes.route("/", auditRoutes);
 
 adminRoutes.openapi(
   defineRoute({
@@ -70,5 +72,5 @@ adminRoutes.openapi(
     },
     errors: ["not_found", "conflict"],
   }),
-  async (c) => c.json(await replayDeadLetter(c.var.svc, c.req.valid("param").id), 202),
+  async (c) => c.json(await replayDeadLetter(c.var.svc, c.var.auth.userId, c.req.valid("param").id), 202),
 );

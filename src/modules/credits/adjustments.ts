@@ -6,6 +6,7 @@
  *   the same admin within 24 hours (up to 48) is taken as a retry after a timeout and returns the first
  *   entry. Change the description (or send a new key) to make a second, identical one on purpose.
  * The key used is returned (`idempotencyKey`, and the `Idempotency-Key` response header).
+ * The audit row (`credits.adjust`) is written by the ledger in the entry's own batch.
  */
 import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
@@ -13,6 +14,7 @@ import { users } from "../../db/schema";
 import { ledgerFor, unwrap } from "../../ledger/client";
 import { sha256Hex } from "../../lib/crypto";
 import { notFound } from "../../lib/errors";
+import { auditEntry } from "../audit/store";
 import { entryView } from "./service";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,12 +45,15 @@ export async function adjustCredits(
   const now = svc.clock.now();
   const derived = idempotencyKey ? null : await derivedKeys(adminId, input, now);
   const key = idempotencyKey ?? (derived?.key as string);
+  const { type, amount, description } = input;
   const result = unwrap(
     await ledgerFor(svc.env, input.userId).adjust({
       ...input,
       key: `${adminId}:${key}`,
       aliasKeys: derived ? [`${adminId}:${derived.previous}`] : [],
       at: now,
+      // written in the entry's batch; a replay (same key) writes neither entry nor row
+      audit: auditEntry(svc, adminId, "credits.adjust", input.userId, { type, amount, description }, now),
     }),
   );
   return { ...entryView(result.entry), idempotencyKey: key };

@@ -5,6 +5,11 @@
  * A retry with the same key continues where the first attempt stopped (a pending refund is asked
  * again with the same Stripe key, so the card is refunded at most once). The `charge.refunded` webhook
  * that follows reverses nothing twice: the order already counts these credits as reversed.
+ *
+ * Audit: `order.refund` (the admin) is written in the reversal's batch, so a refund refused by our own
+ * rules writes none and a retry with the same key no second one. Undoing it after Stripe refused is
+ * the platform's doing, not an admin's: `order.refund_undone` by `system`, in the reinstatement's
+ * batch, under the same request id — the log then shows that the refund did not happen.
  */
 import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
@@ -17,6 +22,8 @@ import { conflict, DomainError, notFound } from "../../lib/errors";
 import { ProviderError } from "../../providers/errors";
 import { createRefund } from "../../providers/stripe";
 import { enqueueEmail } from "../../queues/enqueue";
+import { SYSTEM_ACTOR } from "../audit/actions";
+import { auditEntry } from "../audit/store";
 import { insertNotification } from "../notifications/store";
 import { orderView } from "./service";
 
@@ -40,6 +47,7 @@ export async function refundOrder(
       : Math.floor((credits * order.totalCents) / order.totalCredits);
   if (cents <= 0) throw conflict("Nothing of this payment is left to refund");
   const ledger = ledgerFor(svc.env, order.userId);
+  const at = svc.clock.now();
   const reversal = unwrap(
     await ledger.reverseForAdminRefund({
       userId: order.userId,
@@ -48,7 +56,8 @@ export async function refundOrder(
       cents,
       key: `${adminId}:${idempotencyKey ?? crypto.randomUUID()}`,
       actorUserId: adminId,
-      at: svc.clock.now(),
+      at,
+      audit: auditEntry(svc, adminId, "order.refund", orderId, { credits, cents }, at),
     }),
   );
   const refund = await svc.db.query.cardRefunds.findFirst({ where: eq(cardRefunds.id, reversal.refundId) });
@@ -68,12 +77,22 @@ export async function refundOrder(
         .where(eq(cardRefunds.id, refund.id));
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
+      const undoneAt = svc.clock.now();
+      const reason = err.message.slice(0, 500);
       unwrap(
         await ledger.undoAdminRefund({
           userId: order.userId,
           refundId: refund.id,
-          reason: err.message,
-          at: svc.clock.now(),
+          reason,
+          at: undoneAt,
+          audit: auditEntry(
+            svc,
+            SYSTEM_ACTOR,
+            "order.refund_undone",
+            orderId,
+            { refundId: refund.id, reason },
+            undoneAt,
+          ),
         }),
       );
       if (err.transient)

@@ -151,7 +151,7 @@ recordingRoutes.openapi(
     },
     errors: ["not_found", "conflict"],
   }),
-  async (c) => c.json(await retryRecording(c.var.svc, c.req.valid("param").id), 202),
+  async (c) => c.json(await retryRecording(c.var.svc, c.var.auth.userId, c.req.valid("param").id), 202),
 );
 
 recordingRoutes.openapi(

@@ -13,6 +13,7 @@
  */
 import { and, desc, eq, ne } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
+import { toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
 import { lessonReports, sessionRecordings } from "../../db/schema";
 import { newId } from "../../lib/crypto";
@@ -20,6 +21,7 @@ import { decodeCursor, page } from "../../lib/cursor";
 import { badRequest, conflict, DomainError, forbidden, notFound } from "../../lib/errors";
 import { deepgramConfigured } from "../../providers/deepgram";
 import { enqueue } from "../../queues/enqueue";
+import { auditEntry, insertAudit } from "../audit/store";
 import { accessSession } from "../sessions/access";
 
 export type RecordingRow = typeof sessionRecordings.$inferSelect;
@@ -276,30 +278,46 @@ export async function listRecordingsByStatus(
  * Restarts a failed transcription (back to `pending`, a new Deepgram request) or, for a completed
  * transcription whose report is missing or failed, the report job. Anything else is 409.
  */
-export async function retryRecording(svc: ServiceContext, id: string) {
+export async function retryRecording(svc: ServiceContext, adminId: string, id: string) {
   const row = await svc.db.query.sessionRecordings.findFirst({ where: eq(sessionRecordings.id, id) });
   if (!row) throw notFound("Recording");
+  const now = svc.clock.now();
+  // The audit row runs first in the batch, guarded on the state the restart requires: both see the
+  // same state, so the row is written exactly when the restart is. The job is sent after the commit
+  // (a queue send cannot join the transaction; a failed send is a 5xx and the admin retries).
+  const audit = (restarted: "transcription" | "report", status: "failed" | "completed") =>
+    insertAudit(svc.d1, auditEntry(svc, adminId, "recording.retry", id, { restarted, sessionId: row.sessionId }, now), {
+      sql: "EXISTS (SELECT 1 FROM sessionRecordings WHERE id = ? AND transcriptionStatus = ?)",
+      binds: [id, status],
+    });
   if (row.transcriptionStatus === "failed") {
-    const [updated] = await svc.db
-      .update(sessionRecordings)
-      .set({
-        transcriptionStatus: "pending",
-        transcriptionError: null,
-        transcriptionText: null,
-        transcriptionMeta: null,
-        deepgramRequestId: null,
-        callbackSecretHash: null,
-        updatedAt: svc.clock.now(),
-      })
-      .where(and(eq(sessionRecordings.id, id), eq(sessionRecordings.transcriptionStatus, "failed")))
-      .returning();
-    if (!updated) throw conflict("The recording changed; reload it");
+    const [, restarted] = await svc.d1.batch([
+      audit("transcription", "failed"),
+      toStatement(
+        svc.d1,
+        svc.db
+          .update(sessionRecordings)
+          .set({
+            transcriptionStatus: "pending",
+            transcriptionError: null,
+            transcriptionText: null,
+            transcriptionMeta: null,
+            deepgramRequestId: null,
+            callbackSecretHash: null,
+            updatedAt: now,
+          })
+          .where(and(eq(sessionRecordings.id, id), eq(sessionRecordings.transcriptionStatus, "failed"))),
+      ),
+    ]);
+    if ((restarted?.meta.changes ?? 0) === 0) throw conflict("The recording changed; reload it");
     await enqueue(svc, { type: "transcription.request", recordingId: id });
     return { id, action: "transcription" as const };
   }
   if (row.transcriptionStatus === "completed") {
     const report = await svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.sessionId, row.sessionId) });
     if (!report || row.transcriptionError !== null) {
+      const [written] = await svc.d1.batch([audit("report", "completed")]);
+      if ((written?.meta.changes ?? 0) === 0) throw conflict("The recording changed; reload it");
       await enqueue(svc, { type: "report.generate", recordingId: id });
       return { id, action: "report" as const };
     }

@@ -27,5 +27,5 @@ subjectRoutes.openapi(
     ok: { status: 201, description: "The new subject", schema: subjectSchema },
     errors: ["conflict"],
   }),
-  async (c) => c.json(await createSubject(c.var.svc, c.req.valid("json")), 201),
+  async (c) => c.json(await createSubject(c.var.svc, c.var.auth.userId, c.req.valid("json")), 201),
 );

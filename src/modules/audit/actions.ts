@@ -1,0 +1,31 @@
+/**
+ * The admin audit log's vocabulary: every action it records, by its stable name, with the kind of
+ * thing it acts on (the row's `targetType`). Names are part of the API (clients filter and display
+ * them): add new ones, never rename or remove one — old rows keep their names forever.
+ */
+export const AUDIT_ACTIONS = {
+  /** POST /v1/admin/credits/adjustments; target: the user whose ledger moved. */
+  "credits.adjust": "user",
+  /** POST /v1/admin/credits/orders/:id/refund (the reversal, before Stripe is asked); target: the order. */
+  "order.refund": "order",
+  /** Stripe refused that refund and the credits were reinstated (actor `system`); target: the order. */
+  "order.refund_undone": "order",
+  /** POST /v1/admin/dead-letters/:id/replay; target: the dead letter. */
+  "dead_letter.replay": "dead_letter",
+  /** POST /v1/admin/recordings/:id/retry; target: the recording. */
+  "recording.retry": "recording",
+  /** POST /v1/admin/subjects; target: the new subject. */
+  "subject.create": "subject",
+} as const;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+export type AuditTargetType = (typeof AUDIT_ACTIONS)[AuditAction];
+
+export const auditActions = Object.keys(AUDIT_ACTIONS) as [AuditAction, ...AuditAction[]];
+export const auditTargetTypes = [...new Set(Object.values(AUDIT_ACTIONS))] as [AuditTargetType, ...AuditTargetType[]];
+
+/**
+ * The actor of what the platform does on its own as the consequence of an admin action (undoing a
+ * refund Stripe refused). Never a user id (those start with `usr_`), so `?actorId=system` finds them.
+ */
+export const SYSTEM_ACTOR = "system";
