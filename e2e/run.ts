@@ -77,8 +77,8 @@ const testFiles = (folder: string) =>
 let passed = 0;
 let failed = 0;
 const failures: string[] = [];
-// e2e/*.test.ts run at once; e2e/serial/*.test.ts (they move the server's test clock, which every
-// concurrent test would feel) run afterwards, one file at a time.
+// e2e/*.test.ts run at once; e2e/serial/*.test.ts (they move the server's test clock, or make a
+// provider refuse every call, which every concurrent test would feel) run afterwards, one at a time.
 for (const phase of [
   { files: testFiles("e2e"), concurrency: true },
   { files: testFiles("e2e/serial"), concurrency: false },

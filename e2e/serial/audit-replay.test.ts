@@ -1,0 +1,72 @@
+/**
+ * A dead letter replayed, in the audit log, black box: while every Agora call is refused (400, a
+ * permanent failure) a booking's video-room job becomes a dead letter at once; with Agora back, the
+ * admin replays it, the room appears, and the audit log shows the replay once. Serial: the injected
+ * failure hits every room request, so no other test may book meanwhile.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  adminEmail,
+  book,
+  c,
+  fund,
+  joinable,
+  newStudent,
+  newSubject,
+  newTutor,
+  poll,
+  rand,
+  slotIn,
+  type Tokens,
+} from "../helpers.ts";
+
+const control = (path: string, body: unknown) =>
+  c.emulator(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+describe("dead-letter replay in the audit log", () => {
+  let admin: Tokens;
+  before(async () => {
+    admin = await c.login(adminEmail("replay"));
+  });
+  after(async () => {
+    await control("/__control/clear-failures", {});
+  });
+
+  it("a replayed video-room job creates the room and is logged once", async () => {
+    const subject = await newSubject(admin);
+    const t = await newTutor([subject.id], 1);
+    const s = await newStudent();
+    await fund(admin, s.userId, 5);
+    await control("/__control/fail", { path: "/v1/channel", status: 400, times: 1000 });
+    const booked = await book(s, t, subject.id, slotIn(30), 60);
+    assert.equal(booked.status, 201, booked.text);
+    const sessionId = booked.body.id;
+    const letter = await poll("the room job's dead letter", 30_000, async () => {
+      const page = await c.ok<{ items: { id: string; type: string | null; body: string }[] }>(
+        "/v1/admin/dead-letters?limit=100",
+        { token: admin.accessToken },
+      );
+      return page.items.find((d) => d.type === "video.create_room" && d.body.includes(sessionId));
+    });
+    await control("/__control/clear-failures", {});
+
+    const rid = `e2e-replay-${rand()}${rand()}`;
+    const replay = await c.call<{ replayCount: number }>(`/v1/admin/dead-letters/${letter.id}/replay`, {
+      method: "POST",
+      token: admin.accessToken,
+      headers: { "x-request-id": rid },
+    });
+    assert.equal(replay.status, 202, replay.text);
+    assert.equal(replay.body.replayCount, 1);
+    await joinable(s.token, sessionId);
+
+    const log = await c.ok<{
+      items: { action: string; actorUserId: string; requestId: string; details: Record<string, unknown> }[];
+    }>(`/v1/admin/audit-log?targetId=${letter.id}`, { token: admin.accessToken });
+    assert.deepEqual(
+      log.items.map((r) => [r.action, r.actorUserId, r.requestId, r.details.type, r.details.replayCount]),
+      [["dead_letter.replay", admin.user.id, rid, "video.create_room", 1]],
+    );
+  });
+});
