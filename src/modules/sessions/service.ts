@@ -18,6 +18,7 @@ import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
+import { publicTutorRow } from "../tutors/service";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { AdminListQuery, BookRequest, ListQuery } from "./schemas";
 
@@ -48,8 +49,7 @@ const primarySession = (svc: ServiceContext, id: string) =>
 export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRequest, idempotencyKey?: string) {
   const studentProfileId = auth.user.studentProfileId;
   if (!studentProfileId) throw forbidden("This account has no student profile");
-  const tutor = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, input.tutorProfileId) });
-  if (!tutor) throw notFound("Tutor");
+  const tutor = await publicTutorRow(svc, input.tutorProfileId);
   if (tutor.userId === auth.userId)
     throw badRequest("You cannot book yourself", [{ path: "tutorProfileId", message: "Your own profile" }]);
   const teaches = await svc.db.query.tutorSubjects.findFirst({
