@@ -1,6 +1,6 @@
 /**
  * Authentication and role guards. Every authenticated request re-reads its user (one primary-key
- * read): a token whose `sub` is no longer a user is 401. Non-admin guards trust the token's role;
+ * read): a token whose `sub` is no longer a user, or is a closed account, is 401. Non-admin guards trust the token's role;
  * the admin guard also re-checks the user's context in the database.
  */
 import type { Context, MiddlewareHandler } from "hono";
@@ -14,9 +14,10 @@ export type Guard = "user" | UserContext;
 /**
  * The per-request user read, as one prepared primary-key lookup: on every authenticated request,
  * drizzle's relational `findFirst` cost measurably more CPU than the query itself (npm run bench).
+ * A closed account (`deletedAt` set by `DELETE /v1/me`) is no user: its tokens are 401 at once.
  */
 const USER_BY_ID =
-  "SELECT id, email, name, context, studentProfileId, tutorProfileId, createdAt, updatedAt FROM users WHERE id = ? LIMIT 1";
+  "SELECT id, email, name, context, studentProfileId, tutorProfileId, createdAt, updatedAt FROM users WHERE id = ? AND deletedAt IS NULL LIMIT 1";
 
 async function verifiedClaims(c: Context<AppEnv>, guard: Guard) {
   const header = c.req.header("authorization");

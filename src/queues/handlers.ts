@@ -8,6 +8,7 @@ import { alertPaymentJobExhausted, refundPaymentJob } from "../modules/credits/r
 import { reportJob } from "../modules/recordings/report";
 import { markFailed, transcriptionJob } from "../modules/recordings/transcribe";
 import { createRoomJob } from "../modules/sessions/rooms";
+import { eraseAccountFilesJob } from "../modules/users/account-files";
 import type { QueueMessage } from "./messages";
 
 type Handlers = {
@@ -22,6 +23,7 @@ export const jobHandlers: Handlers = {
   "video.create_room": createRoomJob,
   "transcription.request": transcriptionJob,
   "report.generate": reportJob,
+  "account.erase_files": eraseAccountFilesJob,
 };
 
 /**

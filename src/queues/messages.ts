@@ -58,6 +58,12 @@ export const reportGenerateMessage = z.object({
   recordingId: z.string().min(1),
 });
 
+/** A closed account's files in R2 (avatar, lesson audio), when deleting them inline failed: retried. */
+export const eraseAccountFilesMessage = z.object({
+  type: z.literal("account.erase_files"),
+  userId: z.string().min(1),
+});
+
 export const queueMessage = z.discriminatedUnion("type", [
   emailMessage,
   fulfilOrderMessage,
@@ -66,6 +72,7 @@ export const queueMessage = z.discriminatedUnion("type", [
   createRoomMessage,
   transcriptionRequestMessage,
   reportGenerateMessage,
+  eraseAccountFilesMessage,
 ]);
 
 export type QueueMessage = z.infer<typeof queueMessage>;

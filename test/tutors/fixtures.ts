@@ -18,6 +18,8 @@ export interface TutorProfileBody {
   hourlyCreditsPrice: number;
   avatarUrl: string | null;
   timezone: string | null;
+  status: "pending" | "approved" | "rejected" | "suspended";
+  statusReason: string | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -30,6 +30,8 @@ describe("POST /v1/me/tutor-profile", () => {
       hourlyCreditsPrice: 3,
       avatarUrl: null,
       timezone: null,
+      status: "approved",
+      statusReason: null,
       createdAt: expect.any(Number),
       updatedAt: expect.any(Number),
     });

@@ -3,7 +3,7 @@
  * (one transaction each: session + ledger entry + notifications); start and complete are guarded
  * conditional updates, so concurrent transitions cannot both win.
  */
-import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNull, lt, lte, type SQL, sql } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
 import { openPrimary, toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
@@ -18,6 +18,7 @@ import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
+import { PUBLIC_TUTOR_STATUS, publicTutorRow } from "../tutors/service";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { AdminListQuery, BookRequest, ListQuery } from "./schemas";
 
@@ -27,8 +28,13 @@ const HOUR_MS = 60 * 60 * 1000;
 
 const whenText = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16);
 
+/** The address of an open account (a closed one keeps only a pseudonym, which is never mailed). */
 async function userEmail(svc: ServiceContext, userId: string) {
-  return (await svc.db.query.users.findFirst({ where: eq(users.id, userId), columns: { email: true } }))?.email;
+  const user = await svc.db.query.users.findFirst({
+    where: and(eq(users.id, userId), isNull(users.deletedAt)),
+    columns: { email: true },
+  });
+  return user?.email;
 }
 
 /**
@@ -48,8 +54,7 @@ const primarySession = (svc: ServiceContext, id: string) =>
 export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRequest, idempotencyKey?: string) {
   const studentProfileId = auth.user.studentProfileId;
   if (!studentProfileId) throw forbidden("This account has no student profile");
-  const tutor = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, input.tutorProfileId) });
-  if (!tutor) throw notFound("Tutor");
+  const tutor = await publicTutorRow(svc, input.tutorProfileId);
   if (tutor.userId === auth.userId)
     throw badRequest("You cannot book yourself", [{ path: "tutorProfileId", message: "Your own profile" }]);
   const teaches = await svc.db.query.tutorSubjects.findFirst({
@@ -77,7 +82,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
   }
   const creditsCost = Math.ceil((tutor.hourlyCreditsPrice * input.durationMinutes) / 60);
   const sessionId = await bookingId(auth.userId, input, idempotencyKey);
-  unwrap(
+  const booked = unwrap(
     await ledgerFor(svc.env, auth.userId).bookSession({
       userId: auth.userId,
       sessionId,
@@ -94,6 +99,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
   );
   const session = await primarySession(svc, sessionId);
   if (!session) throw new Error("booked session not found");
+  if (!booked.replayed) await refuseIfNoLongerBookable(svc, session, auth.userId);
   const jobs: QueueMessage[] = [{ type: "video.create_room", sessionId }];
   const studentEmail = auth.user.email;
   const tutorEmail = await userEmail(svc, tutor.userId);
@@ -113,6 +119,36 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
   }
   enqueueAfterCommit(svc, jobs);
   return sessionView(session);
+}
+
+/**
+ * The checks above ran before the ledger committed: a student who closed their account, or a tutor
+ * who stopped being approved, in between would keep a live booking (closing the account re-checks
+ * its sessions only once, after its own commit). Read after this booking's commit, the state is
+ * final for it: the booking is undone with a full refund and refused as the checks would have.
+ */
+async function refuseIfNoLongerBookable(svc: ServiceContext, session: SessionRow, studentUserId: string) {
+  const state = await openPrimary(svc.env.DB)
+    .d1.prepare(
+      "SELECT (SELECT deletedAt FROM users WHERE id = ?) AS closedAt, (SELECT status FROM tutorProfiles WHERE id = ?) AS tutorStatus",
+    )
+    .bind(studentUserId, session.tutorProfileId)
+    .first<{ closedAt: number | null; tutorStatus: string | null }>();
+  const closed = state?.closedAt !== null;
+  if (!closed && state?.tutorStatus === PUBLIC_TUTOR_STATUS) return;
+  try {
+    await cancelThroughLedger(svc, session, {
+      by: "admin",
+      refund: true,
+      reason: closed ? "account_closed" : "tutor_unavailable",
+      quietFor: closed ? studentUserId : undefined,
+    });
+  } catch (err) {
+    // the closing account's own sweep cancelled it first
+    if (!(err instanceof DomainError && err.code === "conflict")) throw err;
+  }
+  if (closed) throw new DomainError("unauthorized", "Invalid or expired access token");
+  throw notFound("Tutor");
 }
 
 export async function getSession(svc: ServiceContext, auth: Auth, id: string) {
@@ -137,6 +173,20 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
   const by = asAdmin ? "admin" : asTutor ? "tutor" : "student";
   const windowMs = svc.config.CANCELLATION_WINDOW_HOURS * HOUR_MS;
   const refund = by !== "student" || (asStudent && session.startTime - svc.clock.now() >= windowMs);
+  return sessionView(await cancelThroughLedger(svc, session, { by, refund, reason: reason ?? null }));
+}
+
+/**
+ * The one cancellation: through the student's CreditLedger (status, refund entry under the key
+ * `refund:<sessionId>` and both in-app notifications in one transaction, so a retry never refunds
+ * twice), then the participants' e-mails. A session no longer `scheduled` is 409 `conflict`.
+ * `quietFor` is a participant who gets no e-mail (an account being closed).
+ */
+export async function cancelThroughLedger(
+  svc: ServiceContext,
+  session: SessionRow,
+  opts: { by: "student" | "tutor" | "admin"; refund: boolean; reason: string | null; quietFor?: string },
+): Promise<SessionRow> {
   const { studentUserId, tutorUserId } = await participants(svc, session);
   const result = unwrap(
     await ledgerFor(svc.env, studentUserId).cancelSession({
@@ -144,27 +194,27 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
       userId: studentUserId,
       sessionId: session.id,
       tutorUserId,
-      cancelledBy: by,
-      reason: reason ?? null,
-      refund,
+      cancelledBy: opts.by,
+      reason: opts.reason,
+      refund: opts.refund,
     }),
   );
-  const updated = await primarySession(svc, id);
+  const updated = await primarySession(svc, session.id);
   if (!updated) throw notFound("Session");
   const jobs: QueueMessage[] = [];
   for (const userId of [studentUserId, tutorUserId]) {
-    const to = await userEmail(svc, userId);
+    const to = userId === opts.quietFor ? undefined : await userEmail(svc, userId);
     if (to) {
       jobs.push({
         type: "email.send",
         to,
-        idempotencyKey: `session_cancelled:${id}:${userId}`,
+        idempotencyKey: `session_cancelled:${session.id}:${userId}`,
         ...templates.sessionCancelled(whenText(session.startTime), result.refunded),
       });
     }
   }
   enqueueAfterCommit(svc, jobs);
-  return sessionView(updated);
+  return updated;
 }
 
 async function transition(

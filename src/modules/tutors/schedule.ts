@@ -17,7 +17,7 @@ import {
   type WeeklyRange,
 } from "./availability";
 import { MAX_SLOTS_RANGE_MS } from "./schemas";
-import { ownProfileRow } from "./service";
+import { ownProfileRow, PUBLIC_TUTOR_STATUS } from "./service";
 
 export interface StoredAvailability {
   timezone: string | null;
@@ -134,7 +134,8 @@ export async function busyIntervals(
 
 /**
  * Bookable slots `[start, start + duration)` lying inside `[from, to)`: within availability, on
- * 15-minute epoch boundaries, after the minimum notice, clear of the tutor's sessions.
+ * 15-minute epoch boundaries, after the minimum notice, clear of the tutor's sessions. A tutor who
+ * is not approved has no slots: 404, as for an unknown one.
  */
 export async function listSlots(
   svc: ServiceContext,
@@ -152,7 +153,7 @@ export async function listSlots(
     svc.db
       .select({ id: tutorProfiles.id, timezone: tutorProfiles.timezone })
       .from(tutorProfiles)
-      .where(eq(tutorProfiles.id, tutorProfileId))
+      .where(and(eq(tutorProfiles.id, tutorProfileId), eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS)))
       .limit(1),
     weeklyAvailabilityQuery(svc, tutorProfileId),
     busyQuery(svc, tutorProfileId, query.from, query.to),

@@ -1,3 +1,4 @@
+import { tutorStatuses } from "../../db/schema";
 import { pageOf, pageQuery, z } from "../../http/openapi";
 import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from "./availability";
 
@@ -30,6 +31,8 @@ export const tutorProfileSchema = tutorSchema
     userId: z.string(),
     subjectIds: z.array(z.string()),
     timezone: z.string().nullable(),
+    status: z.enum(tutorStatuses).openapi({ description: "Only `approved` profiles are public and bookable" }),
+    statusReason: z.string().nullable().openapi({ description: "Why, when not approved (`account_closed`, …)" }),
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
   })

@@ -1,7 +1,9 @@
 /**
  * Tutor profiles: creation (linked to the user in the same batch), updates, the public view and
  * the by-subject listing. `tutorSubjects` is the indexed link; `tutorProfiles.subjects` mirrors its
- * ids as JSON and is always written in the same batch.
+ * ids as JSON and is always written in the same batch. Only `approved` tutors are public: every
+ * other status (pending, rejected, suspended — a closed account's profile is suspended) is 404 on
+ * the public routes and cannot be booked; the owner still sees the profile and its status.
  */
 import { and, desc, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
@@ -14,6 +16,10 @@ import { badRequest, conflict, notFound } from "../../lib/errors";
 import type { CreateTutorProfileInput, UpdateTutorProfileInput } from "./schemas";
 
 export type TutorProfileRow = typeof tutorProfiles.$inferSelect;
+
+/** The one status whose tutors are listed, shown to the public, offer slots and can be booked. */
+export const PUBLIC_TUTOR_STATUS = "approved" satisfies TutorProfileRow["status"];
+const isPublic = eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS);
 
 export interface SubjectRef {
   id: string;
@@ -48,6 +54,8 @@ export function ownTutorProfile(config: Config, row: TutorProfileRow, subjectRef
     userId: row.userId,
     subjectIds: row.subjects,
     timezone: row.timezone,
+    status: row.status,
+    statusReason: row.statusReason,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -194,42 +202,56 @@ export async function updateTutorProfile(
   return withSubjects(svc, { ...row, ...patch });
 }
 
-/** One tutor's public view; 404 if there is no such tutor. */
-export async function getTutor(svc: ServiceContext, tutorProfileId: string) {
-  const row = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, tutorProfileId) });
+/** A tutor students may see and book (by primary key); 404 when there is none or it is not approved. */
+export async function publicTutorRow(svc: ServiceContext, tutorProfileId: string): Promise<TutorProfileRow> {
+  const row = await svc.db.query.tutorProfiles.findFirst({
+    where: and(eq(tutorProfiles.id, tutorProfileId), isPublic),
+  });
   if (!row) throw notFound("Tutor");
+  return row;
+}
+
+/** One tutor's public view; 404 if there is no such approved tutor. */
+export async function getTutor(svc: ServiceContext, tutorProfileId: string) {
+  const row = await publicTutorRow(svc, tutorProfileId);
   const refs = await subjectsOfTutors(svc, [row.id]);
   return publicTutor(svc.config, row, refs.get(row.id) ?? []);
 }
 
+/** Every approved tutor, newest first, keyset-paged on `tutorProfiles_by_status` (status, createdAt, id). */
+async function listApprovedTutors(svc: ServiceContext, query: { limit: number; cursor?: string }) {
+  const after = decodeCursor<[number, string]>(query.cursor, ["number", "string"]);
+  const rows = await svc.db
+    .select()
+    .from(tutorProfiles)
+    // a row-value bound is an index range (an OR of the two columns would walk from the start)
+    .where(and(isPublic, after && sql`(${tutorProfiles.createdAt}, ${tutorProfiles.id}) < (${after[0]}, ${after[1]})`))
+    .orderBy(desc(tutorProfiles.createdAt), desc(tutorProfiles.id))
+    .limit(query.limit + 1);
+  const refs = await subjectsOfTutors(
+    svc,
+    rows.slice(0, query.limit).map((r) => r.id),
+  );
+  return page(
+    rows,
+    query.limit,
+    (r) => publicTutor(svc.config, r, refs.get(r.id) ?? []),
+    (r) => [r.createdAt, r.id],
+  );
+}
+
 /**
- * Tutors teaching the subject with this slug, newest first (ids start with their creation time),
- * keyset-paged on the `tutorProfiles_by_subject` index. An unknown slug is an empty list.
+ * Approved tutors teaching the subject with this slug (every approved tutor without one), newest
+ * first (ids start with their creation time), keyset-paged on the `tutorProfiles_by_subject` index.
+ * An unknown slug is an empty list. The status is checked on each linked profile (a primary-key
+ * read); the link index has no status, so a page skips the subject's hidden tutors as it goes.
  */
 export async function listTutorsBySubject(
   svc: ServiceContext,
   query: { subject?: string; limit: number; cursor?: string },
 ) {
+  if (query.subject === undefined) return listApprovedTutors(svc, query);
   const after = decodeCursor<[string]>(query.cursor, ["string"]);
-  if (query.subject === undefined) {
-    // every tutor, newest first, on the primary key
-    const rows = await svc.db
-      .select()
-      .from(tutorProfiles)
-      .where(after ? lt(tutorProfiles.id, after[0]) : undefined)
-      .orderBy(desc(tutorProfiles.id))
-      .limit(query.limit + 1);
-    const refs = await subjectsOfTutors(
-      svc,
-      rows.slice(0, query.limit).map((r) => r.id),
-    );
-    return page(
-      rows,
-      query.limit,
-      (r) => publicTutor(svc.config, r, refs.get(r.id) ?? []),
-      (r) => [r.id],
-    );
-  }
   // One D1 round trip: the page and its subjects are two statements of one batch, each resolving
   // the slug and the page in SQL (subqueries on the same indexes) instead of three dependent queries.
   const subjectId = svc.db.select({ id: subjects.id }).from(subjects).where(eq(subjects.slug, query.subject)).limit(1);
@@ -240,7 +262,8 @@ export async function listTutorsBySubject(
   const pageIds = svc.db
     .select({ id: tutorSubjects.tutorProfileId })
     .from(tutorSubjects)
-    .where(inSubject)
+    .innerJoin(tutorProfiles, eq(tutorProfiles.id, tutorSubjects.tutorProfileId))
+    .where(and(inSubject, isPublic))
     .orderBy(desc(tutorSubjects.tutorProfileId))
     .limit(query.limit);
   const [rows, subjectRows] = await svc.db.batch([
@@ -248,7 +271,7 @@ export async function listTutorsBySubject(
       .select({ profile: tutorProfiles })
       .from(tutorSubjects)
       .innerJoin(tutorProfiles, eq(tutorProfiles.id, tutorSubjects.tutorProfileId))
-      .where(inSubject)
+      .where(and(inSubject, isPublic))
       .orderBy(desc(tutorSubjects.tutorProfileId))
       .limit(query.limit + 1),
     subjectRowsOf(svc, pageIds),

@@ -1,6 +1,9 @@
 import { createRouter, defineRoute, z } from "../../http/openapi";
 import { tokenPairSchema, userSchema } from "../auth/schemas";
 import { publicUser } from "../auth/service";
+import { closeAccount } from "./close-account";
+import { exportStream } from "./export";
+import { exportSchema } from "./schemas";
 import { renameMe, switchContext } from "./service";
 
 const tags = ["Me"];
@@ -43,4 +46,45 @@ userRoutes.openapi(
     ok: { status: 200, description: "A token pair for the new context", schema: tokenPairSchema },
   }),
   async (c) => c.json(await switchContext(c.var.svc, c.var.auth, c.req.valid("json").context), 200),
+);
+
+userRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/me/export",
+    summary: "Everything stored about the caller (data-access request)",
+    tags,
+    guard: "user",
+    ok: {
+      status: 200,
+      description:
+        "One JSON document, streamed (a document cut short by a failure is invalid JSON). Secrets are left out.",
+      schema: exportSchema,
+    },
+  }),
+  async (c) =>
+    c.body(exportStream(c.var.svc, c.var.auth.userId), 200, {
+      "content-type": "application/json; charset=utf-8",
+      "content-disposition": 'attachment; filename="tutorloop-export.json"',
+      "cache-control": "no-store",
+    }),
+);
+
+userRoutes.openapi(
+  defineRoute({
+    method: "delete",
+    path: "/v1/me",
+    summary: "Close the caller's account",
+    tags,
+    guard: "user",
+    ok: {
+      status: 204,
+      description:
+        "Closed: future sessions cancelled with full refunds, tutor profile suspended, tokens revoked, personal data erased or pseudonymized",
+    },
+  }),
+  async (c) => {
+    await closeAccount(c.var.svc, c.var.auth.userId);
+    return c.body(null, 204);
+  },
 );

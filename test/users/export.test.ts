@@ -1,0 +1,152 @@
+/** GET /v1/me/export: everything stored about the caller, nothing of anyone else, no secrets. */
+import { describe, expect, it } from "vitest";
+import { newId } from "../../src/lib/crypto";
+import { call, createUser, env, expectProblem } from "../helpers/api";
+import { accountWorld, ledgerOf } from "./helpers";
+
+type Row = Record<string, unknown>;
+interface ExportDoc {
+  format: string;
+  exportedAt: number;
+  user: Row;
+  studentProfile: Row | null;
+  tutorProfile: (Row & { subjectRefs: Row[]; availability: Row[] }) | null;
+  sessionsAsStudent: (Row & { recordings: Row[]; report: Row | null })[];
+  sessionsAsTutor: (Row & { recordings: Row[]; report: Row | null })[];
+  ledger: Row[];
+  orders: (Row & { cardRefunds: Row[]; paymentEvents: Row[] })[];
+  notifications: Row[];
+  logins: Row[];
+  loginCodes: Row[];
+  adminActionsAboutYou: Row[];
+  adminActionsByYou: Row[];
+  earnings: Row[];
+  payouts: Row[];
+  reviews: Row[];
+}
+
+async function exportOf(token: string): Promise<{ res: Response; text: string; doc: ExportDoc }> {
+  const res = await call("/v1/me/export", { token });
+  const text = await res.text();
+  return { res, text, doc: JSON.parse(text) as ExportDoc };
+}
+
+const SECRETS = ["tokenHash", "codeHash", "callbackSecretHash", "PassPhrase", "secret-hash"];
+
+describe("GET /v1/me/export", () => {
+  it("is 401 without a token", async () => {
+    await expectProblem(await call("/v1/me/export"), 401, "unauthorized");
+  });
+
+  it("holds the student's account, sessions, recordings, reports, ledger, orders, notifications and logins", async () => {
+    const w = await accountWorld();
+    const admin = await createUser("admin");
+    await env.DB.prepare(
+      "INSERT INTO adminAuditLog (id, actorUserId, action, targetType, targetId, details, createdAt) VALUES (?, ?, 'credits.adjust', 'user', ?, '{\"amount\":3}', ?)",
+    )
+      .bind(newId("aud"), admin.id, w.student.id, Date.now())
+      .run();
+    const { res, text, doc } = await exportOf(w.student.token);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment/);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+
+    expect(doc.format).toBe("tutorloop.export.v1");
+    expect(doc.user).toMatchObject({ id: w.student.id, email: w.student.email, deletedAt: null });
+    expect(doc.studentProfile).toMatchObject({ id: w.student.studentProfileId, userId: w.student.id });
+    expect(doc.tutorProfile).toBeNull();
+
+    const ids = doc.sessionsAsStudent.map((s) => s.id);
+    expect(ids.sort()).toEqual([...w.future.map((s) => s.id), w.past.id].sort());
+    expect(doc.sessionsAsTutor).toEqual([]);
+    const past = doc.sessionsAsStudent.find((s) => s.id === w.past.id);
+    expect(past?.recordings).toEqual([
+      expect.objectContaining({ id: w.past.recordingId, transcriptionText: w.transcript }),
+    ]);
+    expect(past?.report).toMatchObject({ id: w.past.reportId, summary: "Fractions", rawTranscript: w.transcript });
+    expect(doc.sessionsAsStudent.find((s) => s.id === w.future[0]?.id)).toMatchObject({
+      recordings: [],
+      report: null,
+    });
+
+    const ledger = await ledgerOf(w.student.id);
+    expect(doc.ledger.map((e) => e.id)).toEqual(ledger.map((e) => e.id));
+    expect(doc.orders).toEqual([
+      expect.objectContaining({
+        id: w.orderId,
+        cardRefunds: [expect.objectContaining({ amountCents: 1000, status: "succeeded" })],
+        paymentEvents: [expect.objectContaining({ id: `evt_${w.orderId}`, outcome: "credited" })],
+      }),
+    ]);
+    expect(doc.orders[0]?.cardRefunds[0]).not.toHaveProperty("actorUserId");
+    expect(doc.notifications.map((n) => n.type)).toContain("session_scheduled");
+    expect(doc.logins).toHaveLength(1);
+    expect(doc.logins[0]).toMatchObject({ revokedAt: null, rotatedAt: null });
+    expect(doc.loginCodes.length).toBeGreaterThanOrEqual(2); // the login's code and the one still on file
+    expect(doc.adminActionsAboutYou).toEqual([expect.objectContaining({ action: "credits.adjust" })]);
+    expect(doc.adminActionsAboutYou[0]).not.toHaveProperty("actorUserId");
+    expect(doc.adminActionsByYou).toEqual([]);
+    expect(doc).toMatchObject({ earnings: [], payouts: [], reviews: [] });
+
+    for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
+    // nothing of the other student, who has a session with the same tutor
+    for (const foreign of [w.other.id, w.other.email, w.other.studentProfileId, w.otherFuture.id, admin.id]) {
+      expect(text, String(foreign)).not.toContain(String(foreign));
+    }
+  });
+
+  it("holds the tutor's profile, subjects, availability and taught sessions, without the students' identities", async () => {
+    const w = await accountWorld();
+    const { doc, text } = await exportOf(w.tutor.token);
+    expect(doc.tutorProfile).toMatchObject({
+      id: w.tutor.tutorProfileId,
+      status: "approved",
+      subjectRefs: [expect.objectContaining({ id: w.subject.id })],
+    });
+    expect(doc.tutorProfile?.availability).toHaveLength(7);
+    expect(doc.sessionsAsTutor.map((s) => s.id).sort()).toEqual(
+      [...w.future.map((s) => s.id), w.past.id, w.otherFuture.id].sort(),
+    );
+    for (const foreign of [w.student.email, w.other.email, w.student.id, w.other.id]) {
+      expect(text, foreign).not.toContain(foreign);
+    }
+    for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
+  });
+
+  it("streams every row of a large account, page after page", async () => {
+    const user = await createUser("student");
+    const base = Date.now() - 1_000_000;
+    const notificationCount = 1_234;
+    const sessionCount = 250;
+    const statements: D1PreparedStatement[] = [];
+    for (let i = 0; i < notificationCount; i++) {
+      statements.push(
+        env.DB.prepare(
+          "INSERT INTO notifications (id, userId, type, data, read, createdAt) VALUES (?, ?, 'bulk', '{}', 0, ?)",
+        ).bind(`ntf_bulk_${user.id}_${String(i).padStart(5, "0")}`, user.id, base + Math.floor(i / 3)),
+      );
+    }
+    for (let i = 0; i < sessionCount; i++) {
+      statements.push(
+        env.DB.prepare(
+          "INSERT INTO sessions (id, tutorProfileId, studentProfileId, startTime, endTime, status, creditsCost, createdAt, updatedAt) VALUES (?, 'tut_bulk', ?, ?, ?, 'completed', 1, ?, ?)",
+        ).bind(
+          `ses_bulk_${user.id}_${String(i).padStart(4, "0")}`,
+          user.studentProfileId,
+          base + i * 7,
+          base + i * 7 + 1,
+          base,
+          base,
+        ),
+      );
+    }
+    for (let i = 0; i < statements.length; i += 500) await env.DB.batch(statements.slice(i, i + 500));
+    const { doc } = await exportOf(user.token);
+    expect(doc.notifications).toHaveLength(notificationCount);
+    expect(new Set(doc.notifications.map((n) => n.id)).size).toBe(notificationCount);
+    expect(doc.sessionsAsStudent).toHaveLength(sessionCount);
+    const starts = doc.sessionsAsStudent.map((s) => s.startTime as number);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+  });
+});
