@@ -8,16 +8,25 @@
  * verify but never sign, so JWT_SECRET can be rotated without logging anyone out; anything whose
  * kid is neither key's is refused.
  */
-import type { Config } from "../config";
-import { base64url } from "./crypto";
+
+// No runtime imports: node tooling (bench/) imports this file as it is to sign like the Worker.
+
+/** The secrets keys derive from (Config has them). */
+export interface KeySecrets {
+  JWT_SECRET: string;
+  JWT_SECRET_PREVIOUS?: string | undefined;
+}
+
+/** Web Crypto's key type, named so for both the Worker's and node's type definitions. */
+type CryptoKeyOf = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 
 export type KeyPurpose = "access-token" | "otp-code" | "recording-callback";
 
 export interface PurposeKey {
-  /** Public, short id of the key (the first 64 bits of SHA-256 of its bytes, base64url). */
+  /** Public, short id of the key: the first 64 bits of SHA-256 of its bytes, in hex. */
   kid: string;
   /** HMAC-SHA256, non-extractable, for sign and verify. */
-  key: CryptoKey;
+  key: CryptoKeyOf;
 }
 
 const encoder = new TextEncoder();
@@ -43,19 +52,23 @@ async function derive(secret: string, purpose: KeyPurpose): Promise<PurposeKey> 
     256,
   );
   const key = await crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bits));
-  const derived = { kid: base64url(digest.subarray(0, 8)), key };
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bits)).subarray(0, 8);
+  const derived = { kid: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""), key };
   cache.set(cacheKey, derived);
   return derived;
 }
 
 /** The key that signs (or hashes) for `purpose` now: JWT_SECRET's. */
-export function signingKey(config: Config, purpose: KeyPurpose): Promise<PurposeKey> {
+export function signingKey(config: KeySecrets, purpose: KeyPurpose): Promise<PurposeKey> {
   return derive(config.JWT_SECRET, purpose);
 }
 
 /** The key of `purpose` whose id is `kid` (JWT_SECRET's or JWT_SECRET_PREVIOUS's), or null. */
-export async function verificationKey(config: Config, purpose: KeyPurpose, kid: unknown): Promise<CryptoKey | null> {
+export async function verificationKey(
+  config: KeySecrets,
+  purpose: KeyPurpose,
+  kid: unknown,
+): Promise<CryptoKeyOf | null> {
   if (typeof kid !== "string") return null;
   for (const secret of [config.JWT_SECRET, config.JWT_SECRET_PREVIOUS]) {
     if (!secret) continue;

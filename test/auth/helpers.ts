@@ -119,7 +119,7 @@ export function codeFrom(mail: SentEmail): string {
 /**
  * A purpose key's raw bytes and kid, derived here independently of src/lib/keys.ts from the
  * documented parameters (HKDF-SHA256, salt `tutorloop/keys/v1`, info `tutorloop/<purpose>/v1`;
- * kid: base64url of the first 8 bytes of SHA-256 of the key). A test signing with these bytes
+ * kid: the first 8 bytes of SHA-256 of the key, in hex). A test signing with these bytes
  * pins the derivation: changing it would log everyone out on deploy.
  */
 export async function derivedKey(
@@ -139,9 +139,6 @@ export async function derivedKey(
     256,
   );
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bits)).subarray(0, 8);
-  const kid = btoa(String.fromCharCode(...digest))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replaceAll("=", "");
+  const kid = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
   return { bytes: new Uint8Array(bits), kid };
 }
