@@ -5,6 +5,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
+import { signingKey } from "../src/lib/keys.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BENCH = join(ROOT, "bench");
@@ -31,15 +32,18 @@ export const T0 = performance.now();
 export const log = (msg: string) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${msg}`);
 export const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
-const secretKey = new TextEncoder().encode(JWT_SECRET);
-/** An access token as the API signs them (the seed's users exist only as rows, never logged in). */
-export function token(sub: string, role: "student" | "tutor" | "admin"): Promise<string> {
+/**
+ * An access token as the API signs them (the seed's users exist only as rows, never logged in):
+ * with the access-token key derived from JWT_SECRET and its kid, by the Worker's own code.
+ */
+export async function token(sub: string, role: "student" | "tutor" | "admin"): Promise<string> {
+  const { kid, key } = await signingKey({ JWT_SECRET }, "access-token");
   return new SignJWT({ role })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT", kid })
     .setSubject(sub)
     .setIssuer("tutorloop")
     .setAudience("tutorloop-api")
     .setIssuedAt()
     .setExpirationTime("2h")
-    .sign(secretKey);
+    .sign(key);
 }

@@ -31,6 +31,8 @@ const stack = await startStack({
     ADMIN_EMAILS: `${E2E_ADMIN_EMAILS},${OFFLINE_ADMIN_EMAIL}`,
     OTP_MAX_PER_ADDRESS: "5",
     OTP_MAX_PER_IP: "10000",
+    // every e2e login verifies from this machine's one IP
+    OTP_VERIFY_MAX_PER_IP: "10000",
     MAX_RECORDING_BYTES: String(MAX_RECORDING_BYTES),
     CREDIT_PACKS: JSON.stringify([
       { id: "pack_5", credits: 5, priceCents: 5000, currency: "usd" },

@@ -44,6 +44,13 @@ const configSchema = z.object({
   JWT_SECRET: z
     .string({ error: "JWT_SECRET is required (set it in .dev.vars or with `wrangler secret put`)" })
     .min(32, "JWT_SECRET must be at least 32 characters"),
+  /**
+   * The secret before the last rotation (optional): keys derived from it still verify access
+   * tokens, login codes and callback tokens (never sign), so a rotation does not log anyone out.
+   */
+  JWT_SECRET_PREVIOUS: optionalString.pipe(
+    z.string().min(32, "JWT_SECRET_PREVIOUS must be at least 32 characters").optional(),
+  ),
   JWT_ISSUER: z.string().default("tutorloop"),
   JWT_AUDIENCE: z.string().default("tutorloop-api"),
   AUTH_JWKS_URL: optionalString.pipe(z.url().optional()),
@@ -92,6 +99,8 @@ const configSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: int(900, 30),
   OTP_MAX_PER_ADDRESS: int(5, 1),
   OTP_MAX_PER_IP: int(30, 1),
+  OTP_MAX_FAILED_PER_ADDRESS: int(10, 1),
+  OTP_VERIFY_MAX_PER_IP: int(60, 1),
   CORS_ORIGINS: z.string().default("*"),
 });
 

@@ -23,6 +23,8 @@ export interface Auth {
   userId: string;
   /** The token's role (the user's context when the token was minted). */
   role: UserContext;
+  /** The token's session (refresh-token family, its `sid` claim); absent for an identity provider's token. */
+  sessionId?: string;
   user: AuthUser;
 }
 

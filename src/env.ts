@@ -17,6 +17,7 @@ export interface Env extends Bindings {
   ENVIRONMENT?: string;
   PUBLIC_API_URL?: string;
   JWT_SECRET?: string;
+  JWT_SECRET_PREVIOUS?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
   AUTH_JWKS_URL?: string;
@@ -46,5 +47,7 @@ export interface Env extends Bindings {
   ACCESS_TOKEN_TTL_SECONDS?: string;
   OTP_MAX_PER_ADDRESS?: string;
   OTP_MAX_PER_IP?: string;
+  OTP_MAX_FAILED_PER_ADDRESS?: string;
+  OTP_VERIFY_MAX_PER_IP?: string;
   CORS_ORIGINS?: string;
 }

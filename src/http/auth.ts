@@ -5,7 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { UserContext } from "../db/schema";
-import { verifyAccessToken } from "../modules/auth/tokens";
+import { type AccessClaims, verifyAccessToken } from "../modules/auth/tokens";
 import type { AppEnv, Auth, AuthUser } from "./context";
 import { ApiError } from "./errors";
 
@@ -31,10 +31,10 @@ async function verifiedClaims(c: Context<AppEnv>, guard: Guard) {
 }
 
 /** The checks on the re-read user: it still exists, and an admin route's user is still an admin. */
-function callerAuth(guard: Guard, claims: { sub: string; role: UserContext }, user: AuthUser | null | undefined): Auth {
+function callerAuth(guard: Guard, claims: AccessClaims, user: AuthUser | null | undefined): Auth {
   if (!user) throw new ApiError("unauthorized", "Invalid or expired access token");
   if (guard === "admin" && user.context !== "admin") throw new ApiError("forbidden", "This route needs the admin role");
-  return { userId: user.id, role: claims.role, user };
+  return { userId: user.id, role: claims.role, ...(claims.sid ? { sessionId: claims.sid } : {}), user };
 }
 
 export function authenticate(guard: Guard): MiddlewareHandler<AppEnv> {

@@ -2,8 +2,8 @@
 
 import type { Auth, ServiceContext } from "../context";
 import type { DbHandle } from "../db/client";
-import type { UserContext } from "../db/schema";
 import type { Env } from "../env";
+import type { AccessClaims } from "../modules/auth/tokens";
 
 export type { Auth, AuthUser, ServiceContext } from "../context";
 
@@ -15,6 +15,6 @@ export interface AppEnv {
     dbHandle: DbHandle;
     auth: Auth;
     /** Verified token claims, for routes whose user read is batched with their query. */
-    claims: { sub: string; role: UserContext };
+    claims: AccessClaims;
   };
 }

@@ -1,16 +1,18 @@
 /**
  * Cron: deletes rows whose purpose has expired, a bounded batch per table per run, each on an index:
- * idempotency records after 25 h (kept "at least 24 hours"), rate-limit events after their window,
- * one-time codes a day after they expired.
+ * idempotency records after 25 h (kept "at least 24 hours"), rate-limit events after the longest
+ * window that counts them (the login-code failure budget's hour), one-time codes a day after they
+ * expired.
  */
 import type { ServiceContext } from "../context";
+import { OTP_FAIL_WINDOW_MS } from "../modules/auth/otp";
 
 const HOUR_MS = 60 * 60 * 1000;
 const BATCH = 1000;
 
 const targets = [
   { table: "idempotencyRecords", column: "createdAt", keepMs: 25 * HOUR_MS },
-  { table: "rateLimitEvents", column: "createdAt", keepMs: HOUR_MS },
+  { table: "rateLimitEvents", column: "createdAt", keepMs: OTP_FAIL_WINDOW_MS },
   { table: "otpCodes", column: "expiresAt", keepMs: 24 * HOUR_MS },
 ] as const;
 

@@ -15,10 +15,8 @@ export async function sha256Hex(input: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", encoder.encode(input)));
 }
 
-export async function hmacHex(secret: string, input: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+/** HMAC-SHA256 of `input` under an imported key (see lib/keys.ts: keys are derived and cached once). */
+export async function hmacHex(key: CryptoKey, input: string): Promise<string> {
   return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(input)));
 }
 

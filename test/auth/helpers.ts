@@ -1,7 +1,7 @@
 /** Helpers for the auth tests: OTP rows written straight to D1, logins, refresh-token rows. */
 import { getConfig } from "../../src/config";
 import { newId, sha256Hex } from "../../src/lib/crypto";
-import { OTP_TTL_MS, otpHash } from "../../src/modules/auth/service";
+import { OTP_TTL_MS, otpHash } from "../../src/modules/auth/otp";
 import { call, env, eventually, fakeRequests, json } from "../helpers/api";
 
 export interface TokenPair {
@@ -59,7 +59,9 @@ export async function insertOtp(
   return { id, code };
 }
 
-export const verify = (email: string, code: string) => call("/v1/auth/otp/verify", { body: { email, code } });
+/** Verifies a code; from a fresh client IP unless told, so the per-IP verification limit never leaks between tests. */
+export const verify = (email: string, code: string, ip = uniqueIp()) =>
+  call("/v1/auth/otp/verify", { body: { email, code }, headers: { "cf-connecting-ip": ip } });
 
 export const requestOtp = (email: string, ip: string) =>
   call("/v1/auth/otp/request", { body: { email }, headers: { "cf-connecting-ip": ip } });
@@ -83,6 +85,7 @@ export async function refreshRow(refreshToken: string) {
       userId: string;
       familyId: string;
       expiresAt: number;
+      familyStartedAt: number;
       rotatedAt: number | null;
       revokedAt: number | null;
     }>();
@@ -111,4 +114,31 @@ export function codeFrom(mail: SentEmail): string {
   const unique = [...new Set(codes)];
   if (unique.length !== 1 || !unique[0]) throw new Error(`expected exactly one code in: ${mail.body.text}`);
   return unique[0];
+}
+
+/**
+ * A purpose key's raw bytes and kid, derived here independently of src/lib/keys.ts from the
+ * documented parameters (HKDF-SHA256, salt `tutorloop/keys/v1`, info `tutorloop/<purpose>/v1`;
+ * kid: the first 8 bytes of SHA-256 of the key, in hex). A test signing with these bytes
+ * pins the derivation: changing it would log everyone out on deploy.
+ */
+export async function derivedKey(
+  secret: string,
+  purpose: "access-token" | "otp-code" | "recording-callback",
+): Promise<{ bytes: Uint8Array; kid: string }> {
+  const enc = new TextEncoder();
+  const master = await crypto.subtle.importKey("raw", enc.encode(secret), "HKDF", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: enc.encode("tutorloop/keys/v1"),
+      info: enc.encode(`tutorloop/${purpose}/v1`),
+    },
+    master,
+    256,
+  );
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bits)).subarray(0, 8);
+  const kid = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { bytes: new Uint8Array(bits), kid };
 }

@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config";
 import { newId } from "../../src/lib/crypto";
 import { call, createUser, env, expectProblem, json, type TestUser, uniqueEmail } from "../helpers/api";
-import { login, refresh, type TokenPair } from "./helpers";
+import { derivedKey, login, refresh, type TokenPair } from "./helpers";
 
 const config = getConfig(env);
-const secret = new TextEncoder().encode(config.JWT_SECRET);
+// The access-token key derived from JWT_SECRET and its kid (lib/keys.ts), as the API signs.
+const { bytes: secret, kid } = await derivedKey(config.JWT_SECRET, "access-token");
 const nowSec = () => Math.floor(Date.now() / 1000);
 
 const b64url = (value: unknown) =>
@@ -30,7 +31,7 @@ async function sign(
   opts: { alg?: string; key?: Uint8Array; header?: Record<string, unknown> } = {},
 ): Promise<string> {
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: opts.alg ?? "HS256", typ: "JWT", ...(opts.header ?? {}) })
+    .setProtectedHeader({ alg: opts.alg ?? "HS256", typ: "JWT", kid, ...(opts.header ?? {}) })
     .sign(opts.key ?? secret);
 }
 
@@ -93,7 +94,7 @@ describe("access token verification (GET /v1/me)", () => {
 
   it("rejects a token with a non-numeric exp", async () => {
     const user = await createUser();
-    const token = `${b64url({ alg: "HS256", typ: "JWT" })}.${b64url({ ...validClaims(user), exp: "never" })}`;
+    const token = `${b64url({ alg: "HS256", typ: "JWT", kid })}.${b64url({ ...validClaims(user), exp: "never" })}`;
     const mac = await crypto.subtle.sign(
       "HMAC",
       await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),

@@ -68,6 +68,7 @@ function localDefaults(apiUrl: string): Record<string, string> {
     BOOKING_MIN_NOTICE_MINUTES: "0",
     OTP_MAX_PER_ADDRESS: "30",
     OTP_MAX_PER_IP: "300",
+    OTP_VERIFY_MAX_PER_IP: "600",
   };
 }
 

@@ -1,9 +1,15 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../http/context";
 import { createRouter, defineRoute, z } from "../../http/openapi";
+import { requestOtp, verifyOtp } from "./otp";
 import { otpRequestBody, otpVerifyBody, refreshBody, tokenPairSchema } from "./schemas";
-import { logout, refresh, requestOtp, verifyOtp } from "./service";
+import { logout, logoutAll, refresh } from "./service";
 
 const tags = ["Auth"];
 export const authRoutes = createRouter();
+
+/** The client IP the login-code limits count per (both routes read it the same way). */
+const clientIp = (c: Context<AppEnv>) => c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "unknown";
 
 authRoutes.openapi(
   defineRoute({
@@ -21,8 +27,7 @@ authRoutes.openapi(
   }),
   async (c) => {
     const { email } = c.req.valid("json");
-    const ip = c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "unknown";
-    await requestOtp(c.var.svc, email, ip);
+    await requestOtp(c.var.svc, email, clientIp(c));
     return c.json({ ok: true as const }, 202);
   },
 );
@@ -35,11 +40,11 @@ authRoutes.openapi(
     tags,
     body: otpVerifyBody,
     ok: { status: 200, description: "Token pair", schema: tokenPairSchema },
-    errors: ["unauthorized"],
+    errors: ["unauthorized", "rate_limited"],
   }),
   async (c) => {
     const { email, code } = c.req.valid("json");
-    return c.json(await verifyOtp(c.var.svc, email, code), 200);
+    return c.json(await verifyOtp(c.var.svc, email, code, clientIp(c)), 200);
   },
 );
 
@@ -68,6 +73,21 @@ authRoutes.openapi(
   }),
   async (c) => {
     await logout(c.var.svc, c.var.auth.userId, c.req.valid("json").refreshToken);
+    return c.body(null, 204);
+  },
+);
+
+authRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/auth/logout-all",
+    summary: "Revoke every refresh token of the caller (all sessions, all devices)",
+    tags,
+    guard: "user",
+    ok: { status: 204, description: "Logged out everywhere" },
+  }),
+  async (c) => {
+    await logoutAll(c.var.svc, c.var.auth.userId);
     return c.body(null, 204);
   },
 );

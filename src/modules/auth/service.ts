@@ -1,25 +1,23 @@
 /**
- * E-mail one-time codes, token pairs, refresh rotation with reuse detection.
+ * Sessions: token pairs, refresh rotation with reuse detection, logout, logout everywhere.
  *
- * Codes: 6 digits, 10 minutes, 5 attempts, single use, stored as HMAC(JWT_SECRET, id:code). An
- * attempt is claimed atomically before the comparison, so parallel guesses cannot exceed the limit.
- * Refresh tokens: random, stored as SHA-256, rotated on every use; presenting a rotated token again
- * revokes its whole family.
+ * A session is a refresh-token family: a login starts one, every refresh rotates within it, and so
+ * does a context switch (the access token names its family in its `sid` claim). Refresh tokens are
+ * random, stored as SHA-256, and single-use: presenting a rotated token again revokes the family.
+ * A family lives REFRESH_TTL_MS from its first token (`familyStartedAt`), whatever the rotations.
+ *
+ * Every token that joins a family is inserted only while no token of it is revoked and while the
+ * family is within its lifetime, checked in the INSERT itself: a reuse, logout or logout-all that
+ * revokes the family at the same time cannot leave a live token behind.
  */
-import { and, count, desc, eq, gt, isNull, lt, min, sql } from "drizzle-orm";
-import type { Config } from "../../config";
+import { and, eq, isNull } from "drizzle-orm";
 import type { AuthUser, ServiceContext } from "../../context";
-import type { UserContext } from "../../db/schema";
-import { otpCodes, rateLimitEvents, refreshTokens, studentProfiles, users } from "../../db/schema";
-import { templates } from "../../email/templates";
-import { hmacHex, newId, randomDigits, randomToken, safeEqual, sha256Hex } from "../../lib/crypto";
+import { refreshTokens, users } from "../../db/schema";
+import { newId, randomToken, sha256Hex } from "../../lib/crypto";
 import { DomainError } from "../../lib/errors";
-import { enqueueEmail } from "../../queues/enqueue";
+import { demoteIfDelisted } from "./accounts";
 import { signAccessToken } from "./tokens";
 
-export const OTP_TTL_MS = 10 * 60 * 1000;
-export const OTP_MAX_ATTEMPTS = 5;
-export const RATE_WINDOW_MS = 10 * 60 * 1000;
 export const REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 export function publicUser(u: AuthUser) {
@@ -35,196 +33,6 @@ export function publicUser(u: AuthUser) {
   };
 }
 
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
-
-export const otpHash = (config: Config, otpId: string, code: string) =>
-  hmacHex(config.JWT_SECRET, `otp:${otpId}:${code}`);
-
-const countInWindow = "(SELECT COUNT(*) FROM rateLimitEvents WHERE bucket = ? AND createdAt > ?)";
-
-/** Seconds until `bucket` has room again, or null when it has room now. */
-async function retryAfter(svc: ServiceContext, bucket: string, max: number, now: number): Promise<number | null> {
-  const [row] = await svc.db
-    .select({ n: count(), oldest: min(rateLimitEvents.createdAt) })
-    .from(rateLimitEvents)
-    .where(and(eq(rateLimitEvents.bucket, bucket), gt(rateLimitEvents.createdAt, now - RATE_WINDOW_MS)));
-  if (!row || row.n < max) return null;
-  return Math.max(1, Math.ceil(((row.oldest ?? now) + RATE_WINDOW_MS - now) / 1000));
-}
-
-/**
- * Sliding-window limits per client IP and per address, then the code. The limit check and the
- * recording of the request are ONE conditional INSERT (both events or neither), and the code is
- * written in the same batch only if its events were: parallel requests cannot all pass a check made
- * before any of them is recorded.
- */
-export async function requestOtp(svc: ServiceContext, rawEmail: string, ip: string): Promise<void> {
-  const email = normalizeEmail(rawEmail);
-  const now = Date.now();
-  const since = now - RATE_WINDOW_MS;
-  const ipBucket = `otp:ip:${ip}`;
-  const emailBucket = `otp:email:${email}`;
-  const ipEventId = newId("rl");
-  const id = newId("otp");
-  const code = randomDigits(6);
-  const [events] = await svc.d1.batch([
-    svc.d1
-      .prepare(
-        `INSERT INTO rateLimitEvents (id, bucket, createdAt)
-SELECT column1, column2, ? FROM (VALUES (?, ?), (?, ?))
-WHERE ${countInWindow} < ? AND ${countInWindow} < ?`,
-      )
-      .bind(
-        now,
-        ipEventId,
-        ipBucket,
-        newId("rl"),
-        emailBucket,
-        ipBucket,
-        since,
-        svc.config.OTP_MAX_PER_IP,
-        emailBucket,
-        since,
-        svc.config.OTP_MAX_PER_ADDRESS,
-      ),
-    svc.d1
-      .prepare(
-        `INSERT INTO otpCodes (id, email, codeHash, attempts, expiresAt, consumedAt, createdAt)
-SELECT ?, ?, ?, 0, ?, NULL, ? WHERE EXISTS (SELECT 1 FROM rateLimitEvents WHERE id = ?)`,
-      )
-      .bind(id, email, await otpHash(svc.config, id, code), now + OTP_TTL_MS, now, ipEventId),
-  ]);
-  if (!events?.meta.changes) {
-    const waits = await Promise.all([
-      retryAfter(svc, ipBucket, svc.config.OTP_MAX_PER_IP, now),
-      retryAfter(svc, emailBucket, svc.config.OTP_MAX_PER_ADDRESS, now),
-    ]);
-    const wait = Math.max(1, ...waits.filter((w): w is number => w !== null));
-    throw new DomainError("rate_limited", "Too many code requests; try again later", undefined, wait);
-  }
-  await enqueueEmail(svc, { to: email, idempotencyKey: `otp:${id}`, ...templates.otp(code) });
-}
-
-const badCode = () => new DomainError("unauthorized", "The code is wrong, expired or already used");
-
-export async function verifyOtp(svc: ServiceContext, rawEmail: string, code: string) {
-  const email = normalizeEmail(rawEmail);
-  const now = Date.now();
-  const latest = await svc.db.query.otpCodes.findFirst({
-    where: eq(otpCodes.email, email),
-    orderBy: desc(otpCodes.createdAt),
-  });
-  if (!latest) throw badCode();
-  // Claim one attempt before comparing: the limit holds under parallel guesses.
-  const claimed = await svc.db
-    .update(otpCodes)
-    .set({ attempts: sql`${otpCodes.attempts} + 1` })
-    .where(
-      and(
-        eq(otpCodes.id, latest.id),
-        isNull(otpCodes.consumedAt),
-        gt(otpCodes.expiresAt, now),
-        lt(otpCodes.attempts, OTP_MAX_ATTEMPTS),
-      ),
-    )
-    .returning({ id: otpCodes.id });
-  if (claimed.length === 0) throw badCode();
-  if (!safeEqual(await otpHash(svc.config, latest.id, code), latest.codeHash)) throw badCode();
-  const consumed = await svc.db
-    .update(otpCodes)
-    .set({ consumedAt: now })
-    .where(and(eq(otpCodes.id, latest.id), isNull(otpCodes.consumedAt)))
-    .returning({ id: otpCodes.id });
-  if (consumed.length === 0) throw badCode();
-  const user = await findOrCreateUser(svc, email, now);
-  return issueTokens(svc, user);
-}
-
-async function findOrCreateUser(svc: ServiceContext, email: string, now: number): Promise<AuthUser> {
-  const isAdmin = svc.config.ADMIN_EMAILS.includes(email);
-  let user = await svc.db.query.users.findFirst({ where: eq(users.email, email) });
-  if (!user) {
-    const userId = newId("usr");
-    const profileId = newId("stu");
-    const context: UserContext = isAdmin ? "admin" : "student";
-    try {
-      await svc.db.batch([
-        svc.db.insert(users).values({
-          id: userId,
-          email,
-          name: null,
-          context,
-          studentProfileId: profileId,
-          tutorProfileId: null,
-          createdAt: now,
-          updatedAt: now,
-        }),
-        svc.db.insert(studentProfiles).values({
-          id: profileId,
-          userId,
-          displayName: email.split("@")[0] ?? email,
-          createdAt: now,
-          updatedAt: now,
-        }),
-      ]);
-    } catch (err) {
-      // A concurrent first login for the same address won the race: use its user.
-      if (!String((err as Error).message).includes("UNIQUE")) throw err;
-    }
-    user = await svc.db.query.users.findFirst({ where: eq(users.email, email) });
-    if (!user) throw new Error("user vanished after insert");
-  } else if (isAdmin && user.context !== "admin") {
-    // ADMIN_EMAILS bootstraps admins, also for accounts that existed before the address was listed.
-    [user] = await svc.db
-      .update(users)
-      .set({ context: "admin", updatedAt: now })
-      .where(eq(users.id, user.id))
-      .returning();
-    if (!user) throw new Error("user vanished during update");
-  }
-  return user;
-}
-
-/**
- * A new refresh token (and access token) for `user`. Without `familyId` it starts a new family; with
- * one (rotation) the token joins that family only while no token of it is revoked, checked in the
- * INSERT itself: a reuse or logout that revokes the family between the rotation and this insert
- * cannot leave a live token behind. Returns null when the family was revoked.
- */
-export async function issueTokens(svc: ServiceContext, user: AuthUser): Promise<TokenPair>;
-export async function issueTokens(svc: ServiceContext, user: AuthUser, familyId: string): Promise<TokenPair | null>;
-export async function issueTokens(svc: ServiceContext, user: AuthUser, familyId?: string): Promise<TokenPair | null> {
-  const now = Date.now();
-  const secret = `rt_${randomToken(32)}`;
-  const row = {
-    id: newId("rtk"),
-    userId: user.id,
-    familyId: familyId ?? newId("fam"),
-    tokenHash: await sha256Hex(secret),
-    expiresAt: now + REFRESH_TTL_MS,
-    createdAt: now,
-  };
-  if (familyId === undefined) {
-    await svc.db.insert(refreshTokens).values(row);
-  } else {
-    const inserted = await svc.d1
-      .prepare(
-        `INSERT INTO refreshTokens (id, userId, familyId, tokenHash, expiresAt, rotatedAt, revokedAt, createdAt)
-SELECT ?, ?, ?, ?, ?, NULL, NULL, ?
-WHERE NOT EXISTS (SELECT 1 FROM refreshTokens WHERE familyId = ? AND revokedAt IS NOT NULL)`,
-      )
-      .bind(row.id, row.userId, row.familyId, row.tokenHash, row.expiresAt, row.createdAt, row.familyId)
-      .run();
-    if (inserted.meta.changes !== 1) return null;
-  }
-  return {
-    accessToken: await signAccessToken(svc.config, { sub: user.id, role: user.context }, now),
-    refreshToken: secret,
-    expiresIn: svc.config.ACCESS_TOKEN_TTL_SECONDS,
-    user: publicUser(user),
-  };
-}
-
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
@@ -232,7 +40,105 @@ export interface TokenPair {
   user: ReturnType<typeof publicUser>;
 }
 
+/** A refresh token just stored, in clear (only its hash is kept), and its family. */
+export interface IssuedRefresh {
+  refreshToken: string;
+  familyId: string;
+}
+
+/** The pair for `user` (its current context) around a stored refresh token. */
+export async function tokenPair(svc: ServiceContext, user: AuthUser, issued: IssuedRefresh): Promise<TokenPair> {
+  return {
+    accessToken: await signAccessToken(svc.config, { sub: user.id, role: user.context, sid: issued.familyId }),
+    refreshToken: issued.refreshToken,
+    expiresIn: svc.config.ACCESS_TOKEN_TTL_SECONDS,
+    user: publicUser(user),
+  };
+}
+
+/** A new session (family) for `userId`: its first refresh token. */
+export async function startFamily(svc: ServiceContext, userId: string): Promise<IssuedRefresh> {
+  const now = Date.now();
+  const refreshToken = `rt_${randomToken(32)}`;
+  const familyId = newId("fam");
+  await svc.db.insert(refreshTokens).values({
+    id: newId("rtk"),
+    userId,
+    familyId,
+    tokenHash: await sha256Hex(refreshToken),
+    expiresAt: now + REFRESH_TTL_MS,
+    familyStartedAt: now,
+    createdAt: now,
+  });
+  return { refreshToken, familyId };
+}
+
+/** A login: a new session for `user`. */
+export async function issueTokens(svc: ServiceContext, user: AuthUser): Promise<TokenPair> {
+  return tokenPair(svc, user, await startFamily(svc, user.id));
+}
+
+/**
+ * The family's next token; no row when the family is revoked or past its lifetime (see above).
+ * Binds: id, userId, familyId, tokenHash, now, then familyId, userId, now, familyId.
+ */
+const JOIN_FAMILY = `INSERT INTO refreshTokens (id, userId, familyId, tokenHash, expiresAt, rotatedAt, revokedAt, familyStartedAt, createdAt)
+SELECT ?, ?, ?, ?, started + ${REFRESH_TTL_MS}, NULL, NULL, started, ?
+FROM (SELECT MIN(familyStartedAt) AS started FROM refreshTokens WHERE familyId = ? AND userId = ?)
+WHERE started IS NOT NULL AND started + ${REFRESH_TTL_MS} > ?
+  AND NOT EXISTS (SELECT 1 FROM refreshTokens WHERE familyId = ? AND revokedAt IS NOT NULL)`;
+
+/**
+ * A new token in `familyId` of `userId`; with `rotateOthers`, the family's other live tokens are
+ * marked rotated in the same batch (only if the new one went in), so they stop working and a
+ * replay of one of them counts as reuse.
+ */
+async function joinFamily(
+  svc: ServiceContext,
+  userId: string,
+  familyId: string,
+  rotateOthers: boolean,
+): Promise<IssuedRefresh | null> {
+  const now = Date.now();
+  const id = newId("rtk");
+  const refreshToken = `rt_${randomToken(32)}`;
+  const insert = svc.d1
+    .prepare(JOIN_FAMILY)
+    .bind(id, userId, familyId, await sha256Hex(refreshToken), now, familyId, userId, now, familyId);
+  const [inserted] = await svc.d1.batch([
+    insert,
+    ...(rotateOthers
+      ? [
+          svc.d1
+            .prepare(
+              `UPDATE refreshTokens SET rotatedAt = ?
+WHERE familyId = ? AND id <> ? AND rotatedAt IS NULL AND revokedAt IS NULL
+  AND EXISTS (SELECT 1 FROM refreshTokens WHERE id = ?)`,
+            )
+            .bind(now, familyId, id, id),
+        ]
+      : []),
+  ]);
+  return inserted?.meta.changes === 1 ? { refreshToken, familyId } : null;
+}
+
 const badRefresh = () => new DomainError("unauthorized", "Invalid, expired or revoked refresh token");
+
+/**
+ * The refresh token of a context switch: the next token of the caller's session (`sessionId`, the
+ * access token's `sid`), whose older tokens stop working. A token without `sid` (an identity
+ * provider's) has no session here: the switch starts one. 401 when the session has ended.
+ */
+export async function switchFamily(
+  svc: ServiceContext,
+  userId: string,
+  sessionId: string | undefined,
+): Promise<IssuedRefresh> {
+  if (sessionId === undefined) return startFamily(svc, userId);
+  const issued = await joinFamily(svc, userId, sessionId, true);
+  if (!issued) throw new DomainError("unauthorized", "This session has ended; log in again");
+  return issued;
+}
 
 async function revokeFamily(svc: ServiceContext, familyId: string, now: number) {
   await svc.db
@@ -241,12 +147,14 @@ async function revokeFamily(svc: ServiceContext, familyId: string, now: number) 
     .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
 }
 
-export async function refresh(svc: ServiceContext, token: string) {
+export async function refresh(svc: ServiceContext, token: string): Promise<TokenPair> {
   const now = Date.now();
   const row = await svc.db.query.refreshTokens.findFirst({
     where: eq(refreshTokens.tokenHash, await sha256Hex(token)),
   });
-  if (!row || row.revokedAt !== null || row.expiresAt <= now) throw badRefresh();
+  // The absolute lifetime also holds for tokens issued before it existed (sliding `expiresAt`).
+  const expired = !row || row.expiresAt <= now || row.familyStartedAt + REFRESH_TTL_MS <= now;
+  if (!row || expired || row.revokedAt !== null) throw badRefresh();
   const rotated = await svc.db
     .update(refreshTokens)
     .set({ rotatedAt: now })
@@ -257,11 +165,12 @@ export async function refresh(svc: ServiceContext, token: string) {
     await revokeFamily(svc, row.familyId, now);
     throw badRefresh();
   }
-  const user = await svc.db.query.users.findFirst({ where: eq(users.id, row.userId) });
-  if (!user) throw badRefresh();
-  const pair = await issueTokens(svc, user, row.familyId);
-  if (!pair) throw badRefresh();
-  return pair;
+  const found = await svc.db.query.users.findFirst({ where: eq(users.id, row.userId) });
+  if (!found) throw badRefresh();
+  const user = await demoteIfDelisted(svc, found, now);
+  const issued = await joinFamily(svc, row.userId, row.familyId, false);
+  if (!issued) throw badRefresh();
+  return tokenPair(svc, user, issued);
 }
 
 export async function logout(svc: ServiceContext, userId: string, token: string): Promise<void> {
@@ -269,4 +178,12 @@ export async function logout(svc: ServiceContext, userId: string, token: string)
     where: eq(refreshTokens.tokenHash, await sha256Hex(token)),
   });
   if (row && row.userId === userId) await revokeFamily(svc, row.familyId, Date.now());
+}
+
+/** Revokes every refresh token of `userId`: all sessions, all devices. */
+export async function logoutAll(svc: ServiceContext, userId: string): Promise<void> {
+  await svc.db
+    .update(refreshTokens)
+    .set({ revokedAt: Date.now() })
+    .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
 }
