@@ -166,7 +166,8 @@ export async function refresh(svc: ServiceContext, token: string): Promise<Token
     throw badRefresh();
   }
   const found = await svc.db.query.users.findFirst({ where: eq(users.id, row.userId) });
-  if (!found) throw badRefresh();
+  // Closing an account revokes its tokens in the same batch; this also refuses one racing that batch.
+  if (!found || found.deletedAt !== null) throw badRefresh();
   const user = await demoteIfDelisted(svc, found, now);
   const issued = await joinFamily(svc, row.userId, row.familyId, false);
   if (!issued) throw badRefresh();
