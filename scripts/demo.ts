@@ -6,6 +6,7 @@
 import { ALL_WEEK, Client, poll, QUARTER, rand, wav } from "../tools/offline/client.ts";
 import { findDevStack } from "../tools/offline/dev-state.ts";
 import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
+import { accountJourney } from "./demo-account.ts";
 
 const stack = findDevStack();
 const api = stack.apiUrl;
@@ -276,7 +277,11 @@ async function main() {
     mails.items.map((m) => m.subject),
   );
 
-  console.log("\nDemo complete: a lesson report, a refund to the card and a won dispute.");
+  await accountJourney({ c, step, admin, student, tutor, tutorProfileId: profile.id, subjectId: subject.id });
+
+  console.log(
+    "\nDemo complete: a lesson report, a refund to the card, a won dispute, the audit log, a data export and a closed account.",
+  );
 }
 
 main().catch((err) => {
