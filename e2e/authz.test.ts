@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
+import { avatarPng } from "../tools/offline/avatar.ts";
 import {
   adminEmail,
   book,
@@ -282,7 +283,8 @@ describe("authorization matrix, bad input, notifications, admin and service rout
   });
 
   it("tutor avatars: upload, public bytes", async () => {
-    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+    // a real image: avatar bytes must be the PNG they claim to be (see hygiene.test.ts)
+    const png = avatarPng("#2f6f8f", "#f2d7b6");
     const r = await c.call<{ avatarUrl: string | null }>("/v1/me/tutor-profile/avatar", {
       method: "PUT",
       token: t.token,

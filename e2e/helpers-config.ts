@@ -14,6 +14,7 @@ export const E2E_ADMIN_EMAILS = [
   "audit",
   "replay",
   "account",
+  "hygiene",
 ]
   .map(adminEmail)
   .join(",");

@@ -1,18 +1,44 @@
-/** E-mail templates: subject, text and HTML for each kind of mail. */
+/**
+ * E-mail templates: subject, text and HTML for each kind of mail.
+ *
+ * Every string parameter goes through `userText` (user-text.ts) before it is used, whoever supplied
+ * it: one line, no links or addresses, bounded. People's text is shown quoted (`student “Sam”`), so a
+ * name can never read as our own words; the HTML escapes everything it prints. A mail names the other
+ * participant by display name only, never by e-mail address.
+ */
+import { userText } from "./user-text";
+
 export interface Rendered {
   subject: string;
   text: string;
   html: string;
 }
 
+/** Bounds for people's text in e-mails (characters). */
+export const NAME_MAX = 60;
+export const SUMMARY_MAX = 300;
+export const SUBJECT_MAX = 120;
+
 const escapeHtml = (s: string) =>
-  s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+  s
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#39;");
+
+/** Someone's text as a quoted, neutral value. */
+const quoted = (s: string, max: number) => `“${userText(s, max)}”`;
+/** A value of ours that still arrives as a string (a formatted time, a code): one bounded line. */
+const plain = (s: string, max = 40) => userText(s, max);
 
 function layout(title: string, paragraphs: string[]): Rendered {
+  // the subject is one header line: neutralized once more as a whole and bounded
+  const subject = userText(title, SUBJECT_MAX);
   return {
-    subject: title,
+    subject,
     text: paragraphs.join("\n\n"),
-    html: `<!doctype html><html><body style="font-family:sans-serif"><h1>${escapeHtml(title)}</h1>${paragraphs
+    html: `<!doctype html><html><body style="font-family:sans-serif"><h1>${escapeHtml(subject)}</h1>${paragraphs
       .map((p) => `<p>${escapeHtml(p)}</p>`)
       .join("")}</body></html>`,
   };
@@ -20,8 +46,8 @@ function layout(title: string, paragraphs: string[]): Rendered {
 
 export const templates = {
   otp: (code: string) =>
-    layout(`Your tutorloop code: ${code}`, [
-      `Your one-time login code is ${code}.`,
+    layout(`Your tutorloop code: ${plain(code, 12)}`, [
+      `Your one-time login code is ${plain(code, 12)}.`,
       "It is valid for 10 minutes. If you did not ask for it, ignore this e-mail.",
     ]),
   paymentCompleted: (credits: number, balance: number) =>
@@ -52,20 +78,28 @@ export const templates = {
     ]),
   paymentReturned: (cents: number, currency: string) =>
     layout("We refunded a late payment", [
-      `A payment of ${(cents / 100).toFixed(2)} ${currency.toUpperCase()} arrived after its checkout had already closed, so no credits were added and we refunded it to your card.`,
+      `A payment of ${(cents / 100).toFixed(2)} ${plain(currency, 8).toUpperCase()} arrived after its checkout had already closed, so no credits were added and we refunded it to your card.`,
     ]),
-  sessionScheduled: (when: string, withWhom: string) =>
-    layout("Session scheduled", [`Your session with ${withWhom} is booked for ${when} (UTC).`]),
+  /**
+   * To one participant about the other: `other` is the other's display name (null when they have
+   * none: never fall back to an e-mail address), `otherRole` what they are in this session.
+   */
+  sessionScheduled: (when: string, other: string | null, otherRole: "student" | "tutor") =>
+    layout("Session scheduled", [
+      `Your session with ${other ? `${otherRole} ${quoted(other, NAME_MAX)}` : `a ${otherRole}`} is booked for ${plain(when)} (UTC).`,
+    ]),
   sessionCancelled: (when: string, refunded: boolean) =>
     layout("Session cancelled", [
-      `The session of ${when} (UTC) was cancelled.`,
+      `The session of ${plain(when)} (UTC) was cancelled.`,
       refunded ? "Its credits were refunded." : "Its credits were not refunded (late cancellation).",
     ]),
   reportReady: (subject: string, summary: string) =>
-    layout(`Your lesson report is ready: ${subject}`, [
-      summary,
+    layout(`Your lesson report is ready: ${userText(subject, NAME_MAX)}`, [
+      quoted(summary, SUMMARY_MAX),
       "Open tutorloop to see the topics covered and next steps.",
     ]),
   sessionReminder: (when: string, hours: number) =>
-    layout(`Reminder: session in ${hours} hour${hours === 1 ? "" : "s"}`, [`Your session starts at ${when} (UTC).`]),
+    layout(`Reminder: session in ${hours} hour${hours === 1 ? "" : "s"}`, [
+      `Your session starts at ${plain(when)} (UTC).`,
+    ]),
 };

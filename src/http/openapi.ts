@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import type { ZodError } from "zod";
 import { errorCodes } from "../lib/errors";
 import { authenticate, authenticateClaims, type Guard } from "./auth";
-import { jsonBodyLimit } from "./body";
+import { jsonBodyLimit, utf8Body } from "./body";
 import type { AppEnv } from "./context";
 import { ApiError, type ErrorCode, errorStatus, type FieldProblem } from "./errors";
 import { isJsonMediaType } from "./media-type";
@@ -142,7 +142,7 @@ export function defineRoute<
 >(spec: RouteSpec<B, Q, P>) {
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if (spec.guard) middleware.push(spec.batchedCaller ? authenticateClaims(spec.guard) : authenticate(spec.guard));
-  if (spec.body) middleware.push(spec.optionalBody ? requireJsonIfBody : requireJson, jsonBodyLimit);
+  if (spec.body) middleware.push(spec.optionalBody ? requireJsonIfBody : requireJson, jsonBodyLimit, utf8Body);
   middleware.push(...(spec.middleware ?? []));
   const responses: RouteConfig["responses"] = {
     [spec.ok.status]: spec.ok.schema

@@ -179,3 +179,59 @@ describe("PUT /v1/sessions/:id/recording", () => {
     expect(await env.BUCKET.head(`recordings/${w.sessionId}/${second.id}`)).not.toBeNull();
   });
 });
+
+describe("at most 3 recording uploads per session (each starts a paid transcription)", () => {
+  const uploadState = async (sessionId: string) => {
+    const rows = await env.DB.prepare("SELECT id, uploadCount FROM sessionRecordings WHERE sessionId = ?")
+      .bind(sessionId)
+      .all<{ id: string; uploadCount: number }>();
+    const objects = (await env.BUCKET.list({ prefix: `recordings/${sessionId}/` })).objects.map((o) => o.key);
+    return { rows: rows.results, objects };
+  };
+
+  it("counts each upload; the 4th is 409 and stores or replaces nothing", async () => {
+    const w = await recWorld("completed");
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const res = await upload(w.sessionId, w.tutor.token, audio(crypto.randomUUID()));
+      expect(res.status, `upload ${i}`).toBe(202);
+      ids.push((await json<{ id: string }>(res)).id);
+      expect((await uploadState(w.sessionId)).rows).toEqual([{ id: ids.at(-1), uploadCount: i }]);
+    }
+    const marker = crypto.randomUUID();
+    const fourth = await upload(w.sessionId, w.tutor.token, audio(marker));
+    const problem = await expectProblem(fourth, 409, "conflict");
+    expect(String(problem.detail)).toMatch(/3 recording uploads/);
+    // an admin is held to the same limit
+    const admin = await createUser("admin");
+    await expectProblem(await upload(w.sessionId, admin.token, audio(marker)), 409, "conflict");
+    await eventually(async () => {
+      const s = await uploadState(w.sessionId);
+      return s.objects.length === 1 ? s : undefined;
+    });
+    const state = await uploadState(w.sessionId);
+    expect(state.rows).toEqual([{ id: ids[2], uploadCount: 3 }]);
+    expect(state.objects).toEqual([`recordings/${w.sessionId}/${ids[2]}`]);
+    expect((await recordingOf(w.sessionId, w.tutor.token))?.id).toBe(ids[2]);
+  });
+
+  it("parallel uploads cannot get past 3: exactly 3 of 6 are accepted, the others stored nothing", async () => {
+    const w = await recWorld("completed");
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => upload(w.sessionId, w.tutor.token, audio(crypto.randomUUID(), 4096))),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([202, 202, 202, 409, 409, 409]);
+    for (const r of results.filter((r) => r.status === 409)) await expectProblem(r, 409, "conflict");
+    const accepted = await Promise.all(results.filter((r) => r.status === 202).map((r) => json<{ id: string }>(r)));
+    const state = await eventually(async () => {
+      const s = await uploadState(w.sessionId);
+      return s.objects.length === 1 ? s : undefined;
+    });
+    expect(state.rows).toHaveLength(1);
+    expect(state.rows[0]?.uploadCount).toBe(3);
+    expect(accepted.map((a) => a.id)).toContain(state.rows[0]?.id);
+    // the surviving row's audio is the one object left
+    expect(state.objects).toEqual([`recordings/${w.sessionId}/${state.rows[0]?.id}`]);
+  });
+});

@@ -1,5 +1,6 @@
 import { disputeStatuses, ledgerSources, ledgerTypes, orderStatuses } from "../../db/schema";
 import { z } from "../../http/openapi";
+import { humanText } from "../../lib/text";
 
 export const packSchema = z
   .object({ id: z.string(), credits: z.number().int(), priceCents: z.number().int(), currency: z.string() })
@@ -50,7 +51,7 @@ export const adjustmentBody = z
     userId: z.string().min(1).max(100),
     type: z.enum(ledgerTypes),
     amount: z.number().int().positive().max(1_000_000),
-    description: z.string().trim().min(1).max(500),
+    description: humanText({ min: 1, max: 500 }),
   })
   .openapi("AdjustmentRequest");
 

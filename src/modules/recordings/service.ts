@@ -3,7 +3,10 @@
  *
  * One recording per session: a new upload replaces the previous one (its row and R2 object are
  * deleted once the new audio is stored) and restarts the pipeline. Late callbacks or jobs of a
- * replaced recording find no row and change nothing.
+ * replaced recording find no row and change nothing. Each upload starts a paid transcription and
+ * report, so a session gets at most MAX_RECORDING_UPLOADS: the count travels from row to row
+ * (`uploadCount`), and the insert that takes the next number is conditional on it, so parallel
+ * uploads cannot pass the limit.
  *
  * Uploads stream to R2 without holding the file in memory. With `Content-Length`, the body is piped
  * through a byte counter into a `FixedLengthStream` of that length (a body longer than declared or
@@ -11,7 +14,7 @@
  * transfer), the body goes to an R2 multipart upload in 8 MiB parts, counted as it arrives, so at
  * most one part is in memory and an oversized stream is aborted (413) as soon as it passes the limit.
  */
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
 import { toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
@@ -152,11 +155,40 @@ export async function storeAudioChunked(
   }
 }
 
-/** Deletes every stored audio object of the session except `keep`. */
-async function removeOtherAudio(bucket: R2Bucket, sessionId: string, keep: string) {
-  const listed = await bucket.list({ prefix: `recordings/${sessionId}/` });
-  const stale = listed.objects.map((o) => o.key).filter((k) => k !== keep);
-  if (stale.length > 0) await bucket.delete(stale);
+/** Uploads a session may have (each one a paid transcription and report). */
+export const MAX_RECORDING_UPLOADS = 3;
+
+const uploadsUsedUp = () =>
+  conflict(`This session already had ${MAX_RECORDING_UPLOADS} recording uploads, the most it may have`);
+
+/**
+ * Records upload `id` as the session's recording, replacing the previous row, in one D1 batch (one
+ * transaction): the insert takes the next upload number only while it is below the limit, and the
+ * delete runs only if that insert happened. Returns the replaced rows' audio keys, or null when the
+ * limit was reached (nothing changed).
+ */
+async function claimUpload(svc: ServiceContext, sessionId: string, id: string, key: string) {
+  const now = svc.clock.now();
+  const [inserted, replaced] = await svc.d1.batch([
+    svc.d1
+      .prepare(
+        `INSERT INTO sessionRecordings (id, sessionId, s3Key, transcriptionStatus, uploadCount, createdAt, updatedAt)
+         SELECT ?, ?, ?, 'pending', used + 1, ?, ?
+         FROM (SELECT COALESCE(MAX(uploadCount), 0) AS used FROM sessionRecordings WHERE sessionId = ?)
+         WHERE used < ?
+         RETURNING id`,
+      )
+      .bind(id, sessionId, key, now, now, sessionId, MAX_RECORDING_UPLOADS),
+    svc.d1
+      .prepare(
+        `DELETE FROM sessionRecordings
+         WHERE sessionId = ? AND id <> ? AND EXISTS (SELECT 1 FROM sessionRecordings fresh WHERE fresh.id = ?)
+         RETURNING s3Key`,
+      )
+      .bind(sessionId, id, id),
+  ]);
+  if (!inserted?.results.length) return null;
+  return (replaced?.results ?? []).map((r) => (r as { s3Key: string }).s3Key);
 }
 
 export async function uploadRecording(
@@ -175,6 +207,8 @@ export async function uploadRecording(
     throw new DomainError("unsupported_media_type", "Send the recording as audio/* (e.g. audio/webm, audio/mpeg)");
   }
   if (!deepgramConfigured(svc.config)) throw new DomainError("provider_unavailable", "Transcription is not configured");
+  // refused before any byte is streamed; the claim after storing is what makes the limit hold
+  if (((await latestRecording(svc, session.id))?.uploadCount ?? 0) >= MAX_RECORDING_UPLOADS) throw uploadsUsedUp();
   const limit = svc.config.MAX_RECORDING_BYTES;
   const id = newId("rec");
   const key = `recordings/${session.id}/${id}`;
@@ -195,23 +229,21 @@ export async function uploadRecording(
   }
 
   // The new row and the removal of every other row of the session are one transaction: of two
-  // concurrent uploads, the later batch wins, and its cleanup removes every other audio object.
-  const now = svc.clock.now();
-  await svc.db.batch([
-    svc.db.insert(sessionRecordings).values({
-      id,
-      sessionId: session.id,
-      s3Key: key,
-      transcriptionStatus: "pending",
-      createdAt: now,
-      updatedAt: now,
-    }),
-    svc.db
-      .delete(sessionRecordings)
-      .where(and(eq(sessionRecordings.sessionId, session.id), ne(sessionRecordings.id, id))),
-  ]);
+  // concurrent uploads, the later batch wins. Each batch deletes exactly the audio of the rows it
+  // replaced, so no cleanup can touch an upload still in flight.
+  let replacedKeys: string[] | null;
+  try {
+    replacedKeys = await claimUpload(svc, session.id, id, key);
+  } catch (err) {
+    await svc.env.BUCKET.delete(key).catch(() => undefined);
+    throw err;
+  }
+  if (!replacedKeys) {
+    await svc.env.BUCKET.delete(key);
+    throw uploadsUsedUp();
+  }
   await enqueue(svc, { type: "transcription.request", recordingId: id });
-  svc.defer(removeOtherAudio(svc.env.BUCKET, session.id, key));
+  if (replacedKeys.length > 0) svc.defer(svc.env.BUCKET.delete(replacedKeys));
   return { id, sessionId: session.id, transcriptionStatus: "pending" as const };
 }
 

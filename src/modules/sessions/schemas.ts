@@ -1,5 +1,6 @@
 import { sessionStatuses } from "../../db/schema";
 import { pageOf, pageQuery, z } from "../../http/openapi";
+import { humanText } from "../../lib/text";
 import { MAX_EPOCH_MS } from "../tutors/schemas";
 
 const QUARTER_MS = 15 * 60 * 1000;
@@ -47,7 +48,9 @@ export const bookBody = z
   })
   .openapi("BookSession");
 
-export const cancelBody = z.strictObject({ reason: z.string().trim().max(500).optional() }).openapi("CancelSession");
+export const cancelBody = z
+  .strictObject({ reason: humanText({ max: 500, multiline: true }).optional() })
+  .openapi("CancelSession");
 
 export const idParams = z.object({ id: z.string().min(1).max(100) });
 

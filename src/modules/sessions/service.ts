@@ -107,14 +107,15 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
     type: "email.send",
     to: studentEmail,
     idempotencyKey: `session_scheduled:${sessionId}:${auth.userId}`,
-    ...templates.sessionScheduled(whenText(startTime), tutor.displayName),
+    ...templates.sessionScheduled(whenText(startTime), tutor.displayName, "tutor"),
   });
   if (tutorEmail) {
     jobs.push({
       type: "email.send",
       to: tutorEmail,
       idempotencyKey: `session_scheduled:${sessionId}:${tutor.userId}`,
-      ...templates.sessionScheduled(whenText(startTime), auth.user.name ?? studentEmail),
+      // the student's own name or none: their e-mail address is theirs, never shown to the tutor
+      ...templates.sessionScheduled(whenText(startTime), auth.user.name, "student"),
     });
   }
   enqueueAfterCommit(svc, jobs);

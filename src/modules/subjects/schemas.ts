@@ -1,4 +1,5 @@
 import { z } from "../../http/openapi";
+import { humanText } from "../../lib/text";
 
 export const subjectSchema = z
   .object({
@@ -18,7 +19,7 @@ export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const createSubjectBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100),
+    name: humanText({ min: 1, max: 100, name: true }),
     slug: z.string().min(1).max(64).regex(SLUG, "Lowercase letters, digits and single hyphens"),
   })
   .openapi("CreateSubject");

@@ -1,6 +1,7 @@
 /**
  * Tutor avatars in R2. Uploads are size-limited while streaming (a missing or lying Content-Length
- * changes nothing), stored under a fresh key, swapped in with a compare-and-set on the profile row
+ * changes nothing), checked to be the image type they claim and stripped of metadata (image.ts),
+ * stored under a fresh key, swapped in with a compare-and-set on the profile row
  * (so of two racing uploads each replaced object is deleted exactly once) and the old object removed.
  */
 import { and, eq, isNull } from "drizzle-orm";
@@ -8,11 +9,12 @@ import type { ServiceContext } from "../../context";
 import { tutorProfiles } from "../../db/schema";
 import { randomToken } from "../../lib/crypto";
 import { badRequest, conflict, DomainError, notFound } from "../../lib/errors";
+import { checkedImage, IMAGE_TYPES, type ImageType } from "./image";
 import { ownProfileRow, type TutorProfileRow, type TutorProfileView, withSubjects } from "./service";
 
 export const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
-export const AVATAR_TYPES = ["image/png", "image/jpeg", "image/webp"] as const;
-export type AvatarType = (typeof AVATAR_TYPES)[number];
+export const AVATAR_TYPES = IMAGE_TYPES;
+export type AvatarType = ImageType;
 /** Browsers and CDNs may keep an avatar this long; the ETag makes revalidation cheap. */
 export const AVATAR_CACHE_CONTROL = "public, max-age=300";
 
@@ -81,8 +83,9 @@ export async function uploadAvatar(
   const declared = upload.contentLength === undefined ? Number.NaN : Number(upload.contentLength);
   if (declared > AVATAR_MAX_BYTES) throw tooLarge();
   let profile = await ownProfileRow(svc, userId);
-  const bytes = await readLimited(upload.body, AVATAR_MAX_BYTES);
-  if (bytes.byteLength === 0) throw badRequest("The image is empty", [{ path: "body", message: "Empty body" }]);
+  const received = await readLimited(upload.body, AVATAR_MAX_BYTES);
+  if (received.byteLength === 0) throw badRequest("The image is empty", [{ path: "body", message: "Empty body" }]);
+  const bytes = await checkedImage(received, type);
 
   const key = `avatars/${profile.id}/${randomToken(16)}`;
   await svc.env.BUCKET.put(key, bytes, { httpMetadata: { contentType: type } });

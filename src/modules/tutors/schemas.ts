@@ -1,5 +1,6 @@
 import { tutorStatuses } from "../../db/schema";
 import { pageOf, pageQuery, z } from "../../http/openapi";
+import { humanText } from "../../lib/text";
 import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from "./availability";
 
 /** Most subjects one tutor may teach (also keeps every IN list small). */
@@ -39,8 +40,8 @@ export const tutorProfileSchema = tutorSchema
   .openapi("TutorProfile");
 
 const profileFields = {
-  displayName: z.string().trim().min(1).max(100),
-  bio: z.string().trim().max(5000),
+  displayName: humanText({ min: 1, max: 100, name: true }),
+  bio: humanText({ max: 5000, multiline: true }),
   subjectIds: z.array(z.string().min(1).max(64)).min(1).max(MAX_TUTOR_SUBJECTS),
   hourlyCreditsPrice: z.number().int().positive().max(1_000_000),
 };

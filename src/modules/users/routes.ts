@@ -1,4 +1,5 @@
 import { createRouter, defineRoute, z } from "../../http/openapi";
+import { humanText } from "../../lib/text";
 import { tokenPairSchema, userSchema } from "../auth/schemas";
 import { publicUser } from "../auth/service";
 import { closeAccount } from "./close-account";
@@ -28,7 +29,7 @@ userRoutes.openapi(
     summary: "Update the caller's name",
     tags,
     guard: "user",
-    body: z.strictObject({ name: z.string().trim().min(1).max(100).optional() }),
+    body: z.strictObject({ name: humanText({ min: 1, max: 100, name: true }).optional() }),
     ok: { status: 200, description: "The updated user", schema: userSchema },
   }),
   async (c) => c.json(await renameMe(c.var.svc, c.var.auth, c.req.valid("json").name), 200),
