@@ -297,6 +297,9 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
           ),
         );
       }
+      if (input.audit) {
+        statements.push(insertAudit(d1, withDetails(input.audit, { refunded: input.refund }), justCancelled));
+      }
       const results = await this.#withChainRetry(() => d1.batch(statements));
       if ((results[0]?.meta.changes ?? 0) === 0) return fail("conflict", "Only scheduled sessions can be cancelled");
       const entry = input.refund ? await entryByKey(d1, key) : null;

@@ -35,6 +35,8 @@ export interface CancelSessionInput {
   reason: string | null;
   refund: boolean;
   at: number;
+  /** An admin's cancellation: its audit row, written in the cancellation's batch (only if it cancels). */
+  audit?: AuditEntry;
 }
 
 export interface AdjustInput {

@@ -14,6 +14,10 @@ export const AUDIT_ACTIONS = {
   "dead_letter.replay": "dead_letter",
   /** POST /v1/admin/recordings/:id/retry; target: the recording. */
   "recording.retry": "recording",
+  /** POST /v1/sessions/:id/cancel by an admin (always a full refund); target: the session. */
+  "session.cancel": "session",
+  /** POST /v1/sessions/:id/complete by an admin; target: the session. */
+  "session.complete": "session",
   /** POST /v1/admin/subjects; target: the new subject. */
   "subject.create": "subject",
 } as const;

@@ -16,6 +16,7 @@ import { badRequest, conflict, DomainError, forbidden, notFound } from "../../li
 import { agoraConfigured } from "../../providers/agora";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
+import { type AuditEntry, auditEntry, insertAudit } from "../audit/store";
 import { isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
 import { PUBLIC_TUTOR_STATUS, publicTutorRow } from "../tutors/service";
@@ -174,7 +175,10 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
   const by = asAdmin ? "admin" : asTutor ? "tutor" : "student";
   const windowMs = svc.config.CANCELLATION_WINDOW_HOURS * HOUR_MS;
   const refund = by !== "student" || (asStudent && session.startTime - svc.clock.now() >= windowMs);
-  return sessionView(await cancelThroughLedger(svc, session, { by, refund, reason: reason ?? null }));
+  const audit = asAdmin
+    ? auditEntry(svc, auth.userId, "session.cancel", session.id, { reason: reason ?? null })
+    : undefined;
+  return sessionView(await cancelThroughLedger(svc, session, { by, refund, reason: reason ?? null, audit }));
 }
 
 /**
@@ -186,7 +190,13 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
 export async function cancelThroughLedger(
   svc: ServiceContext,
   session: SessionRow,
-  opts: { by: "student" | "tutor" | "admin"; refund: boolean; reason: string | null; quietFor?: string },
+  opts: {
+    by: "student" | "tutor" | "admin";
+    refund: boolean;
+    reason: string | null;
+    quietFor?: string;
+    audit?: AuditEntry;
+  },
 ): Promise<SessionRow> {
   const { studentUserId, tutorUserId } = await participants(svc, session);
   const result = unwrap(
@@ -198,6 +208,7 @@ export async function cancelThroughLedger(
       cancelledBy: opts.by,
       reason: opts.reason,
       refund: opts.refund,
+      audit: opts.audit,
     }),
   );
   const updated = await primarySession(svc, session.id);
@@ -255,9 +266,30 @@ export async function completeSession(svc: ServiceContext, auth: Auth, id: strin
   const { session, asTutor, asAdmin } = await accessSession(svc, auth, id);
   if (!asTutor && !asAdmin) throw forbidden("Only the session's tutor or an admin can complete it");
   if (session.status !== "in_progress") throw conflict(`A ${session.status} session cannot be completed`);
-  const row = await transition(svc, id, "in_progress", "completed");
+  const row = asTutor
+    ? await transition(svc, id, "in_progress", "completed")
+    : await completeAsAdmin(svc, auth.userId, id);
   if (!row) throw conflict("The session changed; reload it");
   return sessionView(row);
+}
+
+/** An admin's completion: the transition and its audit row in one batch (the row only if it completed). */
+async function completeAsAdmin(svc: ServiceContext, adminId: string, id: string) {
+  const now = svc.clock.now();
+  const update = svc.db
+    .update(sessions)
+    .set({ status: "completed", updatedAt: now })
+    .where(and(eq(sessions.id, id), eq(sessions.status, "in_progress")))
+    .returning();
+  const [updated] = await svc.d1.batch([
+    toStatement(svc.d1, update),
+    insertAudit(svc.d1, auditEntry(svc, adminId, "session.complete", id, {}, now), {
+      sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND status = 'completed' AND updatedAt = ?)",
+      binds: [id, now],
+    }),
+  ]);
+  // Re-read through drizzle: the raw batch row has SQLite's 0/1 where the view wants booleans.
+  return updated?.results.length ? primarySession(svc, id) : undefined;
 }
 
 export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
