@@ -1,3 +1,4 @@
+import { clientIpKey } from "../../http/client-ip";
 import { createRouter, defineRoute, z } from "../../http/openapi";
 import { otpRequestBody, otpVerifyBody, refreshBody, tokenPairSchema } from "./schemas";
 import { logout, refresh, requestOtp, verifyOtp } from "./service";
@@ -21,7 +22,7 @@ authRoutes.openapi(
   }),
   async (c) => {
     const { email } = c.req.valid("json");
-    const ip = c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "unknown";
+    const ip = clientIpKey(c.req.raw.headers);
     await requestOtp(c.var.svc, email, ip);
     return c.json({ ok: true as const }, 202);
   },
