@@ -17,6 +17,9 @@ export default defineConfig(async () => {
               TEST_MIGRATIONS: migrations,
               FAKE_PROVIDERS_URL: fake,
               ENVIRONMENT: "test",
+              // The suite books, logs in and uploads from one client far faster than anyone could;
+              // test/http/rate-limit.test.ts runs the Worker with RATE_LIMITS=on and these bindings.
+              RATE_LIMITS: "off",
               PUBLIC_API_URL: "http://api.test",
               JWT_SECRET: TEST_JWT_SECRET,
               ADMIN_EMAILS: "root@admin.test",

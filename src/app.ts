@@ -1,14 +1,21 @@
 /**
  * Builds the Hono app: middleware, modules, one error handler, the OpenAPI document and the docs page.
  */
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import pkg from "../package.json";
 import { getConfig } from "./config";
-import type { AppEnv } from "./http/context";
 import { DomainError, type ErrorCode, problemResponse } from "./http/errors";
-import { accessLog, DOCS_PAGE_CSP, requestId, securityHeaders, services } from "./http/middleware";
+import {
+  accessLog,
+  configured,
+  corsPolicy,
+  DOCS_PAGE_CSP,
+  requestId,
+  securityHeaders,
+  services,
+} from "./http/middleware";
 import { createRouter, defineRoute, z } from "./http/openapi";
+import { documentRateLimits, rateLimits } from "./http/rate-limit";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
 import { adminCreditRoutes } from "./modules/credits/admin-routes";
@@ -82,26 +89,8 @@ function routePattern(path: string): RegExp {
 export function createApp() {
   const app = createRouter();
 
-  app.use("*", requestId(), accessLog(), securityHeaders());
-  app.use(
-    "*",
-    cors({
-      origin: (origin, c) => {
-        const allowed = (c.env as AppEnv["Bindings"]).CORS_ORIGINS ?? "*";
-        if (allowed.trim() === "*") return "*";
-        return allowed
-          .split(",")
-          .map((o) => o.trim())
-          .includes(origin)
-          ? origin
-          : null;
-      },
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-D1-Bookmark"],
-      exposeHeaders: ["X-Request-Id", "X-D1-Bookmark", "Retry-After"],
-      maxAge: 600,
-    }),
-  );
-  app.use("*", services());
+  app.use("*", requestId(), accessLog(), securityHeaders(), configured(), corsPolicy());
+  app.use("*", services(), rateLimits());
 
   app.openapi(
     defineRoute({
@@ -115,6 +104,7 @@ export function createApp() {
   );
 
   for (const m of modules) app.route("/", m);
+  documentRateLimits(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -36,9 +36,44 @@ export const creditPackSchema = z.object({
 });
 export type CreditPack = z.infer<typeof creditPackSchema>;
 
+/**
+ * CORS_ORIGINS: `*`, or comma-separated origins (`https://app.example`: scheme, host, optional port,
+ * nothing else). Unset stays undefined here: the environment decides below whether that is allowed.
+ */
+const corsOrigins = z
+  .string()
+  .optional()
+  .transform((v, ctx): "*" | string[] | undefined => {
+    const list = (v ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean);
+    if (list.length === 0) return undefined;
+    if (list.length === 1 && list[0] === "*") return "*";
+    for (const origin of list) {
+      if (!isOrigin(origin)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${JSON.stringify(origin)} is not an origin (scheme://host[:port], e.g. https://app.example; \`*\` only alone)`,
+        });
+        return z.NEVER;
+      }
+    }
+    return list;
+  });
+
+function isOrigin(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === "https:" || u.protocol === "http:") && u.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const DEFAULT_PACKS = '[{ "id": "pack_5", "credits": 5, "priceCents": 5000, "currency": "usd" }]';
 
-const configSchema = z.object({
+const baseSchema = z.object({
   ENVIRONMENT: z.enum(["development", "production", "test"]).default("production"),
   PUBLIC_API_URL: url("http://localhost:8787"),
   JWT_SECRET: z
@@ -101,8 +136,32 @@ const configSchema = z.object({
   OTP_MAX_PER_IP: int(30, 1),
   OTP_MAX_FAILED_PER_ADDRESS: int(10, 1),
   OTP_VERIFY_MAX_PER_IP: int(60, 1),
-  CORS_ORIGINS: z.string().default("*"),
+  CORS_ORIGINS: corsOrigins,
+  /** `off` only for local runs that must not be limited (the unit suite, the bench); never in production. */
+  RATE_LIMITS: z.enum(["on", "off"], { error: "RATE_LIMITS must be on or off" }).default("on"),
 });
+
+/** Settings production refuses to run without, then the defaults that depend on the environment. */
+const configSchema = baseSchema
+  .superRefine((c, ctx) => {
+    if (c.ENVIRONMENT !== "production") return;
+    if (c.CORS_ORIGINS === undefined || c.CORS_ORIGINS === "*") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CORS_ORIGINS"],
+        message:
+          "production needs the web origins allowed to call the API, comma-separated (e.g. https://app.example); unset or `*` is refused",
+      });
+    }
+    if (c.RATE_LIMITS === "off") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["RATE_LIMITS"],
+        message: "off is for local runs only (tests, bench); production always enforces the rate limits",
+      });
+    }
+  })
+  .transform((c) => ({ ...c, CORS_ORIGINS: c.CORS_ORIGINS ?? ("*" as const) }));
 
 export type Config = z.output<typeof configSchema>;
 

@@ -9,7 +9,16 @@ import type { QueueMessage } from "./queues/messages";
 
 type Bindings = Pick<Cloudflare.Env, "DB" | "BUCKET" | "CREDIT_LEDGER">;
 
-export interface Env extends Bindings {
+/**
+ * The Rate Limiting bindings (`[[ratelimits]]` in wrangler.toml): every `RATE_LIMIT_*` name of the
+ * generated types. Read from `__BaseEnv_Env` (what `wrangler types` declares from wrangler.toml),
+ * not `Cloudflare.Env`, which the tests extend with this very interface.
+ */
+export type RateLimitBindings = {
+  [K in keyof __BaseEnv_Env as K extends `RATE_LIMIT_${string}` ? K : never]: RateLimit;
+};
+
+export interface Env extends Bindings, RateLimitBindings {
   JOBS: Queue<QueueMessage>;
   /** Stripe fulfilment only: never queued behind e-mails or video rooms. */
   PAYMENTS: Queue<QueueMessage>;
@@ -50,4 +59,5 @@ export interface Env extends Bindings {
   OTP_MAX_FAILED_PER_ADDRESS?: string;
   OTP_VERIFY_MAX_PER_IP?: string;
   CORS_ORIGINS?: string;
+  RATE_LIMITS?: string;
 }

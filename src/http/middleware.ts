@@ -1,9 +1,14 @@
-/** Cross-cutting middleware: request id, JSON access log, security headers, D1 session. */
+/**
+ * Cross-cutting middleware: request id, JSON access log, security headers, the configuration gate,
+ * CORS, D1 session.
+ */
 import type { MiddlewareHandler } from "hono";
-import { getConfig } from "../config";
+import { cors } from "hono/cors";
+import { ConfigError, getConfig } from "../config";
 import { openSession } from "../db/client";
 import { loadClock } from "../lib/clock";
 import type { AppEnv } from "./context";
+import { DomainError, problemResponse } from "./errors";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -50,9 +55,22 @@ export const DOCS_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/**
+ * Cross-Origin-Resource-Policy: API responses are for this origin's fetches and CORS (CORP does not
+ * restrict CORS requests); it keeps other sites from loading them as no-cors subresources
+ * (`<script>`, `<img>`), so they never enter another site's process. Tutor avatars are the
+ * exception: a web app on another origin shows them with `<img src>`, a no-cors request that
+ * `same-origin` would block; they are public images anyway.
+ */
+const CROSS_ORIGIN_RESOURCES = [/^\/v1\/tutors\/[^/]+\/avatar$/];
+
 export const securityHeaders = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   await next();
   const h = c.res.headers;
+  h.set(
+    "cross-origin-resource-policy",
+    CROSS_ORIGIN_RESOURCES.some((re) => re.test(c.req.path)) ? "cross-origin" : "same-origin",
+  );
   h.set("x-content-type-options", "nosniff");
   h.set("x-frame-options", "DENY");
   h.set("referrer-policy", "no-referrer");
@@ -63,6 +81,37 @@ export const securityHeaders = (): MiddlewareHandler<AppEnv> => async (c, next) 
   }
   if (!h.has("cache-control")) h.set("cache-control", "no-store");
 };
+
+/**
+ * Parses the configuration before anything else runs. A Worker whose settings are invalid (e.g.
+ * production without CORS_ORIGINS) answers every request 500 and logs which setting is wrong; the
+ * client sees only that the service is misconfigured.
+ */
+export const configured = (): MiddlewareHandler<AppEnv> => async (c, next) => {
+  try {
+    getConfig(c.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(
+      JSON.stringify({ level: "error", msg: "misconfigured", requestId: c.get("requestId"), error: err.message }),
+    );
+    return problemResponse(new DomainError("internal", "The service is misconfigured; its log names the setting"));
+  }
+  await next();
+};
+
+/** CORS for the origins of CORS_ORIGINS (`*` outside production only: config.ts refuses it there). */
+export const corsPolicy = (): MiddlewareHandler<AppEnv> =>
+  cors({
+    origin: (origin, c) => {
+      const allowed = getConfig(c.env as AppEnv["Bindings"]).CORS_ORIGINS;
+      if (allowed === "*") return "*";
+      return allowed.includes(origin) ? origin : null;
+    },
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "X-D1-Bookmark"],
+    exposeHeaders: ["X-Request-Id", "X-D1-Bookmark", "Retry-After"],
+    maxAge: 600,
+  });
 
 /** Parses config (once per env) and opens the request's D1 session; returns its bookmark. */
 export const services = (): MiddlewareHandler<AppEnv> => async (c, next) => {

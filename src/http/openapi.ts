@@ -68,7 +68,7 @@ export const problemSchema = z
   .openapi("Problem");
 
 /** A problem response whose `code` is one of the codes this route declares for that status. */
-const problem = (description: string, codes: ErrorCode[]) => ({
+export const problem = (description: string, codes: ErrorCode[]) => ({
   description,
   content: {
     "application/problem+json": {
@@ -80,9 +80,24 @@ const problem = (description: string, codes: ErrorCode[]) => ({
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
+/**
+ * An integer query parameter, `min`–`max`: decimal digits only. `z.coerce.number()` would read an
+ * empty `?from=` (and " ") as 0, "1e3" as 1000 and "0x10" as 16; here each of them is 400.
+ */
+export const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, "A decimal integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .openapi({ type: "integer", minimum: min, maximum: max });
+
+const DEFAULT_PAGE_SIZE = 20;
+
 /** `limit` (1–100, default 20) and `cursor` query parameters of every list. */
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  // the document states the default itself: a default around a pipe is not rendered
+  limit: queryInt(1, 100).default(DEFAULT_PAGE_SIZE).openapi({ default: DEFAULT_PAGE_SIZE }),
   cursor: z.string().min(1).max(500).optional(),
 };
 

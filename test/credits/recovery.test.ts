@@ -5,7 +5,7 @@ import { jobContext } from "../../src/jobs/context";
 import { recoverPendingOrders } from "../../src/modules/credits/recovery";
 import { dispatch, handleQueue } from "../../src/queues/consumer";
 import type { QueueMessage } from "../../src/queues/messages";
-import { call, createUser, env, expectProblem, fakeRequests, json } from "../helpers/api";
+import { call, createUser, env, expectProblem, fakeRequests, json, productionEnv } from "../helpers/api";
 import { processed } from "./charge-events";
 import { balance, checkout, checkoutEvent, deliver, ledgerRows, orderStatus, waitForStatus } from "./helpers";
 
@@ -31,7 +31,7 @@ describe("test clock", () => {
 
   it("does not exist in production", async () => {
     const { createApp } = await import("../../src/app");
-    const prod = { ...env, ENVIRONMENT: "production" };
+    const prod = productionEnv();
     for (const method of ["GET", "POST"]) {
       const res = await createApp().fetch(
         new Request("http://api.test/v1/dev/clock", {

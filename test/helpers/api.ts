@@ -28,6 +28,13 @@ export async function call(path: string, opts: CallOptions = {}): Promise<Respon
   );
 }
 
+/**
+ * The suite's bindings as a production deployment has them: ENVIRONMENT=production needs explicit
+ * CORS_ORIGINS and enforces the rate limits (config.ts refuses anything else there).
+ */
+export const productionEnv = (vars: Record<string, string> = {}) =>
+  ({ ...env, ENVIRONMENT: "production", CORS_ORIGINS: "https://app.test", RATE_LIMITS: "on", ...vars }) as typeof env;
+
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }

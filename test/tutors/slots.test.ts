@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config";
 import { call, env, expectProblem, json } from "../helpers/api";
 import { allWeek, createTutor, DAY, HOUR, insertSession, insertSubject, MIN, putAvailability, utc } from "./fixtures";
@@ -22,6 +22,23 @@ async function slots(tutorId: string, from: number, to: number, durationMinutes?
 }
 
 const times = (body: Slots) => body.items.map((s) => new Date(s.startTime).toISOString().slice(5, 16));
+
+/** Now by the server's (test) clock. */
+const serverNow = async () => (await json<{ now: number }>(await call("/v1/dev/clock"))).now;
+
+// The fixed dates below (2031: a Monday 6 January, New York's spring-forward night of 9 March) must
+// lie within the booking horizon, which the listing obeys: the test clock (this file's own D1) is
+// moved to 2030-12-01 for the file.
+beforeAll(async () => {
+  // one move is at most 366 days: walk there
+  for (let left = utc("2030-12-01T00:00") - Date.now(); left > 0; left -= 300 * DAY) {
+    const advanceMs = Math.min(left, 300 * DAY);
+    expect((await call("/v1/dev/clock", { body: { advanceMs } })).status).toBe(200);
+  }
+});
+afterAll(async () => {
+  await call("/v1/dev/clock", { body: { reset: true } });
+});
 
 describe("GET /v1/tutors/:id/slots", () => {
   it("interprets weekly ranges in the tutor's zone, DST-correct (New York 09:00 = 14:00Z in January, 13:00Z in July)", async () => {
@@ -103,10 +120,10 @@ describe("GET /v1/tutors/:id/slots", () => {
   it("starts no earlier than now + BOOKING_MIN_NOTICE_MINUTES", async () => {
     const notice = getConfig(env).BOOKING_MIN_NOTICE_MINUTES * MIN;
     const t = await tutorWith("UTC", allWeek);
-    const from = Math.floor(Date.now() / DAY) * DAY;
-    const before = Date.now();
+    const from = Math.floor((await serverNow()) / DAY) * DAY;
+    const before = await serverNow();
     const body = await slots(t.profile.id, from, from + 2 * DAY, 30);
-    const after = Date.now();
+    const after = await serverNow();
     const first = body.items[0]?.startTime ?? Number.NaN;
     expect(first).toBeGreaterThanOrEqual(before + notice);
     expect(first).toBeLessThanOrEqual(after + notice + 15 * MIN);

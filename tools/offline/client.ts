@@ -35,13 +35,16 @@ export interface CallOptions {
 export class Client {
   readonly apiUrl: string;
   readonly emulatorUrl: string;
-  constructor(apiUrl: string, emulatorUrl: string) {
+  /** Sent with every API call (a call's own headers win), e.g. the e2e files' `cf-connecting-ip`. */
+  readonly headers: Record<string, string>;
+  constructor(apiUrl: string, emulatorUrl: string, opts: { headers?: Record<string, string> } = {}) {
     this.apiUrl = apiUrl;
     this.emulatorUrl = emulatorUrl;
+    this.headers = opts.headers ?? {};
   }
 
   async call<T = Record<string, unknown>>(path: string, o: CallOptions = {}): Promise<Res<T>> {
-    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    const headers: Record<string, string> = { ...this.headers, ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     let body: RequestInit["body"] = o.raw;
     if (o.body !== undefined) {

@@ -1,5 +1,4 @@
-import type { Context } from "hono";
-import type { AppEnv } from "../../http/context";
+import { clientIpKey } from "../../http/client-ip";
 import { createRouter, defineRoute, z } from "../../http/openapi";
 import { requestOtp, verifyOtp } from "./otp";
 import { otpRequestBody, otpVerifyBody, refreshBody, tokenPairSchema } from "./schemas";
@@ -7,9 +6,6 @@ import { logout, logoutAll, refresh } from "./service";
 
 const tags = ["Auth"];
 export const authRoutes = createRouter();
-
-/** The client IP the login-code limits count per (both routes read it the same way). */
-const clientIp = (c: Context<AppEnv>) => c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? "unknown";
 
 authRoutes.openapi(
   defineRoute({
@@ -27,7 +23,7 @@ authRoutes.openapi(
   }),
   async (c) => {
     const { email } = c.req.valid("json");
-    await requestOtp(c.var.svc, email, clientIp(c));
+    await requestOtp(c.var.svc, email, clientIpKey(c.req.raw.headers));
     return c.json({ ok: true as const }, 202);
   },
 );
@@ -44,7 +40,7 @@ authRoutes.openapi(
   }),
   async (c) => {
     const { email, code } = c.req.valid("json");
-    return c.json(await verifyOtp(c.var.svc, email, code, clientIp(c)), 200);
+    return c.json(await verifyOtp(c.var.svc, email, code, clientIpKey(c.req.raw.headers)), 200);
   },
 );
 

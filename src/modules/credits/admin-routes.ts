@@ -1,5 +1,5 @@
 import { idempotent } from "../../http/idempotency";
-import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { createRouter, defineRoute, pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { adjustCredits } from "./adjustments";
 import { refundOrder } from "./admin-refund";
 import { reconcile } from "./reconciliation";
@@ -82,7 +82,7 @@ adminCreditRoutes.openapi(
   async (c) => c.json(await listUserLedger(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
 );
 
-const epochMs = z.coerce.number().int().min(0).max(8.64e15);
+const epochMs = queryInt(0, 8.64e15);
 
 adminCreditRoutes.openapi(
   defineRoute({

@@ -1,10 +1,10 @@
 import { sessionStatuses } from "../../db/schema";
-import { pageOf, pageQuery, z } from "../../http/openapi";
+import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { MAX_EPOCH_MS } from "../tutors/schemas";
 
 const QUARTER_MS = 15 * 60 * 1000;
-const epochMs = z.coerce.number().int().min(0).max(MAX_EPOCH_MS);
+const epochMs = queryInt(0, MAX_EPOCH_MS);
 
 export const sessionSchema = z
   .object({

@@ -17,14 +17,13 @@ import { agoraConfigured } from "../../providers/agora";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { type AuditEntry, auditEntry, insertAudit } from "../audit/store";
-import { isWithinAvailability } from "../tutors/availability";
+import { BOOKING_HORIZON_MS, isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
 import { PUBLIC_TUTOR_STATUS, publicTutorRow } from "../tutors/service";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { AdminListQuery, BookRequest, ListQuery } from "./schemas";
 
 export const START_EARLY_MS = 15 * 60 * 1000;
-export const BOOKING_HORIZON_MS = 366 * 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 
 const whenText = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16);

@@ -16,6 +16,11 @@ export const MINUTE_MS = 60_000;
 export const DAY_MS = 24 * 60 * MINUTE_MS;
 /** Slot starts fall on multiples of this, counted from the Unix epoch. */
 export const SLOT_STEP_MS = 15 * MINUTE_MS;
+/**
+ * How far ahead a session can be booked (366 days: "one year", leap years included). The booking
+ * refuses a later start and the slots listing never offers one; both read this constant.
+ */
+export const BOOKING_HORIZON_MS = 366 * DAY_MS;
 /** Minutes in a day: the largest `end` of a weekly range ("24:00"). */
 export const DAY_MINUTES = 24 * 60;
 

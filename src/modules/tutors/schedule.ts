@@ -9,6 +9,7 @@ import { newId } from "../../lib/crypto";
 import { badRequest, notFound } from "../../lib/errors";
 import {
   availabilityWindows,
+  BOOKING_HORIZON_MS,
   bookableStarts,
   DAY_MS,
   formatClock,
@@ -134,8 +135,9 @@ export async function busyIntervals(
 
 /**
  * Bookable slots `[start, start + duration)` lying inside `[from, to)`: within availability, on
- * 15-minute epoch boundaries, after the minimum notice, clear of the tutor's sessions. A tutor who
- * is not approved has no slots: 404, as for an unknown one.
+ * 15-minute epoch boundaries, after the minimum notice and within the booking horizon (the
+ * booking's own limits), clear of the tutor's sessions. A tutor who is not approved has no slots:
+ * 404, as for an unknown one.
  */
 export async function listSlots(
   svc: ServiceContext,
@@ -167,9 +169,9 @@ export async function listSlots(
   if (windows.length === 0) return { items: [], nextCursor: null };
   const busy = asBusy(busyRows, query.from);
   const earliest = Math.max(query.from, now + svc.config.BOOKING_MIN_NOTICE_MINUTES * MINUTE_MS);
-  const items = bookableStarts(windows, busy, durationMs, earliest).map((startTime) => ({
-    startTime,
-    endTime: startTime + durationMs,
-  }));
+  const latest = now + BOOKING_HORIZON_MS;
+  const items = bookableStarts(windows, busy, durationMs, earliest)
+    .filter((startTime) => startTime <= latest)
+    .map((startTime) => ({ startTime, endTime: startTime + durationMs }));
   return { items, nextCursor: null };
 }

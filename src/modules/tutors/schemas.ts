@@ -1,5 +1,5 @@
 import { tutorStatuses } from "../../db/schema";
-import { pageOf, pageQuery, z } from "../../http/openapi";
+import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from "./availability";
 
@@ -105,23 +105,15 @@ export const tutorListQuery = z.object({
 
 export const tutorPageSchema = pageOf(tutorSchema).openapi("TutorPage");
 
-const epochMs = z
-  .string()
-  .regex(/^\d{1,16}$/, "Milliseconds since the epoch")
-  .transform(Number)
-  .pipe(z.number().int().max(MAX_EPOCH_MS));
+const epochMs = queryInt(0, MAX_EPOCH_MS);
 
 export const slotsQuery = z.object({
   from: epochMs.openapi({ description: "Range start, ms since the epoch" }),
   to: epochMs.openapi({ description: "Range end (exclusive), ms since the epoch; at most 31 days after from" }),
-  durationMinutes: z.coerce
-    .number()
-    .int()
-    .min(30)
-    .max(180)
-    .multipleOf(15, "A multiple of 15")
+  durationMinutes: queryInt(30, 180)
+    .refine((v) => v % 15 === 0, "A multiple of 15")
     .default(60)
-    .openapi({ description: "30–180, a multiple of 15 (default 60)" }),
+    .openapi({ description: "30–180, a multiple of 15 (default 60)", default: 60 }),
 });
 
 export const slotSchema = z.object({ startTime: z.number().int(), endTime: z.number().int() }).openapi("Slot");
