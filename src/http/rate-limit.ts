@@ -68,12 +68,17 @@ export const rateLimitClasses = {
     user: { binding: "RATE_LIMIT_REPORT_USER", limit: 3 },
     ip: { binding: "RATE_LIMIT_REPORT_IP", limit: 20 },
   },
+  export: {
+    what: "data exports",
+    user: { binding: "RATE_LIMIT_EXPORT_USER", limit: 3 },
+    ip: { binding: "RATE_LIMIT_EXPORT_IP", limit: 20 },
+  },
 } as const satisfies Record<string, RateLimitClass>;
 
 export type RateLimitClassName = keyof typeof rateLimitClasses;
 
 export interface RateLimitedRoute {
-  method: "POST" | "PUT";
+  method: "GET" | "POST" | "PUT";
   /** OpenAPI-style template (`{id}` is one path segment), as in the OpenAPI document. */
   path: string;
   class: RateLimitClassName;
@@ -92,6 +97,8 @@ export const rateLimitedRoutes: readonly RateLimitedRoute[] = [
   { method: "PUT", path: "/v1/sessions/{id}/recording", class: "upload" },
   { method: "PUT", path: "/v1/me/tutor-profile/avatar", class: "upload" },
   { method: "POST", path: "/v1/sessions/{id}/report/regenerate", class: "report" },
+  // streams every row the caller owns: hundreds of D1 queries per request
+  { method: "GET", path: "/v1/me/export", class: "export" },
 ];
 
 const compiled = rateLimitedRoutes.map((r) => ({
@@ -120,7 +127,15 @@ async function withinBudget(c: Parameters<MiddlewareHandler<AppEnv>>[0], budget:
   const limiter = c.env[budget.binding];
   // A missing binding is a deployment error: refusing to run beats silently not limiting.
   if (!limiter) throw new Error(`rate limit binding ${budget.binding} is not bound (wrangler.toml [[ratelimits]])`);
-  return (await limiter.limit({ key })).success;
+  try {
+    return (await limiter.limit({ key })).success;
+  } catch (err) {
+    // The limiter itself failing is an outage of a burst guard, not a reason to refuse the request.
+    console.error(
+      JSON.stringify({ level: "error", msg: "rate limiter failed", binding: budget.binding, error: String(err) }),
+    );
+    return true;
+  }
 }
 
 /** The limits of the table above; mount after `services()` (it reads the config). */

@@ -186,13 +186,14 @@ describe("per IP", () => {
   it("login: an IPv6 client is one client across its /64", async () => {
     const prefix = randomIpv6Prefix();
     const limit = rateLimitClasses.login.ip.limit;
-    const body = { email: "nobody@example.test", code: "000000" };
+    // a new address each time: one address's wrong-code budget (10 an hour, modules/auth) is smaller
+    const body = () => ({ email: `nobody.${crypto.randomUUID()}@example.test`, code: "000000" });
     for (let i = 0; i < limit; i++) {
-      const res = await send("/v1/auth/otp/verify", { ip: `${prefix}:${i.toString(16)}::1`, body });
+      const res = await send("/v1/auth/otp/verify", { ip: `${prefix}:${i.toString(16)}::1`, body: body() });
       expect(res.status, `request ${i + 1}`).not.toBe(429);
     }
-    await expectRateLimited(await send("/v1/auth/otp/verify", { ip: `${prefix}:ffff:1:2:3`, body }));
-    const next = await send("/v1/auth/otp/verify", { ip: `${randomIpv6Prefix()}::1`, body });
+    await expectRateLimited(await send("/v1/auth/otp/verify", { ip: `${prefix}:ffff:1:2:3`, body: body() }));
+    const next = await send("/v1/auth/otp/verify", { ip: `${randomIpv6Prefix()}::1`, body: body() });
     expect(next.status).not.toBe(429);
   });
 });
@@ -247,5 +248,20 @@ describe("RATE_LIMITS", () => {
     const production = { ...env, ENVIRONMENT: "production", CORS_ORIGINS: "https://app.example", RATE_LIMITS: "off" };
     expect(() => getConfig(production as Env)).toThrow(ConfigError);
     expect(() => getConfig(production as Env)).toThrow(/RATE_LIMITS/);
+  });
+});
+
+describe("a failing limiter", () => {
+  it("lets the request through (a burst guard's outage is not the route's) instead of a 500", async () => {
+    const broken = {
+      limit: async () => {
+        throw new Error("rate limiter unavailable");
+      },
+    } as unknown as RateLimit;
+    const bindings = { ...limitedEnv, RATE_LIMIT_BOOKING_IP: broken, RATE_LIMIT_BOOKING_USER: broken } as Env;
+    const me = await tokenOfNewSub();
+    const res = await send("/v1/sessions", { ip: randomIp(), token: me.token, body: bookBody }, bindings);
+    // the route itself answers: the token's user does not exist
+    expect(res.status).toBe(401);
   });
 });
