@@ -7,6 +7,11 @@
  * signs and as the prefix of the hashes it makes. The keys of JWT_SECRET_PREVIOUS (optional) still
  * verify but never sign, so JWT_SECRET can be rotated without logging anyone out; anything whose
  * kid is neither key's is refused.
+ *
+ * One exception, the API contract's own form of an access token: HS256 with JWT_SECRET itself and
+ * no `kid` (what a service sharing the secret mints, as the contract describes). `contractKey`
+ * verifies those, never signs; JWT_SECRET is used as a key for nothing else, so accepting it
+ * lets no other purpose's key or token pass for an access token.
  */
 
 // No runtime imports: node tooling (bench/) imports this file as it is to sign like the Worker.
@@ -76,4 +81,21 @@ export async function verificationKey(
     if (candidate.kid === kid) return candidate.key;
   }
   return null;
+}
+
+const contractKeys = new Map<string, CryptoKeyOf>();
+
+/** JWT_SECRET itself as an HMAC verification key, for kid-less access tokens (see above). */
+export async function contractKey(config: KeySecrets): Promise<CryptoKeyOf> {
+  const hit = contractKeys.get(config.JWT_SECRET);
+  if (hit) return hit;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(config.JWT_SECRET),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+  contractKeys.set(config.JWT_SECRET, key);
+  return key;
 }

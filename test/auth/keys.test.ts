@@ -46,12 +46,15 @@ describe("access-token key", () => {
     expect((await me(await hs256(accessClaims(user.id), bytes, kid))).status).toBe(200);
   });
 
-  it("refuses a token signed with JWT_SECRET itself (the key no longer signs anything)", async () => {
+  it("accepts the contract's form (JWT_SECRET itself, no kid) and nothing else signed with JWT_SECRET", async () => {
     const user = await createUser();
     const raw = new TextEncoder().encode(config.JWT_SECRET);
-    await expectProblem(await me(await hs256(accessClaims(user.id), raw)), 401, "unauthorized");
+    expect((await me(await hs256(accessClaims(user.id), raw))).status).toBe(200);
+    // with a kid it must be that kid's key; another secret without a kid is a bad signature
     const { kid } = await derivedKey(config.JWT_SECRET, "access-token");
     await expectProblem(await me(await hs256(accessClaims(user.id), raw, kid)), 401, "unauthorized");
+    const other = new TextEncoder().encode(NEW_SECRET);
+    await expectProblem(await me(await hs256(accessClaims(user.id), other)), 401, "unauthorized");
   });
 
   it("refuses a token with an unknown kid, without a kid, or signed with another purpose's key", async () => {

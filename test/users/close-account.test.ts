@@ -10,6 +10,7 @@ import { bookSession } from "../../src/modules/sessions/service";
 import { login, refresh, waitForEmails } from "../auth/helpers";
 import { call, createUser, env, eventually, expectProblem, json } from "../helpers/api";
 import { balanceOf, book, createSubject, createTutor, fund, slotAt } from "../sessions/helpers";
+import { PNG_WITH_METADATA } from "../tutors/images";
 import { accountWorld, asTestUser, closeAccount, ledgerOf, sessionRow } from "./helpers";
 
 /** Waits for `count` e-mails to `email` whose subject matches `subject`. */
@@ -133,7 +134,7 @@ describe("DELETE /v1/me", () => {
     const avatar = await call("/v1/me/tutor-profile/avatar", {
       method: "PUT",
       token: tutor.token,
-      rawBody: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]),
+      rawBody: PNG_WITH_METADATA,
       headers: { "content-type": "image/png" },
     });
     expect(avatar.status).toBe(200);

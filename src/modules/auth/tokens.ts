@@ -3,13 +3,14 @@
  * its `kid` in the header, JWT_SECRET_PREVIOUS's key still verifies), or (when AUTH_JWKS_URL is
  * set) tokens of an external identity provider verified against its JWKS. Verification pins the
  * algorithms, issuer and audience and requires `exp`; an HS256 token whose kid is not one of our
- * keys (or has none) is refused.
+ * keys is refused. An HS256 token without a kid is the contract's form (signed with JWT_SECRET
+ * itself, by a service sharing the secret): verified with that secret, never signed with it.
  */
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import type { Config } from "../../config";
 import { type UserContext, userContexts } from "../../db/schema";
 import { DomainError } from "../../lib/errors";
-import { signingKey, verificationKey } from "../../lib/keys";
+import { contractKey, signingKey, verificationKey } from "../../lib/keys";
 
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 const ASYMMETRIC = ["RS256", "ES256", "EdDSA"];
@@ -50,7 +51,7 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
       requiredClaims: ["exp", "sub"],
     };
     if (alg === "HS256") {
-      const key = await verificationKey(config, "access-token", kid);
+      const key = kid === undefined ? await contractKey(config) : await verificationKey(config, "access-token", kid);
       if (!key) throw unauthorized();
       ({ payload } = await jwtVerify(token, key, { ...options, algorithms: ["HS256"] }));
       own = true;
