@@ -93,11 +93,20 @@ export class Client {
     });
   }
 
-  /** Requests a one-time code, reads it from the emulator's inbox. */
+  /**
+   * Requests a one-time code, reads it from the emulator's inbox: the first code mail that was not
+   * there before the request (not "the newest since a moment": two logins of one address within a
+   * second would read the first, spent code).
+   */
   async otpCode(email: string): Promise<string> {
-    const since = Date.now() - 1000;
+    type Mail = { id: string; text: string | null };
+    const inboxOf = async () =>
+      (await this.emulator<{ items: Mail[] }>(`/inbox.json?to=${encodeURIComponent(email)}`)).items;
+    const seen = new Set((await inboxOf()).map((m) => m.id));
     await this.ok("/v1/auth/otp/request", { body: { email } }, 202);
-    const mail = await this.mail(email, /\b\d{6}\b/, since);
+    const mail = await poll(`a new code mail to ${email}`, 15_000, async () =>
+      (await inboxOf()).find((m) => !seen.has(m.id) && /\b\d{6}\b/.test(m.text ?? "")),
+    );
     return /\b(\d{6})\b/.exec(mail.text ?? "")?.[1] as string;
   }
 
