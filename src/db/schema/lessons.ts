@@ -26,6 +26,8 @@ export const sessions = sqliteTable(
     refunded: integer("refunded", { mode: "boolean" }).notNull().default(false),
     reminder24hSentAt: integer("reminder24hSentAt"),
     reminder1hSentAt: integer("reminder1hSentAt"),
+    /** (+) When the session last moved to another time (`POST /v1/sessions/:id/reschedule`). */
+    rescheduledAt: integer("rescheduledAt"),
     createdAt: integer("createdAt").notNull(),
     updatedAt: integer("updatedAt").notNull(),
   },
