@@ -140,7 +140,8 @@ async function withinBudget(c: Parameters<MiddlewareHandler<AppEnv>>[0], budget:
 
 /** The limits of the table above; mount after `services()` (it reads the config). */
 export const rateLimits = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const cls = rateLimitClassOf(c.req.method, c.req.path);
+  // HEAD runs the GET handler (and its cost): it counts as the GET
+  const cls = rateLimitClassOf(c.req.method === "HEAD" ? "GET" : c.req.method, c.req.path);
   if (!cls || c.var.svc.config.RATE_LIMITS === "off") return next();
   const sub = cls.user ? await verifiedSub(c) : undefined;
   const [userOk, ipOk] = await Promise.all([

@@ -10,7 +10,7 @@ import type { ServiceContext } from "../context";
 import { deadLetters } from "../db/schema";
 import type { Env } from "../env";
 import { jobContext } from "../jobs/context";
-import { newId } from "../lib/crypto";
+import { newId, sha256Hex } from "../lib/crypto";
 import { ProviderError } from "../providers/errors";
 import { jobHandlers, onRetriesExhausted } from "./handlers";
 import { type QueueMessage, queueMessage } from "./messages";
@@ -24,11 +24,21 @@ export function backoffSeconds(attempts: number): number {
   return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 }
 
-/** E-mails can carry login codes: only their envelope is kept for admins. */
-function redactForStorage(body: unknown): unknown {
+/**
+ * E-mails can carry login codes, and their address outlives a closed account: only the envelope is
+ * kept for admins, the address as its domain and a SHA-256 of it (an admin who knows an address can
+ * find its dead letters; nobody can read one back). E-mail jobs are not replayable anyway.
+ */
+async function redactForStorage(body: unknown): Promise<unknown> {
   const b = body as { type?: unknown; to?: unknown; idempotencyKey?: unknown; subject?: unknown } | null;
-  if (b?.type === "email.send") return { type: b.type, to: b.to, idempotencyKey: b.idempotencyKey };
-  return body;
+  if (b?.type !== "email.send") return body;
+  const to = typeof b.to === "string" ? b.to.trim().toLowerCase() : "";
+  return {
+    type: b.type,
+    toDomain: to.split("@")[1] ?? null,
+    toSha256: to ? await sha256Hex(to) : null,
+    idempotencyKey: b.idempotencyKey,
+  };
 }
 
 async function recordDeadLetter(svc: ServiceContext, msg: Message<unknown>, queue: string, reason?: string) {
@@ -40,7 +50,7 @@ async function recordDeadLetter(svc: ServiceContext, msg: Message<unknown>, queu
       messageId: msg.id,
       queue,
       type: typeof body?.type === "string" ? body.type : null,
-      body: JSON.stringify({ body: redactForStorage(msg.body), reason: reason ?? null }).slice(0, 100_000),
+      body: JSON.stringify({ body: await redactForStorage(msg.body), reason: reason ?? null }).slice(0, 100_000),
       attempts: msg.attempts,
       createdAt: svc.clock.now(),
     })

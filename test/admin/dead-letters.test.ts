@@ -65,3 +65,31 @@ describe("GET /v1/admin/dead-letters", () => {
     );
   });
 });
+
+describe("e-mail dead letters", () => {
+  it("keep no address (it would outlive a closed account): its domain and SHA-256 only", async () => {
+    const admin = await createUser("admin");
+    const id = await deadLetter({
+      type: "email.send",
+      to: "Quentin.Doe@Example.com",
+      idempotencyKey: "otp:dead",
+      subject: "Your code",
+      text: "123456",
+    });
+    const all = await json<DeadLetterPage>(await call("/v1/admin/dead-letters?limit=100", { token: admin.token }));
+    const row = all.items.find((i) => i.messageId === id);
+    expect(row?.body).not.toMatch(/quentin/i);
+    expect(row?.body).not.toContain("123456");
+    const digest = [
+      ...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("quentin.doe@example.com"))),
+    ]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    expect(JSON.parse(row?.body ?? "{}").body).toEqual({
+      type: "email.send",
+      toDomain: "example.com",
+      toSha256: digest,
+      idempotencyKey: "otp:dead",
+    });
+  });
+});

@@ -265,3 +265,14 @@ describe("a failing limiter", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe("HEAD", () => {
+  it("counts as the GET it runs (HEAD /v1/me/export spends the export budget)", async () => {
+    const ip = randomIp();
+    await exhaust(rateLimitClasses.export.ip.binding, ip);
+    const res = await send("/v1/me/export", { method: "HEAD", ip });
+    // a HEAD answer has no body to read the problem from: status and Retry-After say it
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe(String(RATE_LIMIT_PERIOD_SECONDS));
+  });
+});

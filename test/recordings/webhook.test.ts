@@ -110,6 +110,25 @@ describe("Deepgram callback authentication", () => {
     expect(JSON.stringify(big).length).toBeGreaterThan(MAX_LOGGED_PAYLOAD);
   });
 
+  it("the log keeps the callback's structure and metadata, never a word of the lesson", async () => {
+    const { rec, cb, requestId } = await processingRecording();
+    const said = "Photosynthesis turns sunlight into sugar, Quentin.";
+    expect(
+      (await postCallback(cb.path, deepgramResult({ requestId, secret: cb.secret, transcript: said }))).status,
+    ).toBe(200);
+    const [row] = await webhookRows(rec.id);
+    for (const word of ["Photosynthesis", "photosynthesis", "sunlight", "Quentin", "quentin"]) {
+      expect(row?.payload).not.toContain(word);
+    }
+    const logged = JSON.parse(row?.payload ?? "{}");
+    expect(logged.metadata.request_id).toBe(requestId);
+    expect(logged.results.channels[0].alternatives[0]).toMatchObject({
+      transcript: `[${said.length} characters]`,
+      confidence: 0.98,
+    });
+    expect(logged.results.channels[0].alternatives[0].words[0]).toMatchObject({ start: 0, confidence: 0.97 });
+  });
+
   it("a callback for a replaced recording is acknowledged and ignored", async () => {
     const { w, rec, cb, requestId } = await processingRecording();
     const marker = crypto.randomUUID();

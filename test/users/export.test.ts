@@ -150,3 +150,25 @@ describe("GET /v1/me/export", () => {
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
   });
 });
+
+describe("an admin's own actions in the export", () => {
+  it("say what kind and when, never on whom or with what (those rows are about other people)", async () => {
+    const admin = await createUser("admin");
+    const student = await createUser("student");
+    const adjusted = await call("/v1/admin/credits/adjustments", {
+      token: admin.token,
+      body: { userId: student.id, type: "credit", amount: 3, description: "make-good for Quentin's lost lesson" },
+    });
+    expect(adjusted.status).toBe(201);
+    const { text, doc } = await exportOf(admin.token);
+    expect(doc.adminActionsByYou).toHaveLength(1);
+    expect(doc.adminActionsByYou[0]).toMatchObject({ action: "credits.adjust", targetType: "user" });
+    expect(doc.adminActionsByYou[0]).not.toHaveProperty("targetId");
+    expect(doc.adminActionsByYou[0]).not.toHaveProperty("details");
+    expect(text).not.toContain(student.id);
+    expect(text).not.toContain("Quentin");
+    // the student's own export names the action about them, with its details
+    const theirs = await exportOf(student.token);
+    expect(theirs.doc.adminActionsAboutYou[0]).toMatchObject({ action: "credits.adjust", targetId: student.id });
+  });
+});

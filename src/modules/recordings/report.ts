@@ -9,7 +9,7 @@
  * recorded in the recording's `transcriptionError` ("Report generation failed: …"; its status stays
  * `completed`) and an admin can retry.
  */
-import { eq } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, notExists } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
 import {
   lessonReports,
@@ -115,11 +115,30 @@ export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { 
       rawTranscript: transcript,
       createdAt: now,
     };
-    [report] = await svc.db
-      .insert(lessonReports)
-      .values({ id: newId("rpt"), sessionId: session.id, ...fields })
-      .onConflictDoUpdate({ target: lessonReports.sessionId, set: fields })
-      .returning();
+    // An account closed while the model was writing erased the transcript: the copy written here
+    // is dropped again in the same transaction (the erasure's own batch covers the other order).
+    const [written] = await svc.db.batch([
+      svc.db
+        .insert(lessonReports)
+        .values({ id: newId("rpt"), sessionId: session.id, ...fields })
+        .onConflictDoUpdate({ target: lessonReports.sessionId, set: fields })
+        .returning(),
+      svc.db
+        .update(lessonReports)
+        .set({ rawTranscript: null })
+        .where(
+          and(
+            eq(lessonReports.sessionId, session.id),
+            notExists(
+              svc.db
+                .select({ id: sessionRecordings.id })
+                .from(sessionRecordings)
+                .where(and(eq(sessionRecordings.id, rec.id), isNotNull(sessionRecordings.transcriptionText))),
+            ),
+          ),
+        ),
+    ]);
+    [report] = written;
     if (!report) return;
     if (rec.transcriptionError !== null) {
       await svc.db
@@ -147,7 +166,11 @@ export async function reportJob(svc: ServiceContext, m: Extract<QueueMessage, { 
     ),
   );
   if (student) {
-    const user = await svc.db.query.users.findFirst({ where: eq(users.id, student.userId), columns: { email: true } });
+    // a closed account's address is a pseudonym: nobody to write to
+    const user = await svc.db.query.users.findFirst({
+      where: and(eq(users.id, student.userId), isNull(users.deletedAt)),
+      columns: { email: true },
+    });
     if (user) {
       await enqueueEmail(svc, {
         to: user.email,

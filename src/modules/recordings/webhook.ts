@@ -81,6 +81,31 @@ function outcomeOf(body: DeepgramCallback): Outcome {
 export const redactSecrets = (raw: string) =>
   raw.replace(/("?callback_secret"?\s*[:=]\s*"?)[^",}\s\]]+/g, "$1[redacted]");
 
+/** Keys whose string values are what was said (Deepgram's transcript, words, sentences, summaries). */
+const SPOKEN = new Set(["transcript", "word", "punctuated_word", "text", "short"]);
+
+function withoutSpoken(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSpoken);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SPOKEN.has(k) && typeof v === "string" ? `[${v.length} characters]` : withoutSpoken(v),
+      ]),
+    );
+  }
+  return value;
+}
+
+/**
+ * The callback as the debug log keeps it: structure, timings, confidences and metadata, but not a
+ * word of the lesson (the transcript lives in the recording only, where erasure and replacement
+ * reach it; a log row outlives both). A body that is not JSON is kept as it came (secrets redacted).
+ */
+export function loggedPayload(raw: string, parsed: unknown): string {
+  return parsed === null ? redactSecrets(raw) : redactSecrets(JSON.stringify(withoutSpoken(parsed)));
+}
+
 export async function handleDeepgramCallback(
   svc: ServiceContext,
   token: string | undefined,
@@ -111,7 +136,7 @@ export async function handleDeepgramCallback(
     sessionRecordingId: recordingId,
     requestId: requestId.slice(0, 200),
     eventType: outcome?.kind === "completed" ? "transcription_complete" : "transcription_failed",
-    payload: truncate(redactSecrets(raw)),
+    payload: truncate(loggedPayload(raw, body)),
     processedAt: now,
   });
   if (!body || !outcome) throw badRequest("The callback body is not a JSON object");
