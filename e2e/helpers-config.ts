@@ -15,6 +15,7 @@ export const E2E_ADMIN_EMAILS = [
   "replay",
   "account",
   "hygiene",
+  "resched",
 ]
   .map(adminEmail)
   .join(",");

@@ -124,10 +124,11 @@ async function main() {
   const slots = await c.ok<{ items: { startTime: number; endTime: number }[] }>(
     `/v1/tutors/${profile.id}/slots?from=${from}&to=${from + 4 * 3600_000}&durationMinutes=60`,
   );
-  const slot = slots.items[0];
-  if (!slot)
-    throw new Error("no slot offered: is BOOKING_MIN_NOTICE_MINUTES 0 (npm run dev sets it unless .dev.vars does)?");
-  const session = await c.ok<{ id: string; status: string; creditsCost: number; startTime: number }>(
+  // booked a little later than the earliest slot, then moved by the tutor to the earliest one
+  const [earliest, slot] = slots.items;
+  if (!earliest || !slot)
+    throw new Error("no slots offered: is BOOKING_MIN_NOTICE_MINUTES 0 (npm run dev sets it unless .dev.vars does)?");
+  const booked = await c.ok<{ id: string; status: string; creditsCost: number; startTime: number }>(
     "/v1/sessions",
     {
       token: student.accessToken,
@@ -137,9 +138,28 @@ async function main() {
     201,
   );
   step(`Student booked the session at ${new Date(slot.startTime).toISOString()} (60 min)`, {
-    id: session.id,
-    status: session.status,
+    id: booked.id,
+    status: booked.status,
+    creditsCost: booked.creditsCost,
+  });
+
+  // the tutor may move a lesson until its start (a student until RESCHEDULE_WINDOW_HOURS before)
+  const session = await c.ok<{ id: string; startTime: number; rescheduledAt: number | null; creditsCost: number }>(
+    `/v1/sessions/${booked.id}/reschedule`,
+    {
+      token: tutor.accessToken,
+      body: { startTime: earliest.startTime },
+      headers: { "idempotency-key": `demo-move-${tag}` },
+    },
+  );
+  const moved = await c.ok<{ items: { type: string; data: Record<string, unknown> }[] }>("/v1/notifications", {
+    token: student.accessToken,
+  });
+  step(`Tutor rescheduled it to ${new Date(session.startTime).toISOString()} (same cost, no ledger line, same room)`, {
+    startTime: session.startTime,
+    rescheduledAt: session.rescheduledAt,
     creditsCost: session.creditsCost,
+    studentNotified: moved.items.find((n) => n.type === "session_rescheduled")?.data,
   });
 
   const studentJoin = await poll("the video room", 30_000, async () => {

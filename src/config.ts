@@ -129,6 +129,8 @@ const baseSchema = z.object({
   AGORA_PROJECT_ID: optionalString,
   SESSIONS_APP_URL: url("http://localhost:3001"),
   CANCELLATION_WINDOW_HOURS: int(24),
+  /** A student may move a lesson until this many hours before its current start (0: until the start). */
+  RESCHEDULE_WINDOW_HOURS: int(12),
   BOOKING_MIN_NOTICE_MINUTES: int(60),
   MAX_RECORDING_BYTES: int(209715200, 1),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 30),

@@ -51,6 +51,7 @@ export interface Env extends Bindings, RateLimitBindings {
   AGORA_PROJECT_ID?: string;
   SESSIONS_APP_URL?: string;
   CANCELLATION_WINDOW_HOURS?: string;
+  RESCHEDULE_WINDOW_HOURS?: string;
   BOOKING_MIN_NOTICE_MINUTES?: string;
   MAX_RECORDING_BYTES?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;

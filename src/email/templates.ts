@@ -88,6 +88,17 @@ export const templates = {
     layout("Session scheduled", [
       `Your session with ${other ? `${otherRole} ${quoted(other, NAME_MAX)}` : `a ${otherRole}`} is booked for ${plain(when)} (UTC).`,
     ]),
+  /**
+   * To a participant whose lesson someone else moved: `by` is the mover's display name (null when
+   * they have none, never an e-mail address), `byRole` what they are (an admin is named by role only).
+   */
+  sessionRescheduled: (from: string, to: string, by: string | null, byRole: "student" | "tutor" | "admin") =>
+    layout("Session rescheduled", [
+      `Your session of ${plain(from)} (UTC) was moved to ${plain(to)} (UTC) by ${
+        byRole === "admin" ? "an administrator" : by ? `${byRole} ${quoted(by, NAME_MAX)}` : `your ${byRole}`
+      }.`,
+      "The video link stays the same.",
+    ]),
   sessionCancelled: (when: string, refunded: boolean) =>
     layout("Session cancelled", [
       `The session of ${plain(when)} (UTC) was cancelled.`,

@@ -94,6 +94,7 @@ export const rateLimitedRoutes: readonly RateLimitedRoute[] = [
   { method: "POST", path: "/v1/credits/checkout", class: "checkout" },
   { method: "POST", path: "/v1/sessions", class: "booking" },
   { method: "POST", path: "/v1/sessions/series", class: "booking" },
+  { method: "POST", path: "/v1/sessions/{id}/reschedule", class: "booking" },
   { method: "PUT", path: "/v1/sessions/{id}/recording", class: "upload" },
   { method: "PUT", path: "/v1/me/tutor-profile/avatar", class: "upload" },
   { method: "POST", path: "/v1/sessions/{id}/report/regenerate", class: "report" },

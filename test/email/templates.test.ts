@@ -47,6 +47,14 @@ const renders: { [K in keyof typeof templates]: () => Rendered[] } = {
       templates.sessionScheduled("2030-01-01 10:00", h, "student"),
       templates.sessionScheduled("2030-01-01 10:00", null, "student"),
     ]),
+  sessionRescheduled: () =>
+    hostile.flatMap((h) => [
+      templates.sessionRescheduled(h, "2030-01-01 10:00", ordinary, "tutor"),
+      templates.sessionRescheduled("2030-01-01 10:00", h, ordinary, "student"),
+      templates.sessionRescheduled("2030-01-01 10:00", "2030-01-02 10:00", h, "student"),
+      templates.sessionRescheduled("2030-01-01 10:00", "2030-01-02 10:00", null, "tutor"),
+      templates.sessionRescheduled("2030-01-01 10:00", "2030-01-02 10:00", h, "admin"),
+    ]),
   sessionCancelled: () =>
     hostile.flatMap((h) => [templates.sessionCancelled(h, true), templates.sessionCancelled(h, false)]),
   reportReady: () =>

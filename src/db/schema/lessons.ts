@@ -115,7 +115,7 @@ export const notifications = sqliteTable(
     type: text("type").notNull(),
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     read: integer("read", { mode: "boolean" }).notNull().default(false),
-    /** Natural key of the event that produced it (e.g. `reminder24h:<sessionId>:<userId>`): never twice. */
+    /** Natural key of the event that produced it (e.g. `reminder24h:<sessionId>:<startTime>:<userId>`): never twice. */
     dedupeKey: text("dedupeKey"),
     createdAt: integer("createdAt").notNull(),
   },

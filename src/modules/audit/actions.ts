@@ -18,6 +18,8 @@ export const AUDIT_ACTIONS = {
   "session.cancel": "session",
   /** POST /v1/sessions/:id/complete by an admin; target: the session. */
   "session.complete": "session",
+  /** POST /v1/sessions/:id/reschedule by an admin (not the session's student); target: the session. */
+  "session.reschedule": "session",
   /** POST /v1/admin/subjects; target: the new subject. */
   "subject.create": "subject",
 } as const;

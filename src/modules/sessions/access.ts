@@ -49,6 +49,7 @@ export function sessionView(s: SessionRow) {
     cancelledBy: s.cancelledBy,
     cancellationReason: s.cancellationReason,
     refunded: s.refunded,
+    rescheduledAt: s.rescheduledAt,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
   };

@@ -3,6 +3,8 @@
  * `reminder24hSentAt` / `reminder1hSentAt` is claimed with a conditional update in the same batch as
  * the notifications (whose dedupe keys also make them once-only), so a late or doubled cron run
  * sends nothing twice. A session booked less than 24 h ahead gets only the reminders still ahead.
+ * A reschedule clears both claims in its own write and the keys carry the start time, so a moved
+ * session is reminded again for its new time.
  */
 
 import type { ServiceContext } from "../../context";
@@ -55,7 +57,7 @@ ORDER BY s.startTime LIMIT ${BATCH}`,
               userId,
               type: "session_reminder",
               data: { sessionId: s.id, startTime: s.startTime, before: w.name },
-              dedupeKey: `reminder${w.name}:${s.id}:${userId}`,
+              dedupeKey: `reminder${w.name}:${s.id}:${s.startTime}:${userId}`,
               createdAt: now,
             },
             claim,
@@ -72,7 +74,7 @@ ORDER BY s.startTime LIMIT ${BATCH}`,
       ].map((r) => ({
         type: "email.send",
         to: r.to,
-        idempotencyKey: `reminder${w.name}:${s.id}:${r.userId}`,
+        idempotencyKey: `reminder${w.name}:${s.id}:${s.startTime}:${r.userId}`,
         ...templates.sessionReminder(when, hours),
       }));
       await enqueueMany(svc, jobs);

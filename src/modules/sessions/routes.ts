@@ -1,6 +1,7 @@
 import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute } from "../../http/openapi";
+import { rescheduleSession } from "./reschedule";
 import {
   adminListQuery,
   bookBody,
@@ -8,6 +9,7 @@ import {
   idParams,
   joinSchema,
   listQuery,
+  rescheduleBody,
   sessionPage,
   sessionSchema,
 } from "./schemas";
@@ -86,7 +88,7 @@ sessionRoutes.openapi(
     body: cancelBody,
     optionalBody: true,
     ok: { status: 200, description: "The cancelled session", schema: sessionSchema },
-    errors: ["not_found", "conflict"],
+    errors: ["not_found", "conflict", "policy_window_closed"],
   }),
   async (c) =>
     c.json(
@@ -98,6 +100,23 @@ sessionRoutes.openapi(
       ),
       200,
     ),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/reschedule",
+    summary: "Move a scheduled session to another time (same duration and cost)",
+    tags,
+    guard: "user",
+    params: idParams,
+    body: rescheduleBody,
+    middleware: [idempotent("reschedule")],
+    ok: { status: 200, description: "The session at its new time", schema: sessionSchema },
+    errors: ["not_found", "conflict", "policy_window_closed", "slot_unavailable", "idempotency_conflict"],
+  }),
+  async (c) =>
+    c.json(await rescheduleSession(c.var.svc, c.var.auth, c.req.valid("param").id, c.req.valid("json")), 200),
 );
 
 sessionRoutes.openapi(

@@ -22,6 +22,7 @@ export const sessionSchema = z
     cancelledBy: z.string().nullable(),
     cancellationReason: z.string().nullable(),
     refunded: z.boolean(),
+    rescheduledAt: z.number().int().nullable(),
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
   })
@@ -48,6 +49,17 @@ export const bookBody = z
   })
   .openapi("BookSession");
 
+export const rescheduleBody = z
+  .strictObject({
+    startTime: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_EPOCH_MS)
+      .refine((v) => v % QUARTER_MS === 0, "startTime must fall on a 15-minute boundary"),
+  })
+  .openapi("RescheduleSession");
+
 export const cancelBody = z
   .strictObject({ reason: humanText({ max: 500, multiline: true }).optional() })
   .openapi("CancelSession");
@@ -71,6 +83,7 @@ export const adminListQuery = z.object({
 
 export const joinSchema = z.object({ url: z.string(), role: z.enum(["host", "viewer"]) }).openapi("JoinLink");
 
+export type RescheduleRequest = z.infer<typeof rescheduleBody>;
 export type BookRequest = z.infer<typeof bookBody>;
 export type SessionView = z.infer<typeof sessionSchema>;
 export type ListQuery = z.infer<typeof listQuery>;

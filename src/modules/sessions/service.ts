@@ -19,17 +19,17 @@ import type { QueueMessage } from "../../queues/messages";
 import { type AuditEntry, auditEntry, insertAudit } from "../audit/store";
 import { BOOKING_HORIZON_MS, isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
-import { PUBLIC_TUTOR_STATUS, publicTutorRow } from "../tutors/service";
+import { PUBLIC_TUTOR_STATUS, publicTutorRow, type TutorProfileRow } from "../tutors/service";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { AdminListQuery, BookRequest, ListQuery } from "./schemas";
 
 export const START_EARLY_MS = 15 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 
-const whenText = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16);
+export const whenText = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16);
 
 /** The address of an open account (a closed one keeps only a pseudonym, which is never mailed). */
-async function userEmail(svc: ServiceContext, userId: string) {
+export async function userEmail(svc: ServiceContext, userId: string) {
   const user = await svc.db.query.users.findFirst({
     where: and(eq(users.id, userId), isNull(users.deletedAt)),
     columns: { email: true },
@@ -47,8 +47,34 @@ async function bookingId(userId: string, input: BookRequest, idempotencyKey?: st
   return `ses_${(await sha256Hex(`${userId}\n${idempotencyKey}\n${JSON.stringify(input)}`)).slice(0, 32)}`;
 }
 
+/**
+ * The booking rules a new time must obey apart from overlap (which the writing statement itself
+ * refuses, atomically): the horizon, the minimum notice and the tutor's availability. Booking and
+ * rescheduling both call this; 409 `slot_unavailable` otherwise.
+ */
+export async function assertSlotRules(
+  svc: ServiceContext,
+  tutor: Pick<TutorProfileRow, "id" | "timezone">,
+  startTime: number,
+  endTime: number,
+) {
+  if (startTime > svc.clock.now() + BOOKING_HORIZON_MS) {
+    throw new DomainError("slot_unavailable", "Sessions can be booked at most one year ahead");
+  }
+  if (startTime < svc.clock.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
+    throw new DomainError(
+      "slot_unavailable",
+      `Sessions must be booked at least ${svc.config.BOOKING_MIN_NOTICE_MINUTES} minutes ahead`,
+    );
+  }
+  const availability = await loadWeeklyAvailability(svc, tutor.id, tutor.timezone);
+  if (!availability.timezone || !isWithinAvailability(availability.weekly, availability.timezone, startTime, endTime)) {
+    throw new DomainError("slot_unavailable", "The tutor is not available at that time");
+  }
+}
+
 /** Reads a row the CreditLedger just wrote: on the primary, whatever replica the request uses. */
-const primarySession = (svc: ServiceContext, id: string) =>
+export const primarySession = (svc: ServiceContext, id: string) =>
   openPrimary(svc.env.DB).db.query.sessions.findFirst({ where: eq(sessions.id, id) });
 
 export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRequest, idempotencyKey?: string) {
@@ -66,20 +92,8 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
     ]);
   }
   const startTime = input.startTime;
-  if (startTime > svc.clock.now() + BOOKING_HORIZON_MS) {
-    throw new DomainError("slot_unavailable", "Sessions can be booked at most one year ahead");
-  }
   const endTime = startTime + input.durationMinutes * 60_000;
-  if (startTime < svc.clock.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
-    throw new DomainError(
-      "slot_unavailable",
-      `Sessions must be booked at least ${svc.config.BOOKING_MIN_NOTICE_MINUTES} minutes ahead`,
-    );
-  }
-  const availability = await loadWeeklyAvailability(svc, tutor.id, tutor.timezone);
-  if (!availability.timezone || !isWithinAvailability(availability.weekly, availability.timezone, startTime, endTime)) {
-    throw new DomainError("slot_unavailable", "The tutor is not available at that time");
-  }
+  await assertSlotRules(svc, tutor, startTime, endTime);
   const creditsCost = Math.ceil((tutor.hourlyCreditsPrice * input.durationMinutes) / 60);
   const sessionId = await bookingId(auth.userId, input, idempotencyKey);
   const booked = unwrap(
@@ -156,7 +170,7 @@ export async function getSession(svc: ServiceContext, auth: Auth, id: string) {
   return sessionView((await accessSession(svc, auth, id)).session);
 }
 
-async function participants(svc: ServiceContext, s: SessionRow) {
+export async function participants(svc: ServiceContext, s: SessionRow) {
   const [student, tutor] = await Promise.all([
     svc.db.query.studentProfiles.findFirst({
       where: eq(studentProfiles.id, s.studentProfileId),
@@ -171,6 +185,11 @@ async function participants(svc: ServiceContext, s: SessionRow) {
 export async function cancelSession(svc: ServiceContext, auth: Auth, id: string, reason: string | undefined) {
   const { session, asStudent, asTutor, asAdmin } = await accessSession(svc, auth, id);
   if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be cancelled`);
+  // Participants cancel only before the start (afterwards a no-show report is the way); admins at
+  // any time, except an admin who is also the session's student.
+  if ((asStudent || !asAdmin) && svc.clock.now() >= session.startTime) {
+    throw new DomainError("policy_window_closed", "A session can be cancelled only before its start");
+  }
   const by = asAdmin ? "admin" : asTutor ? "tutor" : "student";
   const windowMs = svc.config.CANCELLATION_WINDOW_HOURS * HOUR_MS;
   const refund = by !== "student" || (asStudent && session.startTime - svc.clock.now() >= windowMs);

@@ -1,0 +1,162 @@
+/**
+ * Moving a scheduled lesson to another time: same duration, same cost, no ledger entry, same room.
+ *
+ * The move is ONE conditional UPDATE: it takes effect only if the session is still `scheduled` at the
+ * start this request read, the tutor is still approved, and no other non-cancelled session of the
+ * tutor or of the student overlaps the new time. D1 runs each statement atomically and one at a time,
+ * and a booking's INSERT carries the same NOT EXISTS guards, so whichever of two racing writes runs
+ * second sees the first: a reschedule and a booking of one free slot, two reschedules into one slot,
+ * or two reschedules of one session — exactly one wins. With no credits moving, the student's
+ * CreditLedger has nothing to serialize, so the move does not go through it.
+ *
+ * The same batch resets both reminder claims (a reminder sent for the old time must not block the
+ * new time's; their dedupe keys carry the start time) and writes the other participant's in-app
+ * notification and, for an admin, the audit row — each guarded on the move having happened.
+ */
+import type { Auth, ServiceContext } from "../../context";
+import { templates } from "../../email/templates";
+import { newId } from "../../lib/crypto";
+import { conflict, DomainError, notFound } from "../../lib/errors";
+import { enqueueAfterCommit } from "../../queues/enqueue";
+import type { QueueMessage } from "../../queues/messages";
+import { auditEntry, insertAudit } from "../audit/store";
+import { insertNotification } from "../notifications/store";
+import { publicTutorRow } from "../tutors/service";
+import { accessSession, sessionView } from "./access";
+import type { RescheduleRequest } from "./schemas";
+import { assertSlotRules, participants, primarySession, userEmail, whenText } from "./service";
+
+const HOUR_MS = 60 * 60 * 1000;
+/** Sessions last at most a few hours: any session overlapping a time started less than a day before it. */
+const MAX_SPAN_MS = 24 * HOUR_MS;
+
+type Mover = "student" | "tutor" | "admin";
+
+export async function rescheduleSession(svc: ServiceContext, auth: Auth, id: string, input: RescheduleRequest) {
+  const { session, asStudent, asTutor } = await accessSession(svc, auth, id);
+  if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be rescheduled`);
+  // An admin who is also the session's student moves it as the student (the student's window).
+  const by: Mover = asStudent ? "student" : asTutor ? "tutor" : "admin";
+  const now = svc.clock.now();
+  const windowMs = by === "student" ? svc.config.RESCHEDULE_WINDOW_HOURS * HOUR_MS : 0;
+  if (now >= session.startTime || session.startTime - now < windowMs) {
+    throw new DomainError(
+      "policy_window_closed",
+      by === "student"
+        ? `Students can reschedule until ${svc.config.RESCHEDULE_WINDOW_HOURS} hours before the start`
+        : "A session can be rescheduled only before its start",
+    );
+  }
+  // A retry of a move that already happened (its response was lost): the session is where it was asked to be.
+  if (input.startTime === session.startTime) return sessionView(session);
+
+  const startTime = input.startTime;
+  const endTime = startTime + (session.endTime - session.startTime);
+  const tutor = await publicTutorRow(svc, session.tutorProfileId).catch((err) => {
+    if (err instanceof DomainError && err.code === "not_found")
+      throw new DomainError("slot_unavailable", "The tutor is not taking bookings");
+    throw err;
+  });
+  await assertSlotRules(svc, tutor, startTime, endTime);
+  const { studentUserId, tutorUserId } = await participants(svc, session);
+
+  const overlap = (column: "tutorProfileId" | "studentProfileId") =>
+    `NOT EXISTS (SELECT 1 FROM sessions o WHERE o.${column} = ? AND o.startTime < ? AND o.startTime > ? AND o.endTime > ? AND o.status != 'cancelled' AND o.id != ?)`;
+  const move = svc.d1
+    .prepare(
+      `UPDATE sessions SET startTime = ?, endTime = ?, rescheduledAt = ?, updatedAt = ?, reminder24hSentAt = NULL, reminder1hSentAt = NULL
+WHERE id = ? AND status = 'scheduled' AND startTime = ?
+  AND EXISTS (SELECT 1 FROM tutorProfiles WHERE id = ? AND status = 'approved')
+  AND ${overlap("tutorProfileId")}
+  AND ${overlap("studentProfileId")}`,
+    )
+    .bind(
+      startTime,
+      endTime,
+      now,
+      now,
+      session.id,
+      session.startTime,
+      session.tutorProfileId,
+      session.tutorProfileId,
+      endTime,
+      startTime - MAX_SPAN_MS,
+      startTime,
+      session.id,
+      session.studentProfileId,
+      endTime,
+      startTime - MAX_SPAN_MS,
+      startTime,
+      session.id,
+    );
+  // Holds exactly when this request's move took effect (its new start, stamped at `now`).
+  const moved = {
+    sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND startTime = ? AND rescheduledAt = ?)",
+    binds: [session.id, startTime, now],
+  };
+  const notified = by === "student" ? [tutorUserId] : by === "tutor" ? [studentUserId] : [studentUserId, tutorUserId];
+  // The move's identity: its new start and its time, so moving back and forth notifies every time.
+  const key = (userId: string) => `session_rescheduled:${session.id}:${startTime}:${now}:${userId}`;
+  const [result] = await svc.d1.batch([
+    move,
+    ...notified.map((userId) =>
+      insertNotification(
+        svc.d1,
+        {
+          id: newId("ntf"),
+          userId,
+          type: "session_rescheduled",
+          data: {
+            sessionId: session.id,
+            previousStartTime: session.startTime,
+            startTime,
+            endTime,
+            rescheduledBy: by,
+          },
+          dedupeKey: key(userId),
+          createdAt: now,
+        },
+        moved,
+      ),
+    ),
+    ...(by === "admin"
+      ? [
+          insertAudit(
+            svc.d1,
+            auditEntry(svc, auth.userId, "session.reschedule", session.id, {
+              previousStartTime: session.startTime,
+              startTime,
+            }),
+            moved,
+          ),
+        ]
+      : []),
+  ]);
+  if ((result?.meta.changes ?? 0) === 0) await refuseMove(svc, session.id, session.startTime);
+  const updated = await primarySession(svc, session.id);
+  if (!updated) throw notFound("Session");
+
+  const moverName = by === "student" ? auth.user.name : by === "tutor" ? tutor.displayName : null;
+  const jobs: QueueMessage[] = [];
+  for (const userId of notified) {
+    const to = await userEmail(svc, userId);
+    if (to) {
+      jobs.push({
+        type: "email.send",
+        to,
+        idempotencyKey: key(userId),
+        ...templates.sessionRescheduled(whenText(session.startTime), whenText(startTime), moverName, by),
+      });
+    }
+  }
+  enqueueAfterCommit(svc, jobs);
+  return sessionView(updated);
+}
+
+/** Why the conditional move did not apply: the session changed meanwhile (409 conflict), or the slot is taken. */
+async function refuseMove(svc: ServiceContext, id: string, readStart: number): Promise<never> {
+  const current = await primarySession(svc, id);
+  if (current?.status !== "scheduled" || current.startTime !== readStart)
+    throw conflict("The session changed meanwhile; reload it");
+  throw new DomainError("slot_unavailable", "The tutor or the student has another session at that time");
+}
