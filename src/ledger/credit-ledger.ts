@@ -11,6 +11,7 @@ import type { Env } from "../env";
 import { newId } from "../lib/crypto";
 import { insertAudit, withDetails } from "../modules/audit/store";
 import { insertNotification } from "../modules/notifications/store";
+import { SESSION_MAX_SPAN_MS } from "../modules/tutors/availability";
 import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
 import { balanceOf, entryByKey, entryWritten, insertEntry, ledgerErrorKind } from "./sql";
 import type {
@@ -145,7 +146,6 @@ export class CreditLedger extends DurableObject<Env> {
       const existing = await entryByKey(d1, key);
       if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
       const now = input.at;
-      const maxSpan = 24 * 60 * 60 * 1000;
       const sessionGuard = { sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ?)", binds: [input.sessionId] };
       let results: D1Result[];
       try {
@@ -170,11 +170,11 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
                 now,
                 input.tutorProfileId,
                 input.endTime,
-                input.startTime - maxSpan,
+                input.startTime - SESSION_MAX_SPAN_MS,
                 input.startTime,
                 input.studentProfileId,
                 input.endTime,
-                input.startTime - maxSpan,
+                input.startTime - SESSION_MAX_SPAN_MS,
                 input.startTime,
               ),
             insertEntry(

@@ -21,6 +21,7 @@ import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { auditEntry, insertAudit } from "../audit/store";
 import { insertNotification } from "../notifications/store";
+import { SESSION_MAX_SPAN_MS } from "../tutors/availability";
 import { publicTutorRow } from "../tutors/service";
 import { accessSession, sessionView } from "./access";
 import type { RescheduleRequest } from "./schemas";
@@ -28,7 +29,6 @@ import { assertSlotRules, participants, primarySession, userEmail, whenText } fr
 
 const HOUR_MS = 60 * 60 * 1000;
 /** Sessions last at most a few hours: any session overlapping a time started less than a day before it. */
-const MAX_SPAN_MS = 24 * HOUR_MS;
 
 type Mover = "student" | "tutor" | "admin";
 
@@ -80,12 +80,12 @@ WHERE id = ? AND status = 'scheduled' AND startTime = ?
       session.tutorProfileId,
       session.tutorProfileId,
       endTime,
-      startTime - MAX_SPAN_MS,
+      startTime - SESSION_MAX_SPAN_MS,
       startTime,
       session.id,
       session.studentProfileId,
       endTime,
-      startTime - MAX_SPAN_MS,
+      startTime - SESSION_MAX_SPAN_MS,
       startTime,
       session.id,
     );

@@ -21,6 +21,12 @@ export const SLOT_STEP_MS = 15 * MINUTE_MS;
  * refuses a later start and the slots listing never offers one; both read this constant.
  */
 export const BOOKING_HORIZON_MS = 366 * DAY_MS;
+/**
+ * No session is longer than this (durations are at most 180 minutes): a session overlapping
+ * `[from, to)` started after `from − SESSION_MAX_SPAN_MS`, which bounds every overlap search on the
+ * (profile, startTime) indexes. Booking, rescheduling and the slots listing read this constant.
+ */
+export const SESSION_MAX_SPAN_MS = DAY_MS;
 /** Minutes in a day: the largest `end` of a weekly range ("24:00"). */
 export const DAY_MINUTES = 24 * 60;
 

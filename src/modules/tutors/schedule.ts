@@ -11,10 +11,10 @@ import {
   availabilityWindows,
   BOOKING_HORIZON_MS,
   bookableStarts,
-  DAY_MS,
   formatClock,
   type Interval,
   MINUTE_MS,
+  SESSION_MAX_SPAN_MS,
   type WeeklyRange,
 } from "./availability";
 import { MAX_SLOTS_RANGE_MS } from "./schemas";
@@ -102,9 +102,6 @@ export async function replaceAvailability(
   return availabilityView({ timezone: input.timezone, weekly });
 }
 
-/** Sessions last at most a few hours: any session overlapping `[from, to)` started after from − 24 h. */
-const SESSION_LOOKBACK_MS = DAY_MS;
-
 /** The query of the tutor's non-cancelled sessions that may overlap `[fromMs, toMs)`. */
 function busyQuery(svc: ServiceContext, tutorProfileId: string, fromMs: number, toMs: number) {
   return svc.db
@@ -114,7 +111,7 @@ function busyQuery(svc: ServiceContext, tutorProfileId: string, fromMs: number, 
       and(
         eq(sessions.tutorProfileId, tutorProfileId),
         lt(sessions.startTime, toMs),
-        gt(sessions.startTime, fromMs - SESSION_LOOKBACK_MS),
+        gt(sessions.startTime, fromMs - SESSION_MAX_SPAN_MS),
         ne(sessions.status, "cancelled"),
       ),
     );
