@@ -131,6 +131,18 @@ const baseSchema = z.object({
   CANCELLATION_WINDOW_HOURS: int(24),
   /** A student may move a lesson until this many hours before its current start (0: until the start). */
   RESCHEDULE_WINDOW_HOURS: int(12),
+  /** Lesson lifecycle (docs/lifecycle.md); 0 is allowed for the hours so tests can walk it at once. */
+  NO_SHOW_GRACE_MINUTES: int(15),
+  REPORT_WINDOW_HOURS: int(48),
+  AUTO_COMPLETE_HOURS: int(2),
+  SETTLEMENT_HOLD_HOURS: int(48),
+  /** What a tutor earns per credit of a settled session, in PAYOUT_CURRENCY's minor unit. */
+  TUTOR_PAYOUT_CENTS_PER_CREDIT: int(800, 1),
+  PAYOUT_CURRENCY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? "usd" : v.trim().toLowerCase()))
+    .pipe(z.string().regex(/^[a-z]{3}$/, "PAYOUT_CURRENCY must be a three-letter currency code")),
   BOOKING_MIN_NOTICE_MINUTES: int(60),
   MAX_RECORDING_BYTES: int(209715200, 1),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 30),

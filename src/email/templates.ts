@@ -104,6 +104,52 @@ export const templates = {
       `The session of ${plain(when)} (UTC) was cancelled.`,
       refunded ? "Its credits were refunded." : "Its credits were not refunded (late cancellation).",
     ]),
+  /** To `recipient` about the reported absence of `party` (a tutor no-show is refunded at once). */
+  sessionNoShow: (when: string, party: "student" | "tutor", recipient: "student" | "tutor", refunded: boolean) =>
+    layout("No-show reported", [
+      `The session of ${plain(when)} (UTC) was reported as a ${party === recipient ? "no-show on your part" : `no-show by the ${party}`}.`,
+      party === "tutor"
+        ? refunded
+          ? "The lesson was cancelled and its credits were refunded to the student."
+          : "The lesson was cancelled."
+        : recipient === "student"
+          ? "The lesson counts as held. If you did attend, you can dispute it in tutorloop before it is settled."
+          : "The lesson counts as held and settles after the hold period unless the student disputes it.",
+    ]),
+  /** To a participant: the student disputed the lesson; an administrator decides. */
+  sessionDisputed: (when: string, recipient: "student" | "tutor") =>
+    layout("Session disputed", [
+      recipient === "student"
+        ? `We received your dispute of the session of ${plain(when)} (UTC).`
+        : `The student disputed the session of ${plain(when)} (UTC).`,
+      "Its credits stay on hold until an administrator resolves it.",
+    ]),
+  /** To a participant: an administrator split the session's credits. */
+  sessionResolved: (when: string, refundedCredits: number, creditsCost: number) =>
+    layout("Session dispute resolved", [
+      `An administrator resolved the session of ${plain(when)} (UTC).`,
+      refundedCredits === 0
+        ? "No credits were refunded: the tutor is paid for the whole lesson."
+        : refundedCredits === creditsCost
+          ? `All ${creditsCost} credits were refunded to the student.`
+          : `${refundedCredits} of its ${creditsCost} credits were refunded to the student; the tutor is paid for the rest.`,
+    ]),
+  sessionAutoCompleted: (when: string) =>
+    layout("Session completed", [
+      `The session of ${plain(when)} (UTC) was started but never marked complete, so it was completed automatically.`,
+    ]),
+  sessionNotHeld: (when: string) =>
+    layout("Session cancelled: not held", [
+      `The session of ${plain(when)} (UTC) was never started and nobody reported it, so it was cancelled.`,
+      "Its credits were refunded to the student.",
+    ]),
+  /** The hold ended: the tutor's earning (`cents` in `currency`) is available; the student is told it is final. */
+  sessionSettled: (when: string, recipient: "student" | "tutor", cents: number, currency: string) =>
+    layout("Session settled", [
+      recipient === "tutor"
+        ? `The session of ${plain(when)} (UTC) is settled: you earned ${(cents / 100).toFixed(2)} ${plain(currency, 8).toUpperCase()}.`
+        : `The session of ${plain(when)} (UTC) is settled; its credits are final.`,
+    ]),
   reportReady: (subject: string, summary: string) =>
     layout(`Your lesson report is ready: ${userText(subject, NAME_MAX)}`, [
       quoted(summary, SUMMARY_MAX),

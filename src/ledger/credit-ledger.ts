@@ -13,12 +13,12 @@ import { insertAudit, withDetails } from "../modules/audit/store";
 import { insertNotification } from "../modules/notifications/store";
 import { SESSION_MAX_SPAN_MS } from "../modules/tutors/availability";
 import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
+import { type SettleStepInput, type SettleStepResult, settleSessionStep } from "./session-money";
 import { balanceOf, entryByKey, entryWritten, insertEntry, ledgerErrorKind } from "./sql";
 import type {
   AdjustInput,
   AdminRefundInput,
   BookSessionInput,
-  CancelSessionInput,
   CardRefundInput,
   DisputeInput,
   LedgerEntry,
@@ -233,78 +233,11 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
   }
 
   /**
-   * Cancels a scheduled session; when `refund` is set, credits its cost back in the same transaction.
-   * At most one refund per session (idempotency key `refund:<sessionId>`), whatever the retries.
+   * A session's settling step (session-money.ts): a cancellation, a no-show, a resolution or the
+   * settlement after the hold. Exactly once: a step whose starting state is gone writes nothing.
    */
-  cancelSession(input: CancelSessionInput): Promise<LedgerResult<{ refunded: boolean; entry: LedgerEntry | null }>> {
-    return this.#serialize(async () => {
-      const d1 = this.#d1;
-      const key = `refund:${input.sessionId}`;
-      const now = input.at;
-      const statements = [
-        d1
-          .prepare(
-            "UPDATE sessions SET status = 'cancelled', cancelledAt = ?, cancelledBy = ?, cancellationReason = ?, refunded = ?, updatedAt = ? WHERE id = ? AND status = 'scheduled'",
-          )
-          .bind(now, input.cancelledBy, input.reason, input.refund ? 1 : 0, now, input.sessionId),
-      ];
-      const cancelledGuard = {
-        sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND status = 'cancelled' AND cancelledAt = ? AND refunded = 1)",
-        binds: [input.sessionId, now],
-      };
-      if (input.refund) {
-        const session = await d1
-          .prepare("SELECT creditsCost FROM sessions WHERE id = ?")
-          .bind(input.sessionId)
-          .first<{ creditsCost: number }>();
-        if (!session) return fail("not_found", "Session not found");
-        statements.push(
-          insertEntry(
-            d1,
-            {
-              id: newId("led"),
-              userId: input.userId,
-              type: "credit",
-              amount: session.creditsCost,
-              source: "session_refund",
-              purchaseOrderId: null,
-              sessionId: input.sessionId,
-              description: "Refund of a cancelled session",
-              idempotencyKey: key,
-              createdAt: now,
-            },
-            cancelledGuard,
-          ),
-        );
-      }
-      const justCancelled = {
-        sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND status = 'cancelled' AND cancelledAt = ?)",
-        binds: [input.sessionId, now],
-      };
-      for (const userId of [input.userId, input.tutorUserId]) {
-        statements.push(
-          insertNotification(
-            d1,
-            {
-              id: newId("ntf"),
-              userId,
-              type: "session_cancelled",
-              data: { sessionId: input.sessionId, cancelledBy: input.cancelledBy, refunded: input.refund },
-              dedupeKey: `session_cancelled:${input.sessionId}:${userId}`,
-              createdAt: now,
-            },
-            justCancelled,
-          ),
-        );
-      }
-      if (input.audit) {
-        statements.push(insertAudit(d1, withDetails(input.audit, { refunded: input.refund }), justCancelled));
-      }
-      const results = await this.#withChainRetry(() => d1.batch(statements));
-      if ((results[0]?.meta.changes ?? 0) === 0) return fail("conflict", "Only scheduled sessions can be cancelled");
-      const entry = input.refund ? await entryByKey(d1, key) : null;
-      return { ok: true, replayed: false, refunded: entry !== null, entry };
-    });
+  settleSession(input: SettleStepInput): Promise<LedgerResult<SettleStepResult>> {
+    return this.#serialize(() => this.#withChainRetry(() => settleSessionStep(this.#d1, input)));
   }
 
   /**

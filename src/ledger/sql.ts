@@ -78,5 +78,13 @@ export function ledgerErrorKind(err: unknown): "insufficient" | "duplicate" | "c
   if (message.includes("ledger_chain_broken") || message.includes("creditsLedger.userId, creditsLedger.seq")) {
     return "chain";
   }
+  // the earnings ledger's chain, written beside the credit ledger by a session's settling step
+  if (
+    message.includes("earnings_chain_broken") ||
+    message.includes("earnings_append_only") ||
+    message.includes("earningsLedger.userId, earningsLedger.seq")
+  ) {
+    return "chain";
+  }
   return "other";
 }

@@ -27,18 +27,6 @@ export interface BookSessionInput {
   at: number;
 }
 
-export interface CancelSessionInput {
-  userId: string;
-  sessionId: string;
-  tutorUserId: string;
-  cancelledBy: string;
-  reason: string | null;
-  refund: boolean;
-  at: number;
-  /** An admin's cancellation: its audit row, written in the cancellation's batch (only if it cancels). */
-  audit?: AuditEntry;
-}
-
 export interface AdjustInput {
   userId: string;
   type: "credit" | "debit";

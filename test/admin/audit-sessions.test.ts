@@ -37,7 +37,11 @@ describe("audit rows of admins acting on sessions", () => {
     const rows = await rowsOf(sessionId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ actorUserId: admin.id, action: "session.cancel", targetType: "session" });
-    expect(JSON.parse(rows[0]?.details ?? "{}")).toEqual({ reason: "tutor is ill", refunded: true });
+    expect(JSON.parse(rows[0]?.details ?? "{}")).toEqual({
+      reason: "tutor is ill",
+      refundedCredits: 2,
+      earnedCredits: 0,
+    });
 
     const own = await bookedSession(48);
     const mine = await call(`/v1/sessions/${own.sessionId}/cancel`, { token: own.student.token, body: {} });

@@ -194,14 +194,17 @@ class Cancel implements Cmd {
   async run(m: Model, r: Real) {
     const s = pick(m.sessions, this.n);
     const cancel = () =>
-      r.stub.cancelSession({
+      r.stub.settleSession({
         at: Date.now(),
-        userId: r.userId,
+        studentUserId: r.userId,
         sessionId: s.id,
         tutorUserId: "t",
-        cancelledBy: r.userId,
-        reason: null,
-        refund: true,
+        from: { status: ["scheduled"], settlement: ["open"] },
+        set: { status: "cancelled", cancelledBy: "student", cancellationReason: null },
+        refund: "all",
+        centsPerCredit: 800,
+        currency: "usd",
+        notify: [],
       });
     const oks = (await Promise.all([cancel(), cancel()])).filter((x) => x.ok);
     if (s.cancelled) {

@@ -2,7 +2,7 @@ import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { is } from "drizzle-orm";
 import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as schema from "../../src/db/schema";
 import { newId } from "../../src/lib/crypto";
 
@@ -130,9 +130,11 @@ describe("migrations", () => {
     const live = await env.DB.prepare(
       "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'creditsLedger'",
     ).all<{ name: string; sql: string }>();
-    // Exactly these four: no leftover trigger of an earlier schema, none missing.
-    expect(live.results.map((t) => t.name).sort()).toEqual([...LEDGER_TRIGGERS].sort());
-    for (const t of live.results) {
+    // Exactly these four and the one 0006 adds: no leftover trigger of an earlier schema, none missing.
+    expect(live.results.map((t) => t.name).sort()).toEqual(
+      [...LEDGER_TRIGGERS, "creditsLedger_refund_needs_open_session"].sort(),
+    );
+    for (const t of live.results.filter((x) => (LEDGER_TRIGGERS as readonly string[]).includes(x.name))) {
       const createdAt = queries.indexOf(normalizeSql(t.sql));
       expect(createdAt, `${t.name} is created by 0003, as declared there`).toBeGreaterThan(renameAt);
     }
@@ -167,7 +169,7 @@ interface Entry {
 const ledgerInsert = (userId: string, e: Entry) =>
   env.DB.prepare(
     `INSERT INTO creditsLedger (id, userId, seq, type, amount, balanceAfter, source, purchaseOrderId, sessionId, description, idempotencyKey, createdAt)
-     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, 'test', ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, 'test', ?, ?)`,
   ).bind(
     newId("led"),
     userId,
@@ -176,9 +178,21 @@ const ledgerInsert = (userId: string, e: Entry) =>
     e.amount,
     e.balanceAfter,
     e.source ?? "manual_adjustment",
+    // a session refund needs an unsettled session (migration 0006's trigger)
+    e.source === "session_refund" ? OPEN_SESSION : null,
     e.idempotencyKey ?? `test:${crypto.randomUUID()}`,
     Date.now(),
   );
+
+const OPEN_SESSION = "ses_raw_open";
+beforeAll(async () => {
+  await env.DB.prepare(
+    `INSERT OR IGNORE INTO sessions (id, tutorProfileId, studentProfileId, startTime, endTime, status, creditsCost, createdAt, updatedAt)
+     VALUES (?, 'tp', 'sp', 0, 1, 'scheduled', 1, 0, 0)`,
+  )
+    .bind(OPEN_SESSION)
+    .run();
+});
 
 const insert = (userId: string, e: Entry) => ledgerInsert(userId, e).run();
 

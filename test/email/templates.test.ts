@@ -57,6 +57,23 @@ const renders: { [K in keyof typeof templates]: () => Rendered[] } = {
     ]),
   sessionCancelled: () =>
     hostile.flatMap((h) => [templates.sessionCancelled(h, true), templates.sessionCancelled(h, false)]),
+  sessionNoShow: () =>
+    hostile.flatMap((h) => [
+      templates.sessionNoShow(h, "tutor", "student", true),
+      templates.sessionNoShow(h, "student", "student", false),
+      templates.sessionNoShow(h, "student", "tutor", false),
+    ]),
+  sessionDisputed: () =>
+    hostile.flatMap((h) => [templates.sessionDisputed(h, "student"), templates.sessionDisputed(h, "tutor")]),
+  sessionResolved: () =>
+    hostile.flatMap((h) => [templates.sessionResolved(h, 0, 4), templates.sessionResolved(h, 2, 4)]),
+  sessionAutoCompleted: () => hostile.map((h) => templates.sessionAutoCompleted(h)),
+  sessionNotHeld: () => hostile.map((h) => templates.sessionNotHeld(h)),
+  sessionSettled: () =>
+    hostile.flatMap((h) => [
+      templates.sessionSettled(h, "tutor", 3200, h),
+      templates.sessionSettled(h, "student", 0, "usd"),
+    ]),
   reportReady: () =>
     hostile.flatMap((h) => [templates.reportReady(h, "A good lesson."), templates.reportReady("Maths", h)]),
   sessionReminder: () => hostile.map((h) => templates.sessionReminder(h, 1)),

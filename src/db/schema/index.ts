@@ -5,6 +5,7 @@
  * Index names: the seed's names (`by_user`, `by_session`, …) repeat across tables, but SQLite index
  * names are global to a database, so every index is named `<table>_<seed name>`.
  */
+export * from "./earnings";
 export * from "./lessons";
 export * from "./money";
 export * from "./people";

@@ -4,6 +4,16 @@ import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-o
 
 export const sessionStatuses = ["scheduled", "in_progress", "completed", "cancelled"] as const;
 export type SessionStatus = (typeof sessionStatuses)[number];
+/**
+ * Where a session's credits are: `open` (held), `disputed` (held, an admin decides), `settled` (the
+ * tutor earned some or all of it) or `refunded` (all of it went back to the student).
+ */
+export const settlementStatuses = ["open", "disputed", "settled", "refunded"] as const;
+export type SettlementStatus = (typeof settlementStatuses)[number];
+export const cancelledByValues = ["student", "tutor", "admin", "system"] as const;
+export type CancelledBy = (typeof cancelledByValues)[number];
+export const noShowParties = ["student", "tutor"] as const;
+export type NoShowParty = (typeof noShowParties)[number];
 
 export const sessions = sqliteTable(
   "sessions",
@@ -21,13 +31,30 @@ export const sessions = sqliteTable(
     agoraViewerPassPhrase: text("agoraViewerPassPhrase"),
     videoSessionUrl: text("videoSessionUrl"),
     cancelledAt: integer("cancelledAt"),
-    cancelledBy: text("cancelledBy"),
+    cancelledBy: text("cancelledBy", { enum: cancelledByValues }),
     cancellationReason: text("cancellationReason"),
     refunded: integer("refunded", { mode: "boolean" }).notNull().default(false),
     reminder24hSentAt: integer("reminder24hSentAt"),
     reminder1hSentAt: integer("reminder1hSentAt"),
     /** (+) When the session last moved to another time (`POST /v1/sessions/:id/reschedule`). */
     rescheduledAt: integer("rescheduledAt"),
+    /** (+) Who did not come, as reported (`POST /v1/sessions/:id/no-show`). */
+    noShow: text("noShow", { enum: noShowParties }),
+    /** (+) The split of `creditsCost`, written once by the settling step (a trigger keeps it final). */
+    settlementStatus: text("settlementStatus", { enum: settlementStatuses }).notNull().default("open"),
+    refundedCredits: integer("refundedCredits").notNull().default(0),
+    earnedCredits: integer("earnedCredits").notNull().default(0),
+    /** The tutor's `session_earning`: earnedCredits × TUTOR_PAYOUT_CENTS_PER_CREDIT at settlement. */
+    tutorEarningsCents: integer("tutorEarningsCents").notNull().default(0),
+    settledAt: integer("settledAt"),
+    disputedAt: integer("disputedAt"),
+    disputeReason: text("disputeReason"),
+    /**
+     * A fresh id written by every lifecycle step: the guard of what the step writes beside the
+     * session (entries, notifications, audit rows) in the same batch, so they exist only if this
+     * very step changed the session (a timestamp could equal an earlier step's under a test clock).
+     */
+    transitionId: text("transitionId"),
     createdAt: integer("createdAt").notNull(),
     updatedAt: integer("updatedAt").notNull(),
   },
@@ -41,8 +68,37 @@ export const sessions = sqliteTable(
     index("sessions_without_room")
       .on(t.startTime)
       .where(sql`${t.agoraChannelName} IS NULL AND ${t.status} = 'scheduled'`),
+    /** The lifecycle sweeps' work lists (docs/lifecycle.md): each due row is one index search away. */
+    index("sessions_in_progress_by_end").on(t.endTime, t.id).where(sql`${t.status} = 'in_progress'`),
+    index("sessions_scheduled_by_end").on(t.endTime, t.id).where(sql`${t.status} = 'scheduled'`),
+    index("sessions_unsettled_by_end")
+      .on(t.status, t.endTime, t.id)
+      .where(sql`${t.settlementStatus} = 'open' AND ${t.status} IN ('completed', 'cancelled')`),
+    /** The back office's disputed (or any settlement state) list, and reconciliation by settlement time. */
+    index("sessions_by_settlement_and_time").on(t.settlementStatus, t.startTime, t.id),
+    index("sessions_by_settledAt").on(t.settledAt),
     check("sessions_time_order", sql`${t.endTime} > ${t.startTime}`),
     check("sessions_cost_positive", sql`${t.creditsCost} > 0`),
+    check("sessions_status", sql.raw(`"status" IN (${sessionStatuses.map((v) => `'${v}'`).join(", ")})`)),
+    check(
+      "sessions_cancelled_by",
+      sql.raw(`"cancelledBy" IS NULL OR "cancelledBy" IN (${cancelledByValues.map((v) => `'${v}'`).join(", ")})`),
+    ),
+    check("sessions_no_show", sql`${t.noShow} IS NULL OR ${t.noShow} IN ('student', 'tutor')`),
+    /** The money identity of a session: refunded + earned + held = creditsCost, nothing held once settled. */
+    check(
+      "sessions_settlement_split",
+      sql`${t.refundedCredits} >= 0 AND ${t.earnedCredits} >= 0 AND ${t.refundedCredits} + ${t.earnedCredits} <= ${t.creditsCost}
+        AND ${t.tutorEarningsCents} >= 0 AND (${t.earnedCredits} = 0) = (${t.tutorEarningsCents} = 0)
+        AND ${t.refunded} = (${t.refundedCredits} > 0)`,
+    ),
+    check(
+      "sessions_settlement_state",
+      sql`(${t.settlementStatus} IN ('open', 'disputed') AND ${t.refundedCredits} = 0 AND ${t.earnedCredits} = 0 AND ${t.settledAt} IS NULL)
+        OR (${t.settlementStatus} = 'settled' AND ${t.earnedCredits} > 0 AND ${t.refundedCredits} + ${t.earnedCredits} = ${t.creditsCost} AND ${t.settledAt} IS NOT NULL)
+        OR (${t.settlementStatus} = 'refunded' AND ${t.refundedCredits} = ${t.creditsCost} AND ${t.settledAt} IS NOT NULL)`,
+    ),
+    check("sessions_disputed_completed", sql`${t.settlementStatus} != 'disputed' OR ${t.status} = 'completed'`),
   ],
 );
 

@@ -1,4 +1,4 @@
-import { sessionStatuses } from "../../db/schema";
+import { cancelledByValues, noShowParties, sessionStatuses, settlementStatuses } from "../../db/schema";
 import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { MAX_EPOCH_MS } from "../tutors/schemas";
@@ -19,10 +19,19 @@ export const sessionSchema = z
     agoraChannelName: z.string().nullable(),
     videoSessionUrl: z.string().nullable(),
     cancelledAt: z.number().int().nullable(),
-    cancelledBy: z.string().nullable(),
+    cancelledBy: z.enum(cancelledByValues).nullable(),
     cancellationReason: z.string().nullable(),
     refunded: z.boolean(),
     rescheduledAt: z.number().int().nullable(),
+    noShow: z.enum(noShowParties).nullable(),
+    settlementStatus: z.enum(settlementStatuses),
+    /** Credits that went back to the student, and the credits the tutor earned (both 0 while held). */
+    refundedCredits: z.number().int(),
+    earnedCredits: z.number().int(),
+    tutorEarningsCents: z.number().int(),
+    settledAt: z.number().int().nullable(),
+    disputedAt: z.number().int().nullable(),
+    disputeReason: z.string().nullable(),
     createdAt: z.number().int(),
     updatedAt: z.number().int(),
   })

@@ -7,7 +7,15 @@ import { and, asc, desc, eq, gte, isNull, lt, lte, type SQL, sql } from "drizzle
 import type { Auth, ServiceContext } from "../../context";
 import { openPrimary, toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
-import { sessions, studentProfiles, tutorProfiles, tutorSubjects, users } from "../../db/schema";
+import {
+  type CancelledBy,
+  type NoShowParty,
+  sessions,
+  studentProfiles,
+  tutorProfiles,
+  tutorSubjects,
+  users,
+} from "../../db/schema";
 import { templates } from "../../email/templates";
 import { ledgerFor, unwrap } from "../../ledger/client";
 import { newId, sha256Hex } from "../../lib/crypto";
@@ -22,6 +30,7 @@ import { loadWeeklyAvailability } from "../tutors/schedule";
 import { PUBLIC_TUTOR_STATUS, publicTutorRow, type TutorProfileRow } from "../tutors/service";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { AdminListQuery, BookRequest, ListQuery } from "./schemas";
+import { settleThroughLedger } from "./settle";
 
 export const START_EARLY_MS = 15 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -200,51 +209,48 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
 }
 
 /**
- * The one cancellation: through the student's CreditLedger (status, refund entry under the key
- * `refund:<sessionId>` and both in-app notifications in one transaction, so a retry never refunds
- * twice), then the participants' e-mails. A session no longer `scheduled` is 409 `conflict`.
- * `quietFor` is a participant who gets no e-mail (an account being closed).
+ * The one cancellation: a settling step through the student's CreditLedger (status, the refund or
+ * the tutor's late-cancellation earning, and both in-app notifications in one transaction, so a
+ * retry never moves money twice), then the participants' e-mails. A session no longer `scheduled`
+ * is 409 `conflict`. `quietFor` is a participant who gets no e-mail (an account being closed).
  */
 export async function cancelThroughLedger(
   svc: ServiceContext,
   session: SessionRow,
   opts: {
-    by: "student" | "tutor" | "admin";
+    by: CancelledBy;
     refund: boolean;
     reason: string | null;
+    noShow?: NoShowParty;
     quietFor?: string;
     audit?: AuditEntry;
   },
 ): Promise<SessionRow> {
-  const { studentUserId, tutorUserId } = await participants(svc, session);
-  const result = unwrap(
-    await ledgerFor(svc.env, studentUserId).cancelSession({
-      at: svc.clock.now(),
-      userId: studentUserId,
-      sessionId: session.id,
-      tutorUserId,
-      cancelledBy: opts.by,
-      reason: opts.reason,
-      refund: opts.refund,
-      audit: opts.audit,
-    }),
-  );
-  const updated = await primarySession(svc, session.id);
-  if (!updated) throw notFound("Session");
+  const settled = await settleThroughLedger(svc, session, {
+    from: { status: ["scheduled"], settlement: ["open"] },
+    set: { status: "cancelled", cancelledBy: opts.by, cancellationReason: opts.reason, noShow: opts.noShow },
+    refund: opts.refund ? "all" : 0,
+    notify: opts.noShow
+      ? { type: "session_no_show", data: { party: opts.noShow, refunded: opts.refund } }
+      : { type: "session_cancelled", data: { cancelledBy: opts.by, refunded: opts.refund } },
+    audit: opts.audit,
+  });
   const jobs: QueueMessage[] = [];
-  for (const userId of [studentUserId, tutorUserId]) {
+  for (const userId of [settled.studentUserId, settled.tutorUserId]) {
     const to = userId === opts.quietFor ? undefined : await userEmail(svc, userId);
-    if (to) {
-      jobs.push({
-        type: "email.send",
-        to,
-        idempotencyKey: `session_cancelled:${session.id}:${userId}`,
-        ...templates.sessionCancelled(whenText(session.startTime), result.refunded),
-      });
-    }
+    if (!to) continue;
+    const role = userId === settled.studentUserId ? "student" : "tutor";
+    jobs.push({
+      type: "email.send",
+      to,
+      idempotencyKey: `${opts.noShow ? "session_no_show" : "session_cancelled"}:${session.id}:${userId}`,
+      ...(opts.noShow
+        ? templates.sessionNoShow(whenText(session.startTime), opts.noShow, role, settled.result.refundedCredits > 0)
+        : templates.sessionCancelled(whenText(session.startTime), settled.result.refundedCredits > 0)),
+    });
   }
   enqueueAfterCommit(svc, jobs);
-  return updated;
+  return settled.session;
 }
 
 async function transition(
