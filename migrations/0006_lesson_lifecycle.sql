@@ -98,6 +98,7 @@ CREATE INDEX `sessions_scheduled_by_end` ON `sessions` (`endTime`,`id`) WHERE "s
 CREATE INDEX `sessions_unsettled_by_end` ON `sessions` (`status`,`endTime`,`id`) WHERE "sessions"."settlementStatus" = 'open' AND "sessions"."status" IN ('completed', 'cancelled');--> statement-breakpoint
 CREATE INDEX `sessions_by_settlement_and_time` ON `sessions` (`settlementStatus`,`startTime`,`id`);--> statement-breakpoint
 CREATE INDEX `sessions_by_settledAt` ON `sessions` (`settledAt`);--> statement-breakpoint
+CREATE INDEX `sessions_held_by_tutor` ON `sessions` (`tutorProfileId`,`startTime`) WHERE "sessions"."settlementStatus" IN ('open', 'disputed');--> statement-breakpoint
 CREATE TRIGGER `earningsLedger_no_update` BEFORE UPDATE ON `earningsLedger`
 BEGIN
 	SELECT RAISE(ABORT, 'earnings_append_only');

@@ -74,6 +74,10 @@ export const sessions = sqliteTable(
     index("sessions_unsettled_by_end")
       .on(t.status, t.endTime, t.id)
       .where(sql`${t.settlementStatus} = 'open' AND ${t.status} IN ('completed', 'cancelled')`),
+    /** A tutor's held credits (`pendingCents` of GET /v1/me/earnings): only the unsettled sessions. */
+    index("sessions_held_by_tutor")
+      .on(t.tutorProfileId, t.startTime)
+      .where(sql`${t.settlementStatus} IN ('open', 'disputed')`),
     /** The back office's disputed (or any settlement state) list, and reconciliation by settlement time. */
     index("sessions_by_settlement_and_time").on(t.settlementStatus, t.startTime, t.id),
     index("sessions_by_settledAt").on(t.settledAt),

@@ -20,6 +20,10 @@ export const AUDIT_ACTIONS = {
   "session.complete": "session",
   /** POST /v1/sessions/:id/reschedule by an admin (not the session's student); target: the session. */
   "session.reschedule": "session",
+  /** POST /v1/admin/sessions/:id/resolve (a dispute or an open completed lesson split); target: the session. */
+  "session.resolve": "session",
+  /** POST /v1/sessions/:id/no-show by an admin (not a participant); target: the session. */
+  "session.no_show": "session",
   /** POST /v1/admin/subjects; target: the new subject. */
   "subject.create": "subject",
 } as const;
