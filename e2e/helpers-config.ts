@@ -16,6 +16,7 @@ export const E2E_ADMIN_EMAILS = [
   "account",
   "hygiene",
   "resched",
+  "life",
 ]
   .map(adminEmail)
   .join(",");

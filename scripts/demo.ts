@@ -7,6 +7,7 @@ import { ALL_WEEK, Client, poll, QUARTER, rand, wav } from "../tools/offline/cli
 import { findDevStack } from "../tools/offline/dev-state.ts";
 import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
 import { accountJourney } from "./demo-account.ts";
+import { lifecycleJourney } from "./demo-lifecycle.ts";
 
 const stack = findDevStack();
 const api = stack.apiUrl;
@@ -289,6 +290,19 @@ async function main() {
     ledger.items.map((e) => `${e.type} ${e.amount} (${e.source}) → ${e.balanceAfter}`),
   );
 
+  await lifecycleJourney({
+    c,
+    apiUrl: api,
+    step,
+    admin,
+    student,
+    tutor,
+    tutorProfileId: profile.id,
+    subjectId: subject.id,
+    sessionId: session.id,
+    tag,
+  });
+
   const mails = await c.emulator<{ items: { subject: string }[] }>(
     `/inbox.json?to=${encodeURIComponent(studentEmail)}`,
   );
@@ -300,7 +314,7 @@ async function main() {
   await accountJourney({ c, step, admin, student, tutor, tutorProfileId: profile.id, subjectId: subject.id });
 
   console.log(
-    "\nDemo complete: a lesson report, a refund to the card, a won dispute, the audit log, a data export and a closed account.",
+    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, a refund to the card, a won dispute, the audit log, a data export and a closed account.",
   );
 }
 
