@@ -270,6 +270,30 @@ describe("no-show reports", () => {
     expect(await audits(id)).toEqual([]);
   });
 
+  it("who may report, and bad bodies (400)", async () => {
+    const w = await world();
+    await startedAgo(w.sessionId, 20);
+    const other = await createUser("student");
+    const otherTutor = await createTutor((await createSubject()).id);
+    await expectProblem(await noShow(undefined, w, "tutor"), 401, "unauthorized");
+    await expectProblem(await noShow(other.token, w, "tutor"), 404, "not_found");
+    await expectProblem(await noShow(otherTutor.token, w, "student"), 404, "not_found");
+    await expectProblem(
+      await post(w.student.token, "/v1/sessions/ses_nope/no-show", { party: "tutor" }),
+      404,
+      "not_found",
+    );
+    for (const body of [{}, { party: "admin" }, { party: 1 }, { party: "tutor", noShow: "student" }, []]) {
+      await expectProblem(
+        await post(w.student.token, `/v1/sessions/${w.sessionId}/no-show`, body),
+        400,
+        "validation_failed",
+      );
+    }
+    expect((await row(w.sessionId)).status).toBe("scheduled");
+    await expectMoney(w, "held");
+  });
+
   it("nobody reports themselves (403)", async () => {
     const w = await world();
     await startedAgo(w.sessionId, 20);
