@@ -1,20 +1,24 @@
 import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute } from "../../http/openapi";
+import { adminSessionsStatement } from "./admin-list";
+import { disputeSession, reportNoShow, resolveSession } from "./lifecycle";
 import { rescheduleSession } from "./reschedule";
 import {
   adminListQuery,
   bookBody,
   cancelBody,
+  disputeBody,
   idParams,
   joinSchema,
   listQuery,
+  noShowBody,
   rescheduleBody,
+  resolveBody,
   sessionPage,
   sessionSchema,
 } from "./schemas";
 import {
-  adminSessionsStatement,
   bookSession,
   cancelSession,
   completeSession,
@@ -149,6 +153,37 @@ sessionRoutes.openapi(
 
 sessionRoutes.openapi(
   defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/no-show",
+    summary: "Report a no-show (the other participant's, or either for an admin)",
+    tags,
+    guard: "user",
+    params: idParams,
+    body: noShowBody,
+    ok: { status: 200, description: "The session after the report", schema: sessionSchema },
+    errors: ["forbidden", "not_found", "conflict", "policy_window_closed"],
+  }),
+  async (c) =>
+    c.json(await reportNoShow(c.var.svc, c.var.auth, c.req.valid("param").id, c.req.valid("json").party), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/dispute",
+    summary: "Dispute a completed session before it settles (its student)",
+    tags,
+    guard: "user",
+    params: idParams,
+    body: disputeBody,
+    ok: { status: 200, description: "The disputed session", schema: sessionSchema },
+    errors: ["forbidden", "not_found", "conflict", "policy_window_closed"],
+  }),
+  async (c) => c.json(await disputeSession(c.var.svc, c.var.auth, c.req.valid("param").id, c.req.valid("json")), 200),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
     method: "get",
     path: "/v1/sessions/{id}/join",
     summary: "The caller's video link (host for the tutor, viewer for the student)",
@@ -165,7 +200,7 @@ sessionRoutes.openapi(
   defineRoute({
     method: "get",
     path: "/v1/admin/sessions",
-    summary: "Sessions by status and time",
+    summary: "Sessions by status or settlement status, and time",
     tags: ["Admin"],
     guard: "admin",
     batchedCaller: true,
@@ -177,4 +212,21 @@ sessionRoutes.openapi(
     const { rows } = await withCaller<RawSession>(c, "admin", () => adminSessionsStatement(c.var.svc, q));
     return c.json(sessionsPage(rows, q.limit), 200);
   },
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/admin/sessions/{id}/resolve",
+    summary: "Settle a disputed (or open) completed session: refundCredits back, the rest earned",
+    tags: ["Admin"],
+    guard: "admin",
+    params: idParams,
+    body: resolveBody,
+    middleware: [idempotent("resolve")],
+    ok: { status: 200, description: "The settled session", schema: sessionSchema },
+    errors: ["not_found", "conflict", "idempotency_conflict"],
+  }),
+  async (c) =>
+    c.json(await resolveSession(c.var.svc, c.var.auth.userId, c.req.valid("param").id, c.req.valid("json")), 200),
 );

@@ -73,6 +73,22 @@ export const cancelBody = z
   .strictObject({ reason: humanText({ max: 500, multiline: true }).optional() })
   .openapi("CancelSession");
 
+export const noShowBody = z
+  .strictObject({ party: z.enum(noShowParties).describe("Who did not show up") })
+  .openapi("ReportNoShow");
+
+export const disputeBody = z
+  .strictObject({ reason: humanText({ min: 1, max: 2000, multiline: true }) })
+  .openapi("DisputeSession");
+
+/** `refundCredits` is bounded by the session's `creditsCost` too (checked against the session: 400). */
+export const resolveBody = z
+  .strictObject({
+    refundCredits: z.number().int().min(0),
+    note: humanText({ min: 1, max: 2000, multiline: true }),
+  })
+  .openapi("ResolveSession");
+
 export const idParams = z.object({ id: z.string().min(1).max(100) });
 
 export const listQuery = z.object({
@@ -86,12 +102,15 @@ export const listQuery = z.object({
 export const adminListQuery = z.object({
   ...pageQuery,
   status: z.enum(sessionStatuses).optional(),
+  settlementStatus: z.enum(settlementStatuses).optional(),
   from: epochMs.optional(),
   to: epochMs.optional(),
 });
 
 export const joinSchema = z.object({ url: z.string(), role: z.enum(["host", "viewer"]) }).openapi("JoinLink");
 
+export type DisputeRequest = z.infer<typeof disputeBody>;
+export type ResolveRequest = z.infer<typeof resolveBody>;
 export type RescheduleRequest = z.infer<typeof rescheduleBody>;
 export type BookRequest = z.infer<typeof bookBody>;
 export type SessionView = z.infer<typeof sessionSchema>;

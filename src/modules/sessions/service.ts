@@ -29,7 +29,7 @@ import { BOOKING_HORIZON_MS, isWithinAvailability } from "../tutors/availability
 import { loadWeeklyAvailability } from "../tutors/schedule";
 import { PUBLIC_TUTOR_STATUS, publicTutorRow, type TutorProfileRow } from "../tutors/service";
 import { accessSession, type SessionRow, sessionView } from "./access";
-import type { AdminListQuery, BookRequest, ListQuery } from "./schemas";
+import type { BookRequest, ListQuery } from "./schemas";
 import { settleThroughLedger } from "./settle";
 
 export const START_EARLY_MS = 15 * 60 * 1000;
@@ -337,7 +337,7 @@ export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
 type Filters = { status?: SessionRow["status"]; from?: number; to?: number; limit: number; cursor?: string };
 
 /** One keyset page on (profile or status, startTime, id); ascending when `from` is given. */
-function sessionsPageQuery(svc: ServiceContext, scope: SQL | undefined, q: Filters) {
+export function sessionsPageQuery(svc: ServiceContext, scope: SQL | undefined, q: Filters) {
   const ascending = q.from !== undefined;
   const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
   const keyset = keysetAfter(sessions.startTime, sessions.id, after, ascending ? "asc" : "desc");
@@ -382,12 +382,4 @@ export function mySessionsStatement(svc: ServiceContext, claims: { sub: string; 
       ? sql`(SELECT ${users.tutorProfileId} FROM ${users} WHERE ${users.id} = ${claims.sub})`
       : sql`(SELECT ${users.studentProfileId} FROM ${users} WHERE ${users.id} = ${claims.sub})`;
   return toStatement(svc.d1, sessionsPageQuery(svc, eq(column, profile), q));
-}
-
-/** Admin: by status and time on `sessions_by_status_and_time`, or across statuses on `sessions_by_time`. */
-export function adminSessionsStatement(svc: ServiceContext, q: AdminListQuery) {
-  return toStatement(
-    svc.d1,
-    sessionsPageQuery(svc, q.status ? eq(sessions.status, q.status) : undefined, { ...q, status: undefined }),
-  );
 }
