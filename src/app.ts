@@ -21,6 +21,7 @@ import { authRoutes } from "./modules/auth/routes";
 import { adminCreditRoutes } from "./modules/credits/admin-routes";
 import { creditRoutes } from "./modules/credits/routes";
 import { devRoutes } from "./modules/dev/routes";
+import { earningsRoutes } from "./modules/earnings/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
 import { recordingRoutes } from "./modules/recordings/routes";
 import { sessionRoutes } from "./modules/sessions/routes";
@@ -48,6 +49,7 @@ const modules = [
   authRoutes,
   userRoutes,
   creditRoutes,
+  earningsRoutes,
   adminCreditRoutes,
   webhookRoutes,
   sessionRoutes,

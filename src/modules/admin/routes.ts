@@ -1,10 +1,11 @@
 /** Back-office lists that belong to no other module: users by context, dead letters, the audit log. */
-import { userContexts } from "../../db/schema";
+import { tutorStatuses, userContexts } from "../../db/schema";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { auditRoutes } from "../audit/routes";
 import { userSchema } from "../auth/schemas";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters";
 import { listUsers } from "./service";
+import { userDetail } from "./user-detail";
 
 const tags = ["Admin"];
 export const adminRoutes = createRouter();
@@ -21,6 +22,39 @@ adminRoutes.openapi(
     ok: { status: 200, description: "Users", schema: pageOf(userSchema) },
   }),
   async (c) => c.json(await listUsers(c.var.svc, c.req.valid("query")), 200),
+);
+
+const userDetailSchema = userSchema
+  .extend({
+    studentProfile: z.object({ id: z.string(), displayName: z.string() }).nullable(),
+    tutorProfile: z
+      .object({
+        id: z.string(),
+        displayName: z.string(),
+        hourlyCreditsPrice: z.number().int(),
+        status: z.enum(tutorStatuses),
+        statusReason: z.string().nullable(),
+      })
+      .nullable(),
+    /** Credits (the latest line of the user's credit ledger; negative only after a purchase reversal). */
+    balance: z.number().int(),
+    /** Cents available to a tutor (the latest line of the earnings ledger; 0 for a non-tutor). */
+    earningsBalanceCents: z.number().int(),
+  })
+  .openapi("AdminUserDetail");
+
+adminRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/users/{id}",
+    summary: "One user with their profiles, credit balance, earnings balance and tutor status",
+    tags,
+    guard: "admin",
+    params: z.object({ id: z.string().min(1).max(100) }),
+    ok: { status: 200, description: "The user", schema: userDetailSchema },
+    errors: ["not_found"],
+  }),
+  async (c) => c.json(await userDetail(c.var.svc, c.req.valid("param").id), 200),
 );
 
 adminRoutes.openapi(

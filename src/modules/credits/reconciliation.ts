@@ -3,10 +3,20 @@
  * money identities hold (with the offending ids when one does not):
  * - every order completed in the range has exactly one `purchase` entry of its credits;
  * - every order's `reversedCredits` = Σ purchase_reversal − Σ purchase_reinstated of that order;
- * - every session in the range has one `session_booking` debit of its cost and a `session_refund`
- *   exactly when it was refunded (so creditsCost = refunded + held, per session).
- * Tutor earnings and payouts are not part of this release: they are reported as 0 and no identity
- * involves them yet.
+ * - every session that started or settled in the range has one `session_booking` debit of its cost,
+ *   splits as creditsCost = refundedCredits + earnedCredits + held (held = cost while open or
+ *   disputed, else 0), and has exactly the entries of its split: one `session_refund` of
+ *   refundedCredits when > 0 (none otherwise) and one `session_earning` of tutorEarningsCents when
+ *   earnedCredits > 0 (none otherwise);
+ * - every tutor with an earnings entry in the range has a chain whose last balance equals the sum of
+ *   its signed amounts (credits − debits: earnings, payout reversals and adjustments by their type).
+ * Totals: held is over sessions that start in the range (open / disputed), refunded and earned are
+ * over the sessions settled in the range (`settledAt`) and over the entries created in it.
+ * Payouts do not exist yet (issue 14): paidOut, payoutsPending and payoutsFailed are 0.
+ *
+ * Cost: every query is an index search bounded by the range (LIMIT 20 offending ids each), except
+ * the tutor identity, which re-adds the whole chain of each tutor active in the range (one search on
+ * earningsLedger_by_user_and_seq per tutor; rows read = those tutors' entries, all time).
  */
 import type { ServiceContext } from "../../context";
 
@@ -22,15 +32,28 @@ export async function reconcile(svc: ServiceContext, q: { from?: number; to?: nu
   const to = q.to ?? svc.clock.now() + 1;
   const from = q.from ?? to - 30 * DAY_MS;
   const d1 = svc.d1;
-  const [ledger, sessions, paid, cards, purchases, reversals, bookings] = await d1.batch([
+  const [ledger, held, settled, earnings, paid, cards, purchases, reversals, splits, chains] = await d1.batch([
     d1
       .prepare(
         "SELECT source, type, SUM(amount) AS total FROM creditsLedger WHERE createdAt >= ? AND createdAt < ? GROUP BY source, type",
       )
       .bind(from, to),
+    // (sessions_by_settlement_and_time) what the sessions starting in the range still hold
     d1
       .prepare(
-        "SELECT status, refunded, SUM(creditsCost) AS total FROM sessions WHERE startTime >= ? AND startTime < ? GROUP BY status, refunded",
+        "SELECT settlementStatus, COALESCE(SUM(creditsCost), 0) AS total FROM sessions WHERE settlementStatus IN ('open', 'disputed') AND startTime >= ? AND startTime < ? GROUP BY settlementStatus",
+      )
+      .bind(from, to),
+    // (sessions_by_settledAt) how the sessions settled in the range were split
+    d1
+      .prepare(
+        "SELECT COALESCE(SUM(refundedCredits), 0) AS refunded, COALESCE(SUM(earnedCredits), 0) AS earned FROM sessions WHERE settledAt >= ? AND settledAt < ?",
+      )
+      .bind(from, to),
+    // (earningsLedger_by_createdAt) the earnings entries of the range
+    d1
+      .prepare(
+        "SELECT source, type, SUM(amountCents) AS total FROM earningsLedger WHERE createdAt >= ? AND createdAt < ? GROUP BY source, type",
       )
       .bind(from, to),
     d1
@@ -58,27 +81,25 @@ AND o.reversedCredits != (SELECT COALESCE(SUM(CASE l.source WHEN 'purchase_rever
 LIMIT ?`,
       )
       .bind(from, to, OFFENDERS),
-    d1
-      .prepare(
-        `SELECT s.id FROM sessions s WHERE s.startTime >= ? AND s.startTime < ?
-AND (NOT EXISTS (SELECT 1 FROM creditsLedger l WHERE l.idempotencyKey = 'booking:' || s.id AND l.amount = s.creditsCost)
-  OR (s.refunded = 1) != EXISTS (SELECT 1 FROM creditsLedger l WHERE l.idempotencyKey = 'refund:' || s.id AND l.amount = s.creditsCost))
-LIMIT ?`,
-      )
-      .bind(from, to, OFFENDERS),
+    sessionSplitOffenders(d1, from, to),
+    tutorChainOffenders(d1, from, to),
   ]);
   const rows = (ledger?.results ?? []) as Totals;
-  const held = (sessions?.results ?? []) as { status: string; refunded: number; total: number }[];
+  const heldRows = (held?.results ?? []) as { settlementStatus: string; total: number }[];
+  const heldIn = (status: string) => heldRows.find((h) => h.settlementStatus === status)?.total ?? 0;
+  const split = (settled?.results?.[0] ?? { refunded: 0, earned: 0 }) as { refunded: number; earned: number };
+  const cents = (earnings?.results ?? []) as Totals;
   const ids = (r: D1Result | undefined) => ((r?.results ?? []) as { id: string }[]).map((x) => x.id);
   const reversal = sum(rows, "purchase_reversal");
   const byDisputes = await disputeReversals(svc, from, to);
   const credits = {
     sold: sum(rows, "purchase"),
     spentOnSessions: sum(rows, "session_booking"),
-    heldInOpenSessions: held.filter((h) => h.status !== "cancelled" && !h.refunded).reduce((a, h) => a + h.total, 0),
-    heldInDisputedSessions: 0,
+    heldInOpenSessions: heldIn("open"),
+    heldInDisputedSessions: heldIn("disputed"),
     refundedToStudents: sum(rows, "session_refund"),
-    earnedByTutors: 0,
+    refundedBySettlements: split.refunded,
+    earnedByTutors: split.earned,
     reversedByRefunds: reversal - byDisputes,
     reversedByDisputes: byDisputes,
     reinstated: sum(rows, "purchase_reinstated"),
@@ -88,7 +109,11 @@ LIMIT ?`,
   const identities = [
     { name: "one purchase entry of its credits per completed order", offendingIds: ids(purchases) },
     { name: "order reversedCredits = reversals - reinstatements", offendingIds: ids(reversals) },
-    { name: "session creditsCost = refunded + held (one booking, refund iff refunded)", offendingIds: ids(bookings) },
+    {
+      name: "session creditsCost = refunded + earned + held (one booking; one refund of refundedCredits, one earning of tutorEarningsCents, each iff > 0)",
+      offendingIds: ids(splits),
+    },
+    { name: "tutor earnings balance = Σ earnings credits − Σ debits (the chain adds up)", offendingIds: ids(chains) },
   ].map((i) => ({ ...i, holds: i.offendingIds.length === 0 }));
   return {
     from,
@@ -97,6 +122,8 @@ LIMIT ?`,
     cents: {
       paid: (paid?.results?.[0] as { total: number } | undefined)?.total ?? 0,
       refundedToCards: (cards?.results?.[0] as { total: number } | undefined)?.total ?? 0,
+      earnedByTutors: sum(cents, "session_earning"),
+      earningsAdjustedByAdmins: sum(cents, "manual_adjustment", "credit") - sum(cents, "manual_adjustment", "debit"),
       paidOut: 0,
       payoutsPending: 0,
       payoutsFailed: 0,
@@ -104,6 +131,40 @@ LIMIT ?`,
     identities,
     balanced: identities.every((i) => i.holds),
   };
+}
+
+/**
+ * Sessions that started or settled in the range (sessions_by_time ∪ sessions_by_settledAt) whose
+ * booking, split or settlement entries disagree; each entry is found by its unique key.
+ */
+function sessionSplitOffenders(d1: ServiceContext["d1"], from: number, to: number) {
+  return d1
+    .prepare(
+      `SELECT s.id FROM sessions s WHERE s.id IN (
+  SELECT id FROM sessions WHERE startTime >= ? AND startTime < ?
+  UNION SELECT id FROM sessions WHERE settledAt >= ? AND settledAt < ?)
+AND (NOT EXISTS (SELECT 1 FROM creditsLedger l WHERE l.idempotencyKey = 'booking:' || s.id AND l.amount = s.creditsCost AND l.source = 'session_booking')
+  OR s.creditsCost != s.refundedCredits + s.earnedCredits + CASE WHEN s.settlementStatus IN ('open', 'disputed') THEN s.creditsCost ELSE 0 END
+  OR COALESCE((SELECT l.amount FROM creditsLedger l WHERE l.idempotencyKey = 'refund:' || s.id AND l.source = 'session_refund'), 0) != s.refundedCredits
+  OR (s.refundedCredits = 0 AND EXISTS (SELECT 1 FROM creditsLedger l WHERE l.idempotencyKey = 'refund:' || s.id))
+  OR COALESCE((SELECT e.amountCents FROM earningsLedger e WHERE e.idempotencyKey = 'earning:' || s.id AND e.source = 'session_earning'), 0) != CASE WHEN s.earnedCredits > 0 THEN s.tutorEarningsCents ELSE 0 END
+  OR (s.earnedCredits = 0 AND EXISTS (SELECT 1 FROM earningsLedger e WHERE e.sessionId = s.id AND e.source = 'session_earning'))
+  OR (s.earnedCredits > 0 AND s.tutorEarningsCents <= 0))
+LIMIT ?`,
+    )
+    .bind(from, to, from, to, OFFENDERS);
+}
+
+/** Tutors with an entry in the range whose latest balance is not the sum of their signed amounts. */
+function tutorChainOffenders(d1: ServiceContext["d1"], from: number, to: number) {
+  return d1
+    .prepare(
+      `SELECT t.userId AS id FROM (SELECT DISTINCT userId FROM earningsLedger WHERE createdAt >= ? AND createdAt < ?) t
+WHERE (SELECT e.balanceAfterCents FROM earningsLedger e WHERE e.userId = t.userId ORDER BY e.seq DESC LIMIT 1)
+  != (SELECT SUM(CASE e.type WHEN 'credit' THEN e.amountCents ELSE -e.amountCents END) FROM earningsLedger e WHERE e.userId = t.userId)
+LIMIT ?`,
+    )
+    .bind(from, to, OFFENDERS);
 }
 
 /** Reversals whose key marks them as a dispute's (`reversal:<order>:dispute:<id>`). */

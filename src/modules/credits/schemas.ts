@@ -77,6 +77,9 @@ export const reconciliationSchema = z
       heldInOpenSessions: z.number().int(),
       heldInDisputedSessions: z.number().int(),
       refundedToStudents: z.number().int(),
+      /** Σ refundedCredits of the sessions settled in the range (their session_refund entries). */
+      refundedBySettlements: z.number().int(),
+      /** Σ earnedCredits of the sessions settled in the range. */
       earnedByTutors: z.number().int(),
       reversedByRefunds: z.number().int(),
       reversedByDisputes: z.number().int(),
@@ -87,6 +90,10 @@ export const reconciliationSchema = z
     cents: z.object({
       paid: z.number().int(),
       refundedToCards: z.number().int(),
+      /** Σ session_earning cents written in the range (the tutors' side of earnedByTutors). */
+      earnedByTutors: z.number().int(),
+      /** Net manual adjustments of tutors' earnings in the range. */
+      earningsAdjustedByAdmins: z.number().int(),
       paidOut: z.number().int(),
       payoutsPending: z.number().int(),
       payoutsFailed: z.number().int(),
