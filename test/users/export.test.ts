@@ -98,7 +98,16 @@ describe("GET /v1/me/export", () => {
 
   it("holds the tutor's profile, subjects, availability and taught sessions, without the students' identities", async () => {
     const w = await accountWorld();
+    // an earning of the tutor's (written raw: the settling step itself is tested in test/sessions)
+    const earningId = newId("ern");
+    await env.DB.prepare(
+      `INSERT INTO earningsLedger (id, userId, seq, type, amountCents, balanceAfterCents, currency, source, sessionId, payoutId, description, idempotencyKey, createdAt)
+       VALUES (?, ?, 1, 'credit', 1600, 1600, 'usd', 'session_earning', ?, NULL, 'Earning', ?, 0)`,
+    )
+      .bind(earningId, w.tutor.id, w.past.id, `earning:${w.past.id}`)
+      .run();
     const { doc, text } = await exportOf(w.tutor.token);
+    expect(doc.earnings).toEqual([expect.objectContaining({ id: earningId, amountCents: 1600, sessionId: w.past.id })]);
     expect(doc.tutorProfile).toMatchObject({
       id: w.tutor.tutorProfileId,
       status: "approved",

@@ -23,6 +23,7 @@ import {
   cardRefunds,
   creditPurchaseOrders,
   creditsLedger,
+  earningsLedger,
   lessonReports,
   notifications,
   otpCodes,
@@ -95,6 +96,17 @@ const ledgerPages = (db: Db, userId: string) =>
       .from(creditsLedger)
       .where(and(eq(creditsLedger.userId, userId), last && sql`${creditsLedger.seq} > ${last.seq}`))
       .orderBy(asc(creditsLedger.seq))
+      .limit(PAGE_SIZE),
+  );
+
+/** The tutor's earnings statement in chain order, on `earningsLedger_by_user_and_seq`. */
+const earningsPages = (db: Db, userId: string) =>
+  keysetPages<typeof earningsLedger.$inferSelect>(PAGE_SIZE, (last) =>
+    db
+      .select()
+      .from(earningsLedger)
+      .where(and(eq(earningsLedger.userId, userId), last && sql`${earningsLedger.seq} > ${last.seq}`))
+      .orderBy(asc(earningsLedger.seq))
       .limit(PAGE_SIZE),
   );
 
@@ -318,8 +330,9 @@ async function* exportPieces(svc: ServiceContext, userId: string): AsyncGenerato
   yield* jsonArray("loginCodes", loginCodePages(db, user.email));
   yield* jsonArray("adminActionsAboutYou", auditPages(db, userId, "target"));
   yield* jsonArray("adminActionsByYou", ownActionPages(db, userId));
+  yield* jsonArray("earnings", earningsPages(db, userId));
   // not stored by this version of the platform yet: present, and empty, so the format is stable
-  yield `,"earnings":[],"payouts":[],"reviews":[]}`;
+  yield `,"payouts":[],"reviews":[]}`;
 }
 
 /** The export as a byte stream, produced as the client reads it (back-pressure: one piece per pull). */
