@@ -64,6 +64,18 @@ export const eraseAccountFilesMessage = z.object({
   userId: z.string().min(1),
 });
 
+/** The lifecycle sweeps (modules/sessions/sweeps.ts). */
+export const sessionSweeps = ["auto_complete", "not_held", "settle_held", "settle_cancelled"] as const;
+
+/** The next batch of a lifecycle sweep: its due rows after the keyset cursor (endTime, id). */
+export const sessionSweepMessage = z.object({
+  type: z.literal("sessions.sweep"),
+  sweep: z.enum(sessionSweeps),
+  after: z.object({ endTime: z.number().int(), id: z.string().min(1) }),
+  /** Rows per batch (default SWEEP_BATCH); tests and the bench set it. */
+  limit: z.number().int().min(1).max(100).optional(),
+});
+
 export const queueMessage = z.discriminatedUnion("type", [
   emailMessage,
   fulfilOrderMessage,
@@ -73,6 +85,7 @@ export const queueMessage = z.discriminatedUnion("type", [
   transcriptionRequestMessage,
   reportGenerateMessage,
   eraseAccountFilesMessage,
+  sessionSweepMessage,
 ]);
 
 export type QueueMessage = z.infer<typeof queueMessage>;

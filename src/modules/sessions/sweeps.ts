@@ -1,0 +1,289 @@
+/**
+ * The automatic transitions of a lesson (docs/lifecycle.md), run by the cron and continued on the jobs
+ * queue:
+ * - `auto_complete`: `in_progress` at endTime + AUTO_COMPLETE_HOURS → `completed` (still `open`);
+ * - `not_held`: `scheduled` at endTime + REPORT_WINDOW_HOURS → `cancelled` by `system`, all refunded;
+ * - `settle_held`: `completed` + `open` at endTime + SETTLEMENT_HOLD_HOURS → `settled` to the tutor;
+ * - `settle_cancelled`: `cancelled` + `open` (late cancellations from before migration 0006) → settled.
+ *
+ * Each run of a sweep reads ONE bounded batch of due rows from its partial index, in (endTime, id)
+ * order after an optional keyset cursor, and acts on each row with a conditional write: the
+ * non-money one is an UPDATE guarded by the status (its notifications guarded by the fresh
+ * transitionId it writes), the money ones go through the settling step in the student's
+ * CreditLedger. So overlapping or repeated runs act on a row once; the loser of a race sees a
+ * conflict, which only means another run (or a participant, or an admin) did it. When the batch was
+ * full, the caller enqueues a `sessions.sweep` continuation with the cursor past the last row read,
+ * so a chain moves strictly forward and ends; a row that keeps failing is skipped by the chain and
+ * retried by the next cron run instead of blocking the rest.
+ */
+import { inArray } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
+import { sessions } from "../../db/schema";
+import { templates } from "../../email/templates";
+import { newId } from "../../lib/crypto";
+import { DomainError } from "../../lib/errors";
+import { enqueue, enqueueMany } from "../../queues/enqueue";
+import type { QueueMessage, sessionSweeps } from "../../queues/messages";
+import { insertNotification } from "../notifications/store";
+import { whenText } from "./service";
+import { settleThroughLedger } from "./settle";
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * Rows per run. A settling row costs the Worker about 5 subrequests (2 profile reads, the ledger
+ * call, the read-back, its share of the e-mail batch), so 50 rows stay far below the ~1000
+ * subrequests of one invocation and a few seconds of wall time; an auto-complete batch is one D1 batch.
+ */
+export const SWEEP_BATCH = 50;
+/** Settling rows in flight at once (distinct students are distinct Durable Objects). */
+const SETTLE_CONCURRENCY = 4;
+/** Queue batches hold at most 100 messages (and 256 KB): e-mails are sent in chunks below that. */
+const EMAIL_CHUNK = 40;
+
+export type SweepName = (typeof sessionSweeps)[number];
+export interface SweepCursor {
+  endTime: number;
+  id: string;
+}
+
+export interface SweepRun {
+  sweep: SweepName;
+  /** Due rows read (≤ the batch size). */
+  read: number;
+  /** Rows this run changed (the rest were changed by someone else, or failed and were logged). */
+  acted: number;
+  /** Where a continuation starts, when the batch was full. */
+  next?: SweepCursor;
+}
+
+interface Due {
+  id: string;
+  startTime: number;
+  endTime: number;
+  creditsCost: number;
+  studentUserId: string;
+  studentEmail: string | null;
+  tutorUserId: string;
+  tutorEmail: string | null;
+}
+
+/**
+ * Each sweep's predicate, written with literals so SQLite can prove it implies the partial index's
+ * WHERE (a bound parameter would not): sessions_in_progress_by_end, sessions_scheduled_by_end and
+ * sessions_unsettled_by_end (whose `status IN (...)` term must appear verbatim).
+ */
+const UNSETTLED = "s.settlementStatus = 'open' AND s.status IN ('completed', 'cancelled')";
+const predicates: Record<SweepName, { where: string; hours: (c: ServiceContext["config"]) => number | null }> = {
+  auto_complete: { where: "s.status = 'in_progress' AND s.endTime <= ?", hours: (c) => c.AUTO_COMPLETE_HOURS },
+  not_held: { where: "s.status = 'scheduled' AND s.endTime <= ?", hours: (c) => c.REPORT_WINDOW_HOURS },
+  settle_held: {
+    where: `${UNSETTLED} AND s.status = 'completed' AND s.endTime <= ?`,
+    hours: (c) => c.SETTLEMENT_HOLD_HOURS,
+  },
+  // A late cancellation is settled at once: no time bound (the `?` is the far future).
+  settle_cancelled: { where: `${UNSETTLED} AND s.status = 'cancelled' AND s.endTime <= ?`, hours: () => null },
+};
+
+async function dueRows(svc: ServiceContext, sweep: SweepName, limit: number, after?: SweepCursor) {
+  const p = predicates[sweep];
+  const hours = p.hours(svc.config);
+  const cutoff = hours === null ? Number.MAX_SAFE_INTEGER : svc.clock.now() - hours * HOUR_MS;
+  const { results } = await svc.d1
+    .prepare(
+      `SELECT s.id, s.startTime, s.endTime, s.creditsCost,
+  sp.userId AS studentUserId, CASE WHEN su.deletedAt IS NULL THEN su.email END AS studentEmail,
+  tp.userId AS tutorUserId, CASE WHEN tu.deletedAt IS NULL THEN tu.email END AS tutorEmail
+FROM sessions s
+JOIN studentProfiles sp ON sp.id = s.studentProfileId JOIN users su ON su.id = sp.userId
+JOIN tutorProfiles tp ON tp.id = s.tutorProfileId JOIN users tu ON tu.id = tp.userId
+WHERE ${p.where} AND (s.endTime, s.id) > (?, ?)
+ORDER BY s.endTime, s.id LIMIT ?`,
+    )
+    .bind(cutoff, after?.endTime ?? -1, after?.id ?? "", limit)
+    .all<Due>();
+  return results;
+}
+
+type Mail = {
+  userId: string;
+  to: string | null;
+  key: string;
+  content: { subject: string; text: string; html: string };
+};
+
+async function sendMails(svc: ServiceContext, mails: Mail[]) {
+  const jobs: QueueMessage[] = mails.flatMap((m) =>
+    m.to ? [{ type: "email.send" as const, to: m.to, idempotencyKey: m.key, ...m.content }] : [],
+  );
+  for (let i = 0; i < jobs.length; i += EMAIL_CHUNK) await enqueueMany(svc, jobs.slice(i, i + EMAIL_CHUNK));
+}
+
+/** Auto-complete: one D1 batch for the whole batch of rows (an UPDATE and two notifications each). */
+async function autoComplete(svc: ServiceContext, rows: Due[]): Promise<Due[]> {
+  if (rows.length === 0) return [];
+  const now = svc.clock.now();
+  const statements: D1PreparedStatement[] = [];
+  const updates: number[] = [];
+  for (const s of rows) {
+    const transitionId = newId("trn");
+    updates.push(statements.length);
+    statements.push(
+      svc.d1
+        .prepare(
+          "UPDATE sessions SET status = 'completed', transitionId = ?, updatedAt = ? WHERE id = ? AND status = 'in_progress'",
+        )
+        .bind(transitionId, now, s.id),
+    );
+    const byThis = {
+      sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND transitionId = ?)",
+      binds: [s.id, transitionId],
+    };
+    for (const userId of [s.studentUserId, s.tutorUserId]) {
+      statements.push(
+        insertNotification(
+          svc.d1,
+          {
+            id: newId("ntf"),
+            userId,
+            type: "session_auto_completed",
+            data: { sessionId: s.id },
+            dedupeKey: `session_auto_completed:${s.id}:${userId}`,
+            createdAt: now,
+          },
+          byThis,
+        ),
+      );
+    }
+  }
+  const results = await svc.d1.batch(statements);
+  const done = rows.filter((_, i) => (results[updates[i] ?? -1]?.meta.changes ?? 0) > 0);
+  await sendMails(
+    svc,
+    done.flatMap((s) =>
+      [
+        { userId: s.studentUserId, to: s.studentEmail },
+        { userId: s.tutorUserId, to: s.tutorEmail },
+      ].map((r) => ({
+        ...r,
+        key: `session_auto_completed:${s.id}:${r.userId}`,
+        content: templates.sessionAutoCompleted(whenText(s.startTime)),
+      })),
+    ),
+  );
+  return done;
+}
+
+/** One settling step for a due row; `undefined` when another run (or a person) changed it first. */
+async function settleOne(
+  svc: ServiceContext,
+  sweep: Exclude<SweepName, "auto_complete">,
+  row: typeof sessions.$inferSelect,
+) {
+  try {
+    if (sweep === "not_held") {
+      return await settleThroughLedger(svc, row, {
+        from: { status: ["scheduled"], settlement: ["open"] },
+        set: { status: "cancelled", cancelledBy: "system", cancellationReason: "not_held" },
+        refund: "all",
+        notify: { type: "session_not_held", data: { refunded: true } },
+      });
+    }
+    const cents = row.creditsCost * svc.config.TUTOR_PAYOUT_CENTS_PER_CREDIT;
+    return await settleThroughLedger(svc, row, {
+      from: { status: [sweep === "settle_held" ? "completed" : "cancelled"], settlement: ["open"] },
+      refund: 0,
+      notify: [
+        { to: "student", type: "session_settled", data: { refundedCredits: 0 } },
+        {
+          to: "tutor",
+          type: "session_settled",
+          data: { earnedCredits: row.creditsCost, tutorEarningsCents: cents, currency: svc.config.PAYOUT_CURRENCY },
+        },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof DomainError && err.code === "conflict") return undefined;
+    console.log(
+      JSON.stringify({ level: "error", msg: "sweep row failed", sweep, sessionId: row.id, error: String(err) }),
+    );
+    return undefined;
+  }
+}
+
+async function settleBatch(svc: ServiceContext, sweep: Exclude<SweepName, "auto_complete">, rows: Due[]) {
+  if (rows.length === 0) return [];
+  const full = await svc.db.query.sessions.findMany({
+    where: inArray(
+      sessions.id,
+      rows.map((r) => r.id),
+    ),
+  });
+  const byId = new Map(full.map((r) => [r.id, r]));
+  const done: Due[] = [];
+  const mails: Mail[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < rows.length; i = next++) {
+      const due = rows[i] as Due;
+      const row = byId.get(due.id);
+      const settled = row && (await settleOne(svc, sweep, row));
+      if (!settled) continue;
+      done.push(due);
+      const when = whenText(due.startTime);
+      const cents = settled.result.tutorEarningsCents;
+      for (const r of [
+        { userId: due.studentUserId, to: due.studentEmail, role: "student" as const },
+        { userId: due.tutorUserId, to: due.tutorEmail, role: "tutor" as const },
+      ]) {
+        const type = sweep === "not_held" ? "session_not_held" : "session_settled";
+        mails.push({
+          userId: r.userId,
+          to: r.to,
+          key: `${type}:${due.id}:${r.userId}`,
+          content:
+            sweep === "not_held"
+              ? templates.sessionNotHeld(when)
+              : templates.sessionSettled(when, r.role, cents, svc.config.PAYOUT_CURRENCY),
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SETTLE_CONCURRENCY, rows.length) }, worker));
+  await sendMails(svc, mails);
+  return done;
+}
+
+/** Runs one bounded batch of one sweep (after `after`, when continuing a chain). */
+export async function runSweepBatch(
+  svc: ServiceContext,
+  sweep: SweepName,
+  opts: { after?: SweepCursor; limit?: number } = {},
+): Promise<SweepRun> {
+  const limit = opts.limit ?? SWEEP_BATCH;
+  const rows = await dueRows(svc, sweep, limit, opts.after);
+  const done = sweep === "auto_complete" ? await autoComplete(svc, rows) : await settleBatch(svc, sweep, rows);
+  const last = rows[rows.length - 1];
+  return {
+    sweep,
+    read: rows.length,
+    acted: done.length,
+    next: rows.length === limit && last ? { endTime: last.endTime, id: last.id } : undefined,
+  };
+}
+
+/** Runs a batch and, when it was full, enqueues the continuation of the chain. */
+export async function sweepAndContinue(
+  svc: ServiceContext,
+  sweep: SweepName,
+  opts: { after?: SweepCursor; limit?: number } = {},
+): Promise<SweepRun> {
+  const run = await runSweepBatch(svc, sweep, opts);
+  if (run.next) await enqueue(svc, { type: "sessions.sweep", sweep, after: run.next, limit: opts.limit });
+  return run;
+}
+
+/** The `sessions.sweep` job: the next batch of a chain. */
+export async function sweepJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "sessions.sweep" }>) {
+  await sweepAndContinue(svc, m.sweep, { after: m.after, limit: m.limit });
+}
