@@ -10,9 +10,16 @@ import type { ServiceContext } from "../../src/context";
 import type { Env } from "../../src/env";
 import { jobContext } from "../../src/jobs/context";
 import { setClock } from "../../src/lib/clock";
-import { runSweepBatch, type SweepName, sweepAndContinue, sweepJob } from "../../src/modules/sessions/sweeps";
+import {
+  dueRowsSql,
+  runSweepBatch,
+  type SweepName,
+  sweepAndContinue,
+  sweepJob,
+} from "../../src/modules/sessions/sweeps";
 import type { QueueMessage } from "../../src/queues/messages";
 import { runScheduled } from "../../src/scheduled";
+import { queueBarrier } from "../credits/helpers";
 import { call, createUser, env, json, type TestUser } from "../helpers/api";
 import { balanceOf, book, createSubject, createTutor, fund, HOUR, slotAt, type Tutor } from "./helpers";
 
@@ -304,6 +311,20 @@ describe("settlement after the hold", () => {
 });
 
 describe("bounded batches", () => {
+  it.each([
+    ["auto_complete", "sessions_in_progress_by_end"],
+    ["not_held", "sessions_scheduled_by_end"],
+    ["settle_held", "sessions_unsettled_by_end"],
+    ["settle_cancelled", "sessions_unsettled_by_end"],
+  ] as const)("the %s sweep reads its partial index %s (no scan, no sort)", async (sweep, index) => {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${dueRowsSql(sweep)}`)
+      .bind(0, 0, "", 1)
+      .all<{ detail: string }>();
+    const plan = results.map((r) => r.detail);
+    expect(plan.find((d) => /\bs\b/.test(d) && d.includes("sessions"))).toContain(`USING INDEX ${index}`);
+    expect(plan.join("\n")).not.toContain("TEMP B-TREE");
+  });
+
   it("one run reads at most the batch; the continuation job drains the rest, once each", async () => {
     const w = await world(7);
     const ends = [];
@@ -348,6 +369,8 @@ describe("bounded batches", () => {
     } finally {
       await setClock(env.DB, { reset: true });
     }
+    // The e-mails it enqueued have run before the file ends.
+    await queueBarrier("JOBS");
     await expectSettledToTutor(w, completedId);
     expect(await row(scheduledId)).toMatchObject({
       status: "cancelled",

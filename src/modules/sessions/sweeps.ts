@@ -71,35 +71,53 @@ interface Due {
 /**
  * Each sweep's predicate, written with literals so SQLite can prove it implies the partial index's
  * WHERE (a bound parameter would not): sessions_in_progress_by_end, sessions_scheduled_by_end and
- * sessions_unsettled_by_end (whose `status IN (...)` term must appear verbatim).
+ * sessions_unsettled_by_end (whose `status IN (...)` term must appear verbatim). `INDEXED BY` pins
+ * it: without statistics SQLite prefers sessions_by_status_and_time for the status term and then
+ * filters and sorts every scheduled session (all future bookings) - seen in the query-plan test.
  */
 const UNSETTLED = "s.settlementStatus = 'open' AND s.status IN ('completed', 'cancelled')";
-const predicates: Record<SweepName, { where: string; hours: (c: ServiceContext["config"]) => number | null }> = {
-  auto_complete: { where: "s.status = 'in_progress' AND s.endTime <= ?", hours: (c) => c.AUTO_COMPLETE_HOURS },
-  not_held: { where: "s.status = 'scheduled' AND s.endTime <= ?", hours: (c) => c.REPORT_WINDOW_HOURS },
+const predicates: Record<
+  SweepName,
+  { index: string; where: string; hours: (c: ServiceContext["config"]) => number | null }
+> = {
+  auto_complete: {
+    index: "sessions_in_progress_by_end",
+    where: "s.status = 'in_progress' AND s.endTime <= ?",
+    hours: (c) => c.AUTO_COMPLETE_HOURS,
+  },
+  not_held: {
+    index: "sessions_scheduled_by_end",
+    where: "s.status = 'scheduled' AND s.endTime <= ?",
+    hours: (c) => c.REPORT_WINDOW_HOURS,
+  },
   settle_held: {
+    index: "sessions_unsettled_by_end",
     where: `${UNSETTLED} AND s.status = 'completed' AND s.endTime <= ?`,
     hours: (c) => c.SETTLEMENT_HOLD_HOURS,
   },
   // A late cancellation is settled at once: no time bound (the `?` is the far future).
-  settle_cancelled: { where: `${UNSETTLED} AND s.status = 'cancelled' AND s.endTime <= ?`, hours: () => null },
+  settle_cancelled: {
+    index: "sessions_unsettled_by_end",
+    where: `${UNSETTLED} AND s.status = 'cancelled' AND s.endTime <= ?`,
+    hours: () => null,
+  },
 };
 
-async function dueRows(svc: ServiceContext, sweep: SweepName, limit: number, after?: SweepCursor) {
-  const p = predicates[sweep];
-  const hours = p.hours(svc.config);
-  const cutoff = hours === null ? Number.MAX_SAFE_INTEGER : svc.clock.now() - hours * HOUR_MS;
-  const { results } = await svc.d1
-    .prepare(
-      `SELECT s.id, s.startTime, s.endTime, s.creditsCost,
+/** The due-rows query of a sweep (exported for the query-plan test: it must read its partial index). */
+export const dueRowsSql = (sweep: SweepName) => `SELECT s.id, s.startTime, s.endTime, s.creditsCost,
   sp.userId AS studentUserId, CASE WHEN su.deletedAt IS NULL THEN su.email END AS studentEmail,
   tp.userId AS tutorUserId, CASE WHEN tu.deletedAt IS NULL THEN tu.email END AS tutorEmail
-FROM sessions s
+FROM sessions s INDEXED BY ${predicates[sweep].index}
 JOIN studentProfiles sp ON sp.id = s.studentProfileId JOIN users su ON su.id = sp.userId
 JOIN tutorProfiles tp ON tp.id = s.tutorProfileId JOIN users tu ON tu.id = tp.userId
-WHERE ${p.where} AND (s.endTime, s.id) > (?, ?)
-ORDER BY s.endTime, s.id LIMIT ?`,
-    )
+WHERE ${predicates[sweep].where} AND (s.endTime, s.id) > (?, ?)
+ORDER BY s.endTime, s.id LIMIT ?`;
+
+async function dueRows(svc: ServiceContext, sweep: SweepName, limit: number, after?: SweepCursor) {
+  const hours = predicates[sweep].hours(svc.config);
+  const cutoff = hours === null ? Number.MAX_SAFE_INTEGER : svc.clock.now() - hours * HOUR_MS;
+  const { results } = await svc.d1
+    .prepare(dueRowsSql(sweep))
     .bind(cutoff, after?.endTime ?? -1, after?.id ?? "", limit)
     .all<Due>();
   return results;
