@@ -11,7 +11,10 @@ import type { Env } from "../../src/env";
 import { jobContext } from "../../src/jobs/context";
 import { setClock } from "../../src/lib/clock";
 import {
+  dueKeysSql,
   dueRowsSql,
+  FANOUT,
+  fanOut,
   runSweepBatch,
   type SweepName,
   sweepAndContinue,
@@ -88,6 +91,9 @@ async function svcAt(at: number) {
   const svc: ServiceContext = { ...base, env: { ...env, JOBS: jobs } as Env, clock: { now: () => at, offsetMs: 0 } };
   return { svc, sent };
 }
+
+type SweepMessage = Extract<QueueMessage, { type: "sessions.sweep" }>;
+const isSweep = (m: QueueMessage): m is SweepMessage => m.type === "sessions.sweep";
 
 const count = async (sql: string, ...binds: unknown[]) =>
   (
@@ -317,41 +323,78 @@ describe("bounded batches", () => {
     ["settle_held", "sessions_unsettled_by_end"],
     ["settle_cancelled", "sessions_unsettled_by_end"],
   ] as const)("the %s sweep reads its partial index %s (no scan, no sort)", async (sweep, index) => {
-    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${dueRowsSql(sweep)}`)
-      .bind(0, 0, "", 1)
-      .all<{ detail: string }>();
-    const plan = results.map((r) => r.detail);
-    expect(plan.find((d) => /\bs\b/.test(d) && d.includes("sessions"))).toContain(`USING INDEX ${index}`);
-    expect(plan.join("\n")).not.toContain("TEMP B-TREE");
+    for (const sql of [dueRowsSql(sweep), dueRowsSql(sweep, true), dueKeysSql(sweep)]) {
+      const binds = (sql.match(/\?/g) ?? []).map(() => 0);
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...binds)
+        .all<{ detail: string }>();
+      const plan = results.map((r) => r.detail);
+      expect(plan.find((d) => /\bs\b/.test(d) && d.includes("sessions"))).toMatch(
+        new RegExp(`USING (COVERING )?INDEX ${index}\\b`),
+      );
+      expect(plan.join("\n")).not.toContain("TEMP B-TREE");
+    }
   });
 
-  it("one run reads at most the batch; the continuation job drains the rest, once each", async () => {
+  it("one run reads at most the batch; the continuation jobs drain the rest, once each", async () => {
     const w = await world(7);
     const ends = [];
     for (const id of w.ids) ends.push(await complete(w, id));
     const at = Math.max(...ends) + 48 * HOUR;
     // Everything due in this file's database is in the chain; only ours are checked.
     const first = await svcAt(at);
-    const run = await sweepAndContinue(first.svc, "settle_held", { limit: 3 });
-    expect(run.read).toBe(3);
-    const continuation = first.sent.filter((m) => m.type === "sessions.sweep");
-    expect(continuation).toEqual([{ type: "sessions.sweep", sweep: "settle_held", after: run.next, limit: 3 }]);
-    let message = continuation[0];
-    let hops = 0;
-    while (message?.type === "sessions.sweep") {
+    const run = await sweepAndContinue(first.svc, "settle_held", 2);
+    expect(run.read).toBe(2);
+    const started = first.sent.filter(isSweep);
+    expect(started).toEqual([{ type: "sessions.sweep", sweep: "settle_held", after: run.next, limit: 2 }]);
+    // The queue, by hand: every sweep job the handlers enqueue runs, until none is left.
+    const pending = [...started];
+    const leaves: number[] = [];
+    let chains = 0;
+    for (let job = pending.shift(); job; job = pending.shift()) {
       const step = await svcAt(at);
-      await sweepJob(step.svc, message);
-      message = step.sent.find((m) => m.type === "sessions.sweep");
-      hops++;
-      expect(hops).toBeLessThan(20);
+      if (job.until) {
+        // What the leaf job does (sweepJob), with its numbers.
+        const leaf = await runSweepBatch(step.svc, job.sweep, job);
+        expect(leaf.read).toBeLessThanOrEqual(2);
+        leaves.push(leaf.acted);
+        expect(step.sent.filter((m) => m.type === "sessions.sweep")).toEqual([]);
+      } else {
+        chains++;
+        await sweepJob(step.svc, job);
+        // A chain message only fans out: at most FANOUT leaves and the next chain message.
+        expect(step.sent.length).toBeLessThanOrEqual(FANOUT + 1);
+        expect(step.sent.every((m) => m.type === "sessions.sweep")).toBe(true);
+      }
+      pending.push(...step.sent.filter(isSweep));
+      expect(leaves.length + chains).toBeLessThan(50);
     }
-    expect(hops).toBeGreaterThanOrEqual(2);
+    expect(chains).toBeGreaterThanOrEqual(1);
+    expect(leaves.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
     for (const id of w.ids) await expectSettledToTutor(w, id);
     const earned = await count(
       "SELECT COALESCE(SUM(amountCents), 0) AS n FROM earningsLedger WHERE userId = ?",
       w.tutor.id,
     );
     expect(earned).toBe(7 * COST * CENTS);
+  });
+
+  it("a chain fans a full window out into FANOUT leaves and passes itself on", async () => {
+    const w = await world(1);
+    const end = await complete(w, w.ids[0] as string);
+    const { svc } = await svcAt(end + 48 * HOUR);
+    // limit 1: every due row of the file is a leaf; the window is FANOUT rows.
+    const sent = await fanOut(svc, "settle_held", { endTime: -1, id: "" }, 1);
+    const leaves = sent.filter((m) => m.type === "sessions.sweep" && m.until);
+    expect(leaves.length).toBeGreaterThanOrEqual(1);
+    expect(leaves.length).toBeLessThanOrEqual(FANOUT);
+    const chained = sent.filter((m) => m.type === "sessions.sweep" && !m.until);
+    expect(chained).toHaveLength(leaves.length === FANOUT ? 1 : 0);
+    // Leaves tile the window: each starts where the previous ended.
+    for (let i = 1; i < leaves.length; i++) {
+      const [prev, cur] = [leaves[i - 1], leaves[i]];
+      if (prev?.type === "sessions.sweep" && cur?.type === "sessions.sweep") expect(cur.after).toEqual(prev.until);
+    }
   });
 
   it("the cron runs every sweep whose time has come by the test clock", async () => {

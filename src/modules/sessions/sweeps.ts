@@ -6,16 +6,20 @@
  * - `settle_held`: `completed` + `open` at endTime + SETTLEMENT_HOLD_HOURS → `settled` to the tutor;
  * - `settle_cancelled`: `cancelled` + `open` (late cancellations from before migration 0006) → settled.
  *
- * Each run of a sweep reads ONE bounded batch of due rows from its partial index, in (endTime, id)
- * order after an optional keyset cursor, and acts on each row with a conditional write: the
- * non-money one is an UPDATE guarded by the status (its notifications guarded by the fresh
- * transitionId it writes), the money ones go through the settling step in the student's
- * CreditLedger. So overlapping or repeated runs act on a row once; the loser of a race sees a
- * conflict, which only means another run (or a participant, or an admin) did it. When the batch was
- * full, the caller enqueues a `sessions.sweep` continuation with the cursor past the last row read,
- * so a chain moves strictly forward and ends; a row that keeps failing is skipped by the chain and
- * retried by the next cron run instead of blocking the rest.
+ * Each batch reads at most SWEEP_BATCH due rows from its sweep's partial index, in (endTime, id)
+ * order inside a keyset range, and acts on each row with a conditional write: the non-money one is an
+ * UPDATE guarded by the status (its notifications guarded by the fresh transitionId it writes), the
+ * money ones go through the settling step in the student's CreditLedger. So overlapping or repeated
+ * runs act on a row once; the loser of a race sees a conflict, which only means another run (or a
+ * participant, or an admin) did it.
+ *
+ * A backlog drains through `sessions.sweep` jobs: the cron runs the first batch itself and, when it
+ * was full, enqueues a *chain* message. A chain message only reads the next FANOUT × SWEEP_BATCH due
+ * keys (one covering index read), enqueues one *leaf* per slice of SWEEP_BATCH keys and, when it read
+ * a full window, the next chain message; each leaf runs its one batch. Every message moves strictly
+ * forward, so a chain ends; a row that keeps failing is passed by and retried by the next cron run.
  */
+
 import { inArray } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
 import { sessions } from "../../db/schema";
@@ -31,11 +35,15 @@ import { settleThroughLedger } from "./settle";
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
- * Rows per run. A settling row costs the Worker about 5 subrequests (2 profile reads, the ledger
- * call, the read-back, its share of the e-mail batch), so 50 rows stay far below the ~1000
- * subrequests of one invocation and a few seconds of wall time; an auto-complete batch is one D1 batch.
+ * Rows per batch. A settling row costs 4 subrequests (2 profile reads, the ledger call, the
+ * read-back) and a batch adds about 4 (due rows, full rows, e-mail batches): ≤ 84 per message. The
+ * queue hands a consumer invocation up to 10 messages (max_batch_size), which share that
+ * invocation's subrequest budget: 10 × 84 stays under the 1000 of the strictest plan. An
+ * auto-complete batch is one D1 batch.
  */
-export const SWEEP_BATCH = 50;
+export const SWEEP_BATCH = 20;
+/** Leaves per chain message: with the next chain message, at most 9 messages per send (≤ 10 a batch). */
+export const FANOUT = 8;
 /** Settling rows in flight at once (distinct students are distinct Durable Objects). */
 const SETTLE_CONCURRENCY = 4;
 /** Queue batches hold at most 100 messages (and 256 KB): e-mails are sent in chunks below that. */
@@ -45,6 +53,13 @@ export type SweepName = (typeof sessionSweeps)[number];
 export interface SweepCursor {
   endTime: number;
   id: string;
+}
+
+/** A keyset range of a sweep's index: rows after `after` and up to `until` (inclusive). */
+export interface SweepRange {
+  after?: SweepCursor;
+  until?: SweepCursor;
+  limit?: number;
 }
 
 export interface SweepRun {
@@ -104,21 +119,32 @@ const predicates: Record<
 };
 
 /** The due-rows query of a sweep (exported for the query-plan test: it must read its partial index). */
-export const dueRowsSql = (sweep: SweepName) => `SELECT s.id, s.startTime, s.endTime, s.creditsCost,
+export const dueRowsSql = (sweep: SweepName, bounded = false) => `SELECT s.id, s.startTime, s.endTime, s.creditsCost,
   sp.userId AS studentUserId, CASE WHEN su.deletedAt IS NULL THEN su.email END AS studentEmail,
   tp.userId AS tutorUserId, CASE WHEN tu.deletedAt IS NULL THEN tu.email END AS tutorEmail
 FROM sessions s INDEXED BY ${predicates[sweep].index}
 JOIN studentProfiles sp ON sp.id = s.studentProfileId JOIN users su ON su.id = sp.userId
 JOIN tutorProfiles tp ON tp.id = s.tutorProfileId JOIN users tu ON tu.id = tp.userId
+WHERE ${predicates[sweep].where} AND (s.endTime, s.id) > (?, ?)${bounded ? " AND (s.endTime, s.id) <= (?, ?)" : ""}
+ORDER BY s.endTime, s.id LIMIT ?`;
+
+/** The due keys only (a covering read of the same partial index): how a chain message slices its window. */
+export const dueKeysSql = (
+  sweep: SweepName,
+) => `SELECT s.endTime, s.id FROM sessions s INDEXED BY ${predicates[sweep].index}
 WHERE ${predicates[sweep].where} AND (s.endTime, s.id) > (?, ?)
 ORDER BY s.endTime, s.id LIMIT ?`;
 
-async function dueRows(svc: ServiceContext, sweep: SweepName, limit: number, after?: SweepCursor) {
+const cutoffOf = (svc: ServiceContext, sweep: SweepName) => {
   const hours = predicates[sweep].hours(svc.config);
-  const cutoff = hours === null ? Number.MAX_SAFE_INTEGER : svc.clock.now() - hours * HOUR_MS;
+  return hours === null ? Number.MAX_SAFE_INTEGER : svc.clock.now() - hours * HOUR_MS;
+};
+
+async function dueRows(svc: ServiceContext, sweep: SweepName, limit: number, range: SweepRange) {
+  const upper = range.until ? [range.until.endTime, range.until.id] : [];
   const { results } = await svc.d1
-    .prepare(dueRowsSql(sweep))
-    .bind(cutoff, after?.endTime ?? -1, after?.id ?? "", limit)
+    .prepare(dueRowsSql(sweep, range.until !== undefined))
+    .bind(cutoffOf(svc, sweep), range.after?.endTime ?? -1, range.after?.id ?? "", ...upper, limit)
     .all<Due>();
   return results;
 }
@@ -272,14 +298,10 @@ async function settleBatch(svc: ServiceContext, sweep: Exclude<SweepName, "auto_
   return done;
 }
 
-/** Runs one bounded batch of one sweep (after `after`, when continuing a chain). */
-export async function runSweepBatch(
-  svc: ServiceContext,
-  sweep: SweepName,
-  opts: { after?: SweepCursor; limit?: number } = {},
-): Promise<SweepRun> {
-  const limit = opts.limit ?? SWEEP_BATCH;
-  const rows = await dueRows(svc, sweep, limit, opts.after);
+/** Runs one bounded batch of one sweep, inside `range` when given. */
+export async function runSweepBatch(svc: ServiceContext, sweep: SweepName, range: SweepRange = {}): Promise<SweepRun> {
+  const limit = range.limit ?? SWEEP_BATCH;
+  const rows = await dueRows(svc, sweep, limit, range);
   const done = sweep === "auto_complete" ? await autoComplete(svc, rows) : await settleBatch(svc, sweep, rows);
   const last = rows[rows.length - 1];
   return {
@@ -290,18 +312,36 @@ export async function runSweepBatch(
   };
 }
 
-/** Runs a batch and, when it was full, enqueues the continuation of the chain. */
-export async function sweepAndContinue(
-  svc: ServiceContext,
-  sweep: SweepName,
-  opts: { after?: SweepCursor; limit?: number } = {},
-): Promise<SweepRun> {
-  const run = await runSweepBatch(svc, sweep, opts);
-  if (run.next) await enqueue(svc, { type: "sessions.sweep", sweep, after: run.next, limit: opts.limit });
+/** Cron: the first batch of a sweep; a full batch starts a chain after it. */
+export async function sweepAndContinue(svc: ServiceContext, sweep: SweepName, limit?: number): Promise<SweepRun> {
+  const run = await runSweepBatch(svc, sweep, { limit });
+  if (run.next) await enqueue(svc, { type: "sessions.sweep", sweep, after: run.next, limit });
   return run;
 }
 
-/** The `sessions.sweep` job: the next batch of a chain. */
+/**
+ * A chain message: slices the next window of due keys into leaves (one batch each) and passes the
+ * chain on when the window was full. Returns what it enqueued.
+ */
+export async function fanOut(svc: ServiceContext, sweep: SweepName, after: SweepCursor, limit = SWEEP_BATCH) {
+  const { results: keys } = await svc.d1
+    .prepare(dueKeysSql(sweep))
+    .bind(cutoffOf(svc, sweep), after.endTime, after.id, FANOUT * limit)
+    .all<SweepCursor>();
+  const messages: QueueMessage[] = [];
+  let from = after;
+  for (let i = 0; i < keys.length; i += limit) {
+    const until = keys[Math.min(i + limit, keys.length) - 1] as SweepCursor;
+    messages.push({ type: "sessions.sweep", sweep, after: from, until, limit });
+    from = until;
+  }
+  if (keys.length === FANOUT * limit) messages.push({ type: "sessions.sweep", sweep, after: from, limit });
+  if (messages.length > 0) await enqueueMany(svc, messages);
+  return messages;
+}
+
+/** The `sessions.sweep` job: a leaf runs its batch; a chain message fans out. */
 export async function sweepJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "sessions.sweep" }>) {
-  await sweepAndContinue(svc, m.sweep, { after: m.after, limit: m.limit });
+  if (m.until) await runSweepBatch(svc, m.sweep, { after: m.after, until: m.until, limit: m.limit });
+  else await fanOut(svc, m.sweep, m.after, m.limit);
 }
