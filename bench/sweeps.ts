@@ -12,7 +12,7 @@
  *
  * E-mails go to a local stand-in for Resend (200 to everything), so their jobs run as in production.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -41,6 +41,7 @@ const FANOUT = constant("FANOUT");
 const student = (k: number) => `usr_sw_s_${pad(k, 3)}`;
 
 function seed(dir: string) {
+  mkdirSync(dir, { recursive: true });
   const w = new SqlWriter(dir);
   const t0 = NOW - 30 * 24 * HOUR;
   w.insert("subjects", ["id", "name", "slug", "createdAt"], [["sub_sw", "Sweep", "sweep", t0]]);
