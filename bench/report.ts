@@ -113,6 +113,30 @@ export function markdown(r: Results): string {
     );
     lines.push("");
   }
+  if (r.sweep) {
+    const sw = r.sweep;
+    lines.push("## Lifecycle sweep over a backlog (bench/sweeps.ts)", "");
+    lines.push(
+      `${sw.totalSessions} \`completed\` + \`open\` sessions in the partial index \`sessions_unsettled_by_end\`, ${sw.dueSessions} of them past the hold ` +
+        `(20 students, 200 tutors; seeded in ${sw.seedMs} ms). One cron trigger (\`wrangler dev --test-scheduled\`); the cron's first batch and the ` +
+        "`sessions.sweep` chain on the local queue settle every due session through its student's CreditLedger; e-mails go to a local " +
+        "stand-in for Resend. Drained = every due session's `session_settled` notification seen (polled every 250 ms).",
+      "",
+    );
+    lines.push("| measure | value |", "|---|---|");
+    lines.push(`| due sessions settled | ${sw.check.settled} of ${sw.dueSessions} |`);
+    lines.push(`| earnings rows (distinct sessions) | ${sw.check.earnings} (${sw.check.distinctEarnings}) |`);
+    lines.push(`| sessions not yet due left open | ${sw.check.notDue} of ${sw.totalSessions - sw.dueSessions} |`);
+    lines.push(`| drain time | ${sw.drainMs} ms |`);
+    lines.push(`| time per session | ${ms(sw.perSessionMs)} ms (${sw.sessionsPerSec} /s) |`);
+    lines.push(`| batches (≤ ${sw.batchSize} rows each; the cron's + leaves) | ${sw.batches} |`);
+    lines.push(`| chain messages (fan-out ${sw.fanout} leaves each) | ${sw.chainMessages} |`);
+    lines.push(
+      `| queue consumer invocations (jobs queue, incl. e-mails) | ${sw.consumerInvocations || "– (not logged)"} |`,
+    );
+    lines.push(`| 100,000 due at this rate (extrapolated) | ${sw.extrapolated100kMinutes} min |`);
+    lines.push("");
+  }
   if (r.explain.length > 0) {
     lines.push("## Query plans on the large data set", "");
     lines.push("`EXPLAIN QUERY PLAN` of the main read queries with real values against the large seeded database.", "");

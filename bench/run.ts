@@ -10,10 +10,13 @@
  * 3. On the large server: bookings/s across many students, ledger operations/s for one user, and
  *    webhook → credited latency through the queue; compared with bench/floors.json (written from the
  *    first measurement when missing).
- * 4. bench/results.json and bench/RESULTS.md.
+ * 4. The lifecycle settlement sweep over a backlog of due sessions (bench/sweeps.ts): its own state,
+ *    one cron trigger, the queue chain; time per session and the batches it took.
+ * 5. bench/results.json and bench/RESULTS.md.
  *
  * Env knobs: BENCH_DURATION (s per route, default 6), BENCH_WARMUP (s, default 1),
- * BENCH_CONNECTIONS (default 10), BENCH_SCALES (default "small,large"), BENCH_WRITES=0 to skip writes, BENCH_KEEP=1 to keep the work dir
+ * BENCH_CONNECTIONS (default 10), BENCH_SCALES (default "small,large"), BENCH_WRITES=0 to skip writes, BENCH_SWEEP=0 to skip the sweep
+ * (BENCH_SWEEP_SESSIONS, default 100000 in the index; BENCH_SWEEP_DUE, default 5000 of them due), BENCH_KEEP=1 to keep the work dir
  * (state, seed SQL, wrangler logs).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -41,6 +44,7 @@ import { readRoutes } from "./reads.ts";
 import { markdown } from "./report.ts";
 import { LARGE, SMALL } from "./seed.ts";
 import { prepareState, startServer } from "./server.ts";
+import { sweepBacklog } from "./sweeps.ts";
 import { checkFloors, writePaths } from "./writes.ts";
 
 export type Results = Awaited<ReturnType<typeof main>>;
@@ -84,6 +88,8 @@ async function main() {
     }
   }
 
+  const sweep = process.env.BENCH_SWEEP === "0" ? null : await sweepBacklog(tmp);
+
   const small = scales.find((s) => s.scale === "small");
   const large = scales.find((s) => s.scale === "large");
   // p50 large ÷ p50 small, raw and normalized by the paired health p50 of each run (the two servers
@@ -124,6 +130,14 @@ async function main() {
     ...(floors
       ? [{ name: "write paths at or above their floors (bench/floors.json)", ok: floors.checks.every((c) => c.ok) }]
       : []),
+    ...(sweep
+      ? [
+          {
+            name: `settlement sweep settles every due session once, in batches of ${sweep.batchSize} (${sweep.dueSessions} of ${sweep.totalSessions})`,
+            ok: sweep.ok,
+          },
+        ]
+      : []),
     ...(explain.length
       ? [{ name: "no full table scan in the main read queries on large data", ok: explain.every((e) => !e.fullScan) }]
       : []),
@@ -139,6 +153,7 @@ async function main() {
     writes,
     floors,
     explain,
+    sweep,
     targets,
     totalSeconds: Math.round((performance.now() - T0) / 1000),
   };

@@ -57,10 +57,10 @@ export function slotsWindow(now: number): { from: number; to: number } {
   return { from, to: from + 7 * DAY };
 }
 
-const pad = (n: number, width: number) => String(n).padStart(width, "0");
+export const pad = (n: number, width: number) => String(n).padStart(width, "0");
 
 /** Collects rows per table and writes multi-row INSERTs, several files when a table is big. */
-class SqlWriter {
+export class SqlWriter {
   #files: string[] = [];
   #lines: string[] = [];
   #rowsInFile = 0;

@@ -6,6 +6,8 @@ import { recoverPendingOrders } from "./modules/credits/recovery";
 import { sweepStaleRecordings } from "./modules/recordings/sweep";
 import { sendReminders } from "./modules/sessions/reminders";
 import { sweepMissingRooms } from "./modules/sessions/rooms";
+import { sweepAndContinue } from "./modules/sessions/sweeps";
+import { sessionSweeps } from "./queues/messages";
 
 export async function runScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
   const svc = await jobContext(env, `cron:${controller.scheduledTime}`, ctx);
@@ -15,6 +17,11 @@ export async function runScheduled(controller: ScheduledController, env: Env, ct
     ["stale recordings", () => sweepStaleRecordings(svc)],
     ["missing video rooms", () => sweepMissingRooms(svc)],
     ["expired records", () => purgeExpired(svc)],
+    // One bounded batch of each lifecycle sweep; a full batch continues on the jobs queue.
+    ...sessionSweeps.map((sweep): [string, () => Promise<unknown>] => [
+      `sessions ${sweep}`,
+      () => sweepAndContinue(svc, sweep),
+    ]),
   ];
   for (const [name, task] of tasks) {
     try {

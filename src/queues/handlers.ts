@@ -8,6 +8,7 @@ import { alertPaymentJobExhausted, refundPaymentJob } from "../modules/credits/r
 import { reportJob } from "../modules/recordings/report";
 import { markFailed, transcriptionJob } from "../modules/recordings/transcribe";
 import { createRoomJob } from "../modules/sessions/rooms";
+import { sweepJob } from "../modules/sessions/sweeps";
 import { eraseAccountFilesJob } from "../modules/users/account-files";
 import type { QueueMessage } from "./messages";
 
@@ -24,6 +25,7 @@ export const jobHandlers: Handlers = {
   "transcription.request": transcriptionJob,
   "report.generate": reportJob,
   "account.erase_files": eraseAccountFilesJob,
+  "sessions.sweep": sweepJob,
 };
 
 /**

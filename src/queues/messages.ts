@@ -64,6 +64,24 @@ export const eraseAccountFilesMessage = z.object({
   userId: z.string().min(1),
 });
 
+/** The lifecycle sweeps (modules/sessions/sweeps.ts). */
+export const sessionSweeps = ["auto_complete", "not_held", "settle_held", "settle_cancelled"] as const;
+
+const sweepCursor = z.object({ endTime: z.number().int(), id: z.string().max(64) });
+
+/**
+ * A lifecycle sweep's backlog, by keyset cursor (endTime, id): with `until`, a leaf (one batch of the
+ * due rows in (after, until]); without, a chain message (slices the next window into leaves).
+ */
+export const sessionSweepMessage = z.object({
+  type: z.literal("sessions.sweep"),
+  sweep: z.enum(sessionSweeps),
+  after: sweepCursor,
+  until: sweepCursor.optional(),
+  /** Rows per batch (default SWEEP_BATCH); tests and the bench set it. */
+  limit: z.number().int().min(1).max(100).optional(),
+});
+
 export const queueMessage = z.discriminatedUnion("type", [
   emailMessage,
   fulfilOrderMessage,
@@ -73,6 +91,7 @@ export const queueMessage = z.discriminatedUnion("type", [
   transcriptionRequestMessage,
   reportGenerateMessage,
   eraseAccountFilesMessage,
+  sessionSweepMessage,
 ]);
 
 export type QueueMessage = z.infer<typeof queueMessage>;

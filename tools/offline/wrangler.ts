@@ -96,6 +96,8 @@ export interface WorkerOptions {
   /** Wrangler's output: the terminal, or this file. */
   log: "inherit" | string;
   timeoutMs?: number;
+  /** More `wrangler dev` flags (the bench's sweep server adds `--test-scheduled`). */
+  args?: string[];
 }
 
 export interface Worker {
@@ -141,6 +143,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     ...(o.envFile ? ["--env-file", o.envFile] : []),
     "--show-interactive-dev-session=false",
     ...Object.entries(o.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ...(o.args ?? []),
   ];
   const started = performance.now();
   // Its own process group, so stopping it also ends the workerd processes it starts.
