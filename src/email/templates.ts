@@ -134,6 +134,12 @@ export const templates = {
           ? `All ${creditsCost} credits were refunded to the student.`
           : `${refundedCredits} of its ${creditsCost} credits were refunded to the student; the tutor is paid for the rest.`,
     ]),
+  /** To the student: the lesson was marked held; it settles after the hold unless disputed. */
+  sessionCompleted: (when: string, holdHours: number) =>
+    layout("Session completed", [
+      `Your session of ${plain(when)} (UTC) was marked as held.`,
+      `If something went wrong, you can dispute it in tutorloop within ${holdHours} hours of its end; after that it is settled.`,
+    ]),
   sessionAutoCompleted: (when: string) =>
     layout("Session completed", [
       `The session of ${plain(when)} (UTC) was started but never marked complete, so it was completed automatically.`,

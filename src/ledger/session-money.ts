@@ -31,8 +31,17 @@ export interface SettleStepInput {
   studentUserId: string;
   tutorUserId: string;
   at: number;
-  /** The states this step starts from: the guard of every statement of the batch. */
-  from: { status: SessionStatus[]; settlement: Extract<SettlementStatus, "open" | "disputed">[] };
+  /**
+   * The states this step starts from: the guard of every statement of the batch. `where` adds a
+   * condition on the session's own columns that the decision was made on (the start time a refund
+   * window was computed from, a no-show window), so a concurrent move of the lesson or a stale read
+   * makes the step write nothing instead of applying a rule to a time that is no longer the lesson's.
+   */
+  from: {
+    status: SessionStatus[];
+    settlement: Extract<SettlementStatus, "open" | "disputed">[];
+    where?: { sql: string; binds: unknown[] };
+  };
   /** What else the step writes on the session (a cancellation, a no-show). */
   set?: { status?: SessionStatus; cancelledBy?: CancelledBy; cancellationReason?: string | null; noShow?: NoShowParty };
   /** Credits back to the student: all of them, or 0 … creditsCost (the rest is earned). */
@@ -78,8 +87,8 @@ export async function settleSessionStep(d1: D1Like, input: SettleStepInput): Pro
   const transitionId = newId("trn");
   const at = input.at;
 
-  const fromSql = `status IN (${placeholders(from.status.length)}) AND settlementStatus IN (${placeholders(from.settlement.length)})`;
-  const fromBinds = [...from.status, ...from.settlement];
+  const fromSql = `status IN (${placeholders(from.status.length)}) AND settlementStatus IN (${placeholders(from.settlement.length)})${from.where ? ` AND (${from.where.sql})` : ""}`;
+  const fromBinds = [...from.status, ...from.settlement, ...(from.where?.binds ?? [])];
   const inFromState = {
     sql: `EXISTS (SELECT 1 FROM sessions WHERE id = ? AND ${fromSql})`,
     binds: [input.sessionId, ...fromBinds],

@@ -68,6 +68,7 @@ const renders: { [K in keyof typeof templates]: () => Rendered[] } = {
   sessionResolved: () =>
     hostile.flatMap((h) => [templates.sessionResolved(h, 0, 4), templates.sessionResolved(h, 2, 4)]),
   sessionAutoCompleted: () => hostile.map((h) => templates.sessionAutoCompleted(h)),
+  sessionCompleted: () => hostile.map((h) => templates.sessionCompleted(h, 48)),
   sessionNotHeld: () => hostile.map((h) => templates.sessionNotHeld(h)),
   sessionSettled: () =>
     hostile.flatMap((h) => [

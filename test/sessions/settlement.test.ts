@@ -53,9 +53,10 @@ const startedAgo = (id: string, minutesAgo: number) => {
 /** A lesson held and completed by its tutor, ended `minutesAgo` minutes ago. */
 async function completedWorld(minutesAgo = 30) {
   const w = await world();
-  await startedAgo(w.sessionId, 60 + minutesAgo);
+  await startedAgo(w.sessionId, 5); // a lesson starts only during its time
   expect((await post(w.tutor.token, `/v1/sessions/${w.sessionId}/start`)).status).toBe(200);
   expect((await post(w.tutor.token, `/v1/sessions/${w.sessionId}/complete`)).status).toBe(200);
+  await startedAgo(w.sessionId, 60 + minutesAgo);
   return w;
 }
 
@@ -69,6 +70,7 @@ const resolve = (token: string | undefined, id: string, body: unknown, key?: str
   post(token, `/v1/admin/sessions/${id}/resolve`, body, key ? { "idempotency-key": key } : {});
 
 interface Row {
+  startTime: number;
   status: string;
   settlementStatus: string;
   noShow: string | null;
@@ -392,6 +394,12 @@ describe("dispute and resolution", () => {
     await expectMoney(late, "held");
     const justInTime = await completedWorld(48 * 60 - 5);
     expect((await dispute(justInTime.student.token, justInTime)).status).toBe(200);
+    // a dispute after the settlement is past the window
+    const settled = await completedWorld();
+    expect((await resolve(settled.admin.token, settled.sessionId, { refundCredits: 0, note: "held" })).status).toBe(
+      200,
+    );
+    await expectProblem(await dispute(settled.student.token, settled), 409, "policy_window_closed");
   });
 
   it("who may dispute: the student only", async () => {
@@ -540,9 +548,13 @@ describe("dispute and resolution", () => {
         resolve(w.admin.token, w.sessionId, { refundCredits: 2, note: "race" }),
       ]);
       expect(r.status).toBe(200);
-      // The dispute either came first (and the resolution settled it) or found it settled.
+      // The dispute either came first (and the resolution settled it) or found it settled (past the
+      // window), or lost the race inside the write (the state moved: a conflict).
       if (d.status === 200) expect((await row(w.sessionId)).disputedAt).toEqual(expect.any(Number));
-      else await expectProblem(d, 409, "conflict");
+      else {
+        expect(d.status).toBe(409);
+        expect(["conflict", "policy_window_closed"]).toContain((await d.clone().json<{ code: string }>()).code);
+      }
       await expectMoney(w, 2);
     }
   });
@@ -571,5 +583,100 @@ describe("GET /v1/admin/sessions?settlementStatus=", () => {
       400,
       "validation_failed",
     );
+  });
+});
+
+describe("decisions stay tied to the lesson's time (review fixes)", () => {
+  it("an admin who is the session's student cancels late as the student: no refund, the tutor earns", async () => {
+    const subject = await createSubject();
+    const tutor = await createTutor(subject.id, { price: COST });
+    const adminStudent = await createUser("admin");
+    await fund(adminStudent, FUNDS);
+    const asStudent = { ...adminStudent, token: await tokenFor(adminStudent.id, "student") };
+    const res = await book(asStudent, tutor, subject.id, slotAt(2), 60);
+    expect(res.status).toBe(201);
+    const { id } = await json<{ id: string }>(res);
+    // with the admin token: still the session's student for the refund rule
+    const out = await post(adminStudent.token, `/v1/sessions/${id}/cancel`, {});
+    expect(out.status).toBe(200);
+    expect(await json(out)).toMatchObject({
+      cancelledBy: "student",
+      settlementStatus: "settled",
+      refundedCredits: 0,
+      earnedCredits: COST,
+    });
+    expect(await balanceOf(asStudent.token)).toBe(FUNDS - COST);
+  });
+
+  it("a cancel raced against a reschedule applies the refund rule to the time it read, never another", async () => {
+    for (let i = 0; i < 3; i++) {
+      const w = await world(72);
+      const to = slotAt(20); // inside the 24-hour window: a late cancel there refunds nothing
+      const [moved, cancelled] = await Promise.all([
+        post(
+          w.tutor.token,
+          `/v1/sessions/${w.sessionId}/reschedule`,
+          { startTime: to },
+          {
+            "idempotency-key": crypto.randomUUID(),
+          },
+        ),
+        post(w.student.token, `/v1/sessions/${w.sessionId}/cancel`, {}),
+      ]);
+      const r = await row(w.sessionId);
+      if (cancelled.status === 200 && r.refundedCredits === COST) {
+        // cancelled at the old time (72 h ahead): the reschedule lost
+        expect(moved.status).toBe(409);
+        expect(r.startTime).not.toBe(to);
+      } else if (cancelled.status === 200) {
+        // cancelled after the move, at the new time: a late cancel
+        expect(moved.status).toBe(200);
+        expect(r).toMatchObject({ startTime: to, settlementStatus: "settled", earnedCredits: COST });
+      } else {
+        // the cancel decided on the old time but the lesson moved before it wrote: nothing moved
+        expect(cancelled.status).toBe(409);
+        expect(moved.status).toBe(200);
+        expect(r).toMatchObject({ status: "scheduled", settlementStatus: "open" });
+      }
+    }
+  });
+
+  it("a cancellation decided on a start time the lesson no longer has writes nothing", async () => {
+    const w = await world(72);
+    // the lesson moves after the service read it: simulated by moving it between read and write
+    const original = (await row(w.sessionId)).startTime;
+    await env.DB.prepare("UPDATE sessions SET startTime = startTime + ?, endTime = endTime + ? WHERE id = ?")
+      .bind(HOUR, HOUR, w.sessionId)
+      .run();
+    const stub = env.CREDIT_LEDGER.get(env.CREDIT_LEDGER.idFromName(w.student.id));
+    const out = await stub.settleSession({
+      sessionId: w.sessionId,
+      studentUserId: w.student.id,
+      tutorUserId: w.tutor.id,
+      at: Date.now(),
+      from: { status: ["scheduled"], settlement: ["open"], where: { sql: "startTime = ?", binds: [original] } },
+      set: { status: "cancelled", cancelledBy: "student", cancellationReason: null },
+      refund: "all",
+      centsPerCredit: CENTS,
+      currency: "usd",
+      notify: [],
+    });
+    expect(out).toMatchObject({ ok: false, code: "conflict" });
+    expect(await row(w.sessionId)).toMatchObject({ status: "scheduled", settlementStatus: "open", refundedCredits: 0 });
+    expect(await balanceOf(w.student.token)).toBe(FUNDS - COST);
+  });
+
+  it("a lesson cannot be started after its end; completing it tells the student (in-app and e-mail)", async () => {
+    const late = await world();
+    await startedAgo(late.sessionId, 61);
+    await expectProblem(await post(late.tutor.token, `/v1/sessions/${late.sessionId}/start`), 409, "conflict");
+    const w = await completedWorld();
+    const notes = await json<{ items: { type: string; data: Record<string, unknown> }[] }>(
+      await call("/v1/notifications", { token: w.student.token }),
+    );
+    expect(notes.items.filter((n) => n.type === "session_completed").map((n) => n.data)).toEqual([
+      { sessionId: w.sessionId },
+    ]);
+    await mailTo(w.student.email, "Session completed");
   });
 });

@@ -109,6 +109,11 @@ export async function reportNoShow(svc: ServiceContext, auth: Auth, id: string, 
       reason: "tutor_no_show",
       noShow: "tutor",
       audit,
+      // the window, against the row itself: a lesson moved meanwhile (or a stale read) is not reported
+      where: {
+        sql: "startTime <= ? AND endTime > ?",
+        binds: [now - svc.config.NO_SHOW_GRACE_MINUTES * MINUTE_MS, now - svc.config.REPORT_WINDOW_HOURS * HOUR_MS],
+      },
     });
     return sessionView(cancelled);
   }
@@ -159,6 +164,14 @@ WHERE id = ? AND status IN ('scheduled', 'in_progress') AND settlementStatus = '
 export async function disputeSession(svc: ServiceContext, auth: Auth, id: string, input: DisputeRequest) {
   const { session, asStudent } = await accessSession(svc, auth, id);
   if (!asStudent) throw forbidden("Only the session's student can dispute it");
+  // A lesson already settled is past the window (API.md: "a dispute after settlement"); any other
+  // state (not held, already disputed) is a conflict.
+  if (
+    session.status === "completed" &&
+    (session.settlementStatus === "settled" || session.settlementStatus === "refunded")
+  ) {
+    throw new DomainError("policy_window_closed", "The session is already settled");
+  }
   if (session.status !== "completed" || session.settlementStatus !== "open") {
     throw conflict(`A ${session.status} session (${session.settlementStatus}) cannot be disputed`);
   }

@@ -3,6 +3,7 @@ import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute } from "../../http/openapi";
 import { adminSessionsStatement } from "./admin-list";
 import { disputeSession, reportNoShow, resolveSession } from "./lifecycle";
+import { completeSession, startSession } from "./progress";
 import { rescheduleSession } from "./reschedule";
 import {
   adminListQuery,
@@ -21,13 +22,11 @@ import {
 import {
   bookSession,
   cancelSession,
-  completeSession,
   getSession,
   joinSession,
   mySessionsStatement,
   type RawSession,
   sessionsPage,
-  startSession,
 } from "./service";
 
 const tags = ["Sessions"];

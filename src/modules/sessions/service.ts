@@ -1,9 +1,9 @@
 /**
- * Bookings and their lifecycle. Booking and cancellation write through the student's CreditLedger
- * (one transaction each: session + ledger entry + notifications); start and complete are guarded
- * conditional updates, so concurrent transitions cannot both win.
+ * Bookings and cancellation. Both write through the student's CreditLedger
+ * (one transaction each: session + ledger entry + notifications); start and complete live in
+ * progress.ts, no-shows and disputes in lifecycle.ts, the cron sweeps in sweeps.ts.
  */
-import { and, asc, desc, eq, gte, isNull, lt, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
 import { openPrimary, toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
@@ -24,7 +24,7 @@ import { badRequest, conflict, DomainError, forbidden, notFound } from "../../li
 import { agoraConfigured } from "../../providers/agora";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
-import { type AuditEntry, auditEntry, insertAudit } from "../audit/store";
+import { type AuditEntry, auditEntry } from "../audit/store";
 import { BOOKING_HORIZON_MS, isWithinAvailability } from "../tutors/availability";
 import { loadWeeklyAvailability } from "../tutors/schedule";
 import { PUBLIC_TUTOR_STATUS, publicTutorRow, type TutorProfileRow } from "../tutors/service";
@@ -32,7 +32,6 @@ import { accessSession, type SessionRow, sessionView } from "./access";
 import type { BookRequest, ListQuery } from "./schemas";
 import { settleThroughLedger } from "./settle";
 
-export const START_EARLY_MS = 15 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 
 export const whenText = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 16);
@@ -192,20 +191,23 @@ export async function participants(svc: ServiceContext, s: SessionRow) {
 }
 
 export async function cancelSession(svc: ServiceContext, auth: Auth, id: string, reason: string | undefined) {
-  const { session, asStudent, asTutor, asAdmin } = await accessSession(svc, auth, id);
+  const { session, asStudent, asAdmin } = await accessSession(svc, auth, id);
   if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be cancelled`);
   // Participants cancel only before the start (afterwards a no-show report is the way); admins at
   // any time, except an admin who is also the session's student.
   if ((asStudent || !asAdmin) && svc.clock.now() >= session.startTime) {
     throw new DomainError("policy_window_closed", "A session can be cancelled only before its start");
   }
-  const by = asAdmin ? "admin" : asTutor ? "tutor" : "student";
+  // An admin who is the session's student cancels as the student (the refund window applies).
+  const by = asStudent ? "student" : asAdmin ? "admin" : "tutor";
   const windowMs = svc.config.CANCELLATION_WINDOW_HOURS * HOUR_MS;
-  const refund = by !== "student" || (asStudent && session.startTime - svc.clock.now() >= windowMs);
-  const audit = asAdmin
-    ? auditEntry(svc, auth.userId, "session.cancel", session.id, { reason: reason ?? null })
-    : undefined;
-  return sessionView(await cancelThroughLedger(svc, session, { by, refund, reason: reason ?? null, audit }));
+  const refund = by !== "student" || session.startTime - svc.clock.now() >= windowMs;
+  const audit =
+    by === "admin" ? auditEntry(svc, auth.userId, "session.cancel", session.id, { reason: reason ?? null }) : undefined;
+  // The refund and the before-start rule were decided on this start time: a lesson moved meanwhile
+  // (or a stale read) makes the cancellation a 409 instead of a refund decided on the wrong time.
+  const where = { sql: "startTime = ?", binds: [session.startTime] };
+  return sessionView(await cancelThroughLedger(svc, session, { by, refund, reason: reason ?? null, audit, where }));
 }
 
 /**
@@ -224,10 +226,12 @@ export async function cancelThroughLedger(
     noShow?: NoShowParty;
     quietFor?: string;
     audit?: AuditEntry;
+    /** The condition on the session's columns the decision was made on (settle step's `from.where`). */
+    where?: { sql: string; binds: unknown[] };
   },
 ): Promise<SessionRow> {
   const settled = await settleThroughLedger(svc, session, {
-    from: { status: ["scheduled"], settlement: ["open"] },
+    from: { status: ["scheduled"], settlement: ["open"], where: opts.where },
     set: { status: "cancelled", cancelledBy: opts.by, cancellationReason: opts.reason, noShow: opts.noShow },
     refund: opts.refund ? "all" : 0,
     notify: opts.noShow
@@ -251,69 +255,6 @@ export async function cancelThroughLedger(
   }
   enqueueAfterCommit(svc, jobs);
   return settled.session;
-}
-
-async function transition(
-  svc: ServiceContext,
-  id: string,
-  from: SessionRow["status"],
-  to: SessionRow["status"],
-  extra?: SQL,
-) {
-  const now = svc.clock.now();
-  const [row] = await svc.db
-    .update(sessions)
-    .set({ status: to, updatedAt: now })
-    .where(and(eq(sessions.id, id), eq(sessions.status, from), extra))
-    .returning();
-  return row;
-}
-
-export async function startSession(svc: ServiceContext, auth: Auth, id: string) {
-  const { session, asTutor } = await accessSession(svc, auth, id);
-  if (!asTutor) throw forbidden("Only the session's tutor can start it");
-  if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be started`);
-  if (svc.clock.now() < session.startTime - START_EARLY_MS)
-    throw conflict("Sessions can be started from 15 minutes before their start");
-  const row = await transition(
-    svc,
-    id,
-    "scheduled",
-    "in_progress",
-    lte(sessions.startTime, svc.clock.now() + START_EARLY_MS),
-  );
-  if (!row) throw conflict("The session changed; reload it");
-  return sessionView(row);
-}
-
-export async function completeSession(svc: ServiceContext, auth: Auth, id: string) {
-  const { session, asTutor, asAdmin } = await accessSession(svc, auth, id);
-  if (!asTutor && !asAdmin) throw forbidden("Only the session's tutor or an admin can complete it");
-  if (session.status !== "in_progress") throw conflict(`A ${session.status} session cannot be completed`);
-  const row = asTutor
-    ? await transition(svc, id, "in_progress", "completed")
-    : await completeAsAdmin(svc, auth.userId, id);
-  if (!row) throw conflict("The session changed; reload it");
-  return sessionView(row);
-}
-
-/** An admin's completion: the transition and its audit row in one batch (the row only if it completed). */
-async function completeAsAdmin(svc: ServiceContext, adminId: string, id: string) {
-  const now = svc.clock.now();
-  const update = svc.db
-    .update(sessions)
-    .set({ status: "completed", updatedAt: now })
-    .where(and(eq(sessions.id, id), eq(sessions.status, "in_progress")))
-    .returning();
-  const [updated] = await svc.d1.batch([
-    toStatement(svc.d1, update),
-    insertAudit(svc.d1, auditEntry(svc, adminId, "session.complete", id, {}, now), {
-      sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND status = 'completed' AND updatedAt = ?)",
-      binds: [id, now],
-    }),
-  ]);
-  // Re-read through drizzle: the raw batch row has SQLite's 0/1 where the view wants booleans.
-  return updated?.results.length ? primarySession(svc, id) : undefined;
 }
 
 export async function joinSession(svc: ServiceContext, auth: Auth, id: string) {
