@@ -134,5 +134,13 @@ describe("reconciliation", () => {
       400,
       "validation_failed",
     );
+    // one request reads at most 31 days of rows: a longer (or empty) range is refused, not a 5xx later
+    for (const q of [`from=0&to=${Date.now()}`, `from=${Date.now()}&to=${Date.now() - 1}`]) {
+      await expectProblem(
+        await call(`/v1/admin/reconciliation?${q}`, { token: admin.token }),
+        400,
+        "validation_failed",
+      );
+    }
   });
 });

@@ -19,9 +19,12 @@
  * earningsLedger_by_user_and_seq per tutor; rows read = those tutors' entries, all time).
  */
 import type { ServiceContext } from "../../context";
+import { badRequest } from "../../lib/errors";
 
 const OFFENDERS = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The longest range one request reconciles: bounds the rows it reads (ask month by month). */
+export const RECONCILIATION_MAX_RANGE_MS = 31 * DAY_MS;
 
 type Totals = { source: string; type: string; total: number }[];
 
@@ -31,6 +34,11 @@ const sum = (rows: Totals, source: string, type?: string) =>
 export async function reconcile(svc: ServiceContext, q: { from?: number; to?: number }) {
   const to = q.to ?? svc.clock.now() + 1;
   const from = q.from ?? to - 30 * DAY_MS;
+  if (to <= from || to - from > RECONCILIATION_MAX_RANGE_MS) {
+    throw badRequest("The range must be non-empty and at most 31 days long", [
+      { path: "from", message: "from < to and to − from ≤ 31 days" },
+    ]);
+  }
   const d1 = svc.d1;
   const [ledger, held, settled, earnings, paid, cards, purchases, reversals, splits, chains] = await d1.batch([
     d1
