@@ -49,18 +49,27 @@ describe("rate limits over HTTP", () => {
   });
 
   it(`code verification: ${VERIFICATIONS_PER_IP} per minute per client, an IPv6 client counted by its /64`, async () => {
-    const prefix = `2001:db8:${group()}:${group()}`;
     // a different unknown address each time: only the per-IP budget can apply
     const verify = (ip: string) =>
       c.call("/v1/auth/otp/verify", {
         body: { email: email("rl-guess"), code: "000000" },
         headers: { "cf-connecting-ip": ip },
       });
-    for (let i = 0; i < VERIFICATIONS_PER_IP; i++) {
-      const r = await verify(`${prefix}:${(i + 1).toString(16)}::${i.toString(16)}`);
-      assert.equal(r.status, 401, `request ${i + 1}: ${r.text}`);
-    }
-    const over = await verify(`${prefix}:ffff:ffff:ffff:ffff`);
+    // The limiter counts in fixed one-minute windows: a burst that straddles a window's end starts
+    // counting again. Only then (the burst's first and last request in different minutes) is it
+    // run once more, in the new window.
+    const burst = async () => {
+      const prefix = `2001:db8:${group()}:${group()}`;
+      const startedMinute = Math.floor(Date.now() / 60_000);
+      for (let i = 0; i < VERIFICATIONS_PER_IP; i++) {
+        const r = await verify(`${prefix}:${(i + 1).toString(16)}::${i.toString(16)}`);
+        assert.equal(r.status, 401, `request ${i + 1}: ${r.text}`);
+      }
+      const over = await verify(`${prefix}:ffff:ffff:ffff:ffff`);
+      return { over, straddled: Math.floor(Date.now() / 60_000) !== startedMinute };
+    };
+    let { over, straddled } = await burst();
+    if (over.status !== 429 && straddled) ({ over } = await burst());
     await expectRateLimited(over);
     assert.match((over.body as { detail: string }).detail, /network/);
     assert.equal((await verify(`2001:db8:${group()}:${group()}::1`)).status, 401);
