@@ -100,6 +100,8 @@ const baseSchema = z.object({
     ),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
+  /** Connect events (`account.updated`) come from their own endpoint configuration with its own secret. */
+  STRIPE_CONNECT_WEBHOOK_SECRET: optionalString,
   STRIPE_API_BASE: url("https://api.stripe.com"),
   CREDIT_PACKS: z
     .string()
@@ -115,6 +117,9 @@ const baseSchema = z.object({
     .pipe(z.array(creditPackSchema).min(1)),
   CHECKOUT_SUCCESS_URL: url("http://localhost:3000/credits/success"),
   CHECKOUT_CANCEL_URL: url("http://localhost:3000/credits/cancel"),
+  /** Where Stripe's hosted Connect onboarding sends a tutor back (done) or when the link expired. */
+  PAYOUT_ONBOARDING_RETURN_URL: url("http://localhost:3000/earnings/payouts"),
+  PAYOUT_ONBOARDING_REFRESH_URL: url("http://localhost:3000/earnings/payouts/refresh"),
   DEEPGRAM_API_KEY: optionalString,
   DEEPGRAM_API_URL: url("https://api.deepgram.com"),
   DEEPGRAM_MODEL: z.string().default("nova-3"),
@@ -143,6 +148,10 @@ const baseSchema = z.object({
     .optional()
     .transform((v) => (v === undefined || v.trim() === "" ? "usd" : v.trim().toLowerCase()))
     .pipe(z.string().regex(/^[a-z]{3}$/, "PAYOUT_CURRENCY must be a three-letter currency code")),
+  /** A balance below this is carried to a later run (Stripe charges per transfer; tiny ones cost more). */
+  PAYOUT_MINIMUM_CENTS: int(2000, 1),
+  /** The UTC hour from which the daily payout run starts (the cron runs it once per UTC day). */
+  PAYOUT_HOUR_UTC: int(2).pipe(z.number().max(23, "PAYOUT_HOUR_UTC must be an hour 0-23")),
   BOOKING_MIN_NOTICE_MINUTES: int(60),
   MAX_RECORDING_BYTES: int(209715200, 1),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 30),

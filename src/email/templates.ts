@@ -31,6 +31,8 @@ const escapeHtml = (s: string) =>
 const quoted = (s: string, max: number) => `“${userText(s, max)}”`;
 /** A value of ours that still arrives as a string (a formatted time, a code): one bounded line. */
 const plain = (s: string, max = 40) => userText(s, max);
+/** An amount in a currency's minor unit, e.g. `32.00 USD`. */
+const money = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${plain(currency, 8).toUpperCase()}`;
 
 function layout(title: string, paragraphs: string[]): Rendered {
   // the subject is one header line: neutralized once more as a whole and bounded
@@ -155,6 +157,15 @@ export const templates = {
       recipient === "tutor"
         ? `The session of ${plain(when)} (UTC) is settled: you earned ${(cents / 100).toFixed(2)} ${plain(currency, 8).toUpperCase()}.`
         : `The session of ${plain(when)} (UTC) is settled; its credits are final.`,
+    ]),
+  payoutPaid: (cents: number, currency: string) =>
+    layout("You have been paid", [
+      `We sent ${money(cents, currency)} to your payout account. Stripe pays it out to your bank on your account's payout schedule.`,
+    ]),
+  payoutFailed: (cents: number, currency: string, reason: string) =>
+    layout("A payout did not go through", [
+      `Your payout of ${money(cents, currency)} could not be made: ${plain(reason, 200)}`,
+      "The amount is back in your available balance and will be paid in the next payout run. Check your payout account's details in tutorloop.",
     ]),
   reportReady: (subject: string, summary: string) =>
     layout(`Your lesson report is ready: ${userText(subject, NAME_MAX)}`, [

@@ -73,6 +73,7 @@ export async function balanceOf(d1: D1Like, userId: string): Promise<number> {
 export function ledgerErrorKind(err: unknown): "insufficient" | "duplicate" | "chain" | "other" {
   const message = String((err as Error)?.message ?? err);
   if (message.includes("creditsLedger_balance_non_negative")) return "insufficient";
+  if (message.includes("earningsLedger_balance_non_negative")) return "insufficient";
   if (message.includes("creditsLedger.idempotencyKey")) return "duplicate";
   if (message.includes("ledger_append_only")) return "chain";
   if (message.includes("ledger_chain_broken") || message.includes("creditsLedger.userId, creditsLedger.seq")) {

@@ -70,6 +70,9 @@ const renders: { [K in keyof typeof templates]: () => Rendered[] } = {
   sessionAutoCompleted: () => hostile.map((h) => templates.sessionAutoCompleted(h)),
   sessionCompleted: () => hostile.map((h) => templates.sessionCompleted(h, 48)),
   sessionNotHeld: () => hostile.map((h) => templates.sessionNotHeld(h)),
+  payoutPaid: () => hostile.map((h) => templates.payoutPaid(3200, h)),
+  payoutFailed: () =>
+    hostile.flatMap((h) => [templates.payoutFailed(3200, h, h), templates.payoutFailed(3200, "usd", h)]),
   sessionSettled: () =>
     hostile.flatMap((h) => [
       templates.sessionSettled(h, "tutor", 3200, h),

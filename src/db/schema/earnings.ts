@@ -34,6 +34,9 @@ export const earningsLedger = sqliteTable(
     uniqueIndex("earningsLedger_by_idempotencyKey").on(t.idempotencyKey),
     uniqueIndex("earningsLedger_one_earning_per_session").on(t.sessionId).where(sql`${t.source} = 'session_earning'`),
     index("earningsLedger_by_payout").on(t.payoutId),
+    /** A payout is debited once and reversed at most once (migration 0007). */
+    uniqueIndex("earningsLedger_one_debit_per_payout").on(t.payoutId).where(sql`${t.source} = 'payout'`),
+    uniqueIndex("earningsLedger_one_reversal_per_payout").on(t.payoutId).where(sql`${t.source} = 'payout_reversal'`),
     /** Reconciliation totals over a time range. */
     index("earningsLedger_by_createdAt").on(t.createdAt, t.source),
     check("earningsLedger_amount_positive", sql`${t.amountCents} > 0`),

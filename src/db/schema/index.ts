@@ -8,5 +8,6 @@
 export * from "./earnings";
 export * from "./lessons";
 export * from "./money";
+export * from "./payouts";
 export * from "./people";
 export * from "./platform";
