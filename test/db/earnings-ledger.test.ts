@@ -245,23 +245,36 @@ describe("earnings ledger chain (raw SQL)", () => {
     await expect(one({ source: "session_earning", sessionId: null })).rejects.toThrow(
       /earningsLedger_source_shape|earning_without_open_session/,
     );
-    await expect(one({ source: "payout", payoutId: "po_1" })).rejects.toThrow(shape); // a payout is a debit
-    await expect(one({ source: "payout_reversal", payoutId: null })).rejects.toThrow(shape);
+    // a payout is a debit (the payout triggers of migration 0007 may refuse it first: no such payout)
+    await expect(one({ source: "payout", payoutId: "po_1" })).rejects.toThrow(
+      /earningsLedger_source_shape|payout_debit_mismatch/,
+    );
+    await expect(one({ source: "payout_reversal", payoutId: null })).rejects.toThrow(
+      /earningsLedger_source_shape|payout_reversal_mismatch/,
+    );
     await expect(one({ source: "lottery" })).rejects.toThrow(/earningsLedger_source/);
     // on a chain with money in it, so that only the shape is wrong
     const a = tutor();
     await earn(a, { seq: 1, amountCents: 800, balanceAfterCents: 800, source: "session_earning", sessionId: s });
     const debit = { seq: 2, type: "debit", amountCents: 100, balanceAfterCents: 700 };
     await expect(earn(a, { ...debit, source: "payout", payoutId: null })).rejects.toThrow(shape);
-    await expect(earn(a, { ...debit, source: "payout_reversal", payoutId: "po_1" })).rejects.toThrow(shape);
+    await expect(earn(a, { ...debit, source: "payout_reversal", payoutId: "po_1" })).rejects.toThrow(
+      /earningsLedger_source_shape|payout_reversal_mismatch/,
+    );
     await expect(earn(a, { ...debit, source: "session_earning", sessionId: await insertSession() })).rejects.toThrow(
       shape,
     );
     // (the chain trigger reads any type but 'credit' as a debit: 800 − 100 keeps the chain, so only the CHECK refuses)
     await expect(earn(a, { ...debit, type: "gift" })).rejects.toThrow(/earningsLedger_type/);
-    // the well-formed shapes of every source
-    await earn(a, { ...debit, source: "payout", payoutId: "po_1" });
-    await earn(a, { seq: 3, amountCents: 100, balanceAfterCents: 800, source: "payout_reversal", payoutId: "po_1" });
+    // the well-formed shapes of every source (a payout's entries also need their payout: migration 0007)
+    const po = newId("pay");
+    await env.DB.prepare(
+      "INSERT INTO payouts (id, userId, runId, amountCents, currency, stripeAccountId, status, createdAt, updatedAt) VALUES (?, ?, 'run_raw', 100, 'usd', 'acct_raw', 'pending', 0, 0)",
+    )
+      .bind(po, a)
+      .run();
+    await earn(a, { ...debit, source: "payout", payoutId: po });
+    await earn(a, { seq: 3, amountCents: 100, balanceAfterCents: 800, source: "payout_reversal", payoutId: po });
     await earn(a, { seq: 4, type: "debit", amountCents: 300, balanceAfterCents: 500, source: "manual_adjustment" });
     await earn(a, { seq: 5, amountCents: 300, balanceAfterCents: 800, source: "manual_adjustment" });
     expect((await chain(a)).map((e) => e.balanceAfterCents)).toEqual([800, 700, 800, 500, 800]);
