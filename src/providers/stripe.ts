@@ -68,7 +68,7 @@ export async function createCheckoutSession(config: Config, input: CheckoutInput
 }
 
 /** Stripe SDK errors as ProviderErrors: 5xx, 429 and network failures are transient; 4xx are refusals. */
-function providerError(err: unknown): ProviderError {
+export function providerError(err: unknown): ProviderError {
   const status = (err as { statusCode?: number }).statusCode;
   return new ProviderError(
     "stripe",
@@ -110,28 +110,31 @@ export const liveModeOf = (config: Config) => (config.STRIPE_SECRET_KEY ?? "").s
 /** Signature verification needs no API key; one lazily built SDK instance serves it. */
 let verifier: { stripe: Stripe; crypto: ReturnType<typeof Stripe.createSubtleCryptoProvider> } | undefined;
 
-/** Verifies `Stripe-Signature` over the raw body (300 s tolerance); throws 400 when it does not hold. */
+/**
+ * Verifies `Stripe-Signature` over the raw body (300 s tolerance) against the platform endpoint's
+ * secret, then the Connect endpoint's (Connect events come from their own endpoint configuration with
+ * its own secret); throws 400 when neither holds.
+ */
 export async function verifyWebhook(
   config: Config,
   rawBody: string,
   signature: string | undefined,
 ): Promise<StripeEvent> {
-  if (!config.STRIPE_WEBHOOK_SECRET)
-    throw new DomainError("provider_unavailable", "Stripe webhooks are not configured");
+  const secrets = [config.STRIPE_WEBHOOK_SECRET, config.STRIPE_CONNECT_WEBHOOK_SECRET].filter(
+    (s): s is string => s !== undefined,
+  );
+  if (secrets.length === 0) throw new DomainError("provider_unavailable", "Stripe webhooks are not configured");
   if (!signature) throw new DomainError("validation_failed", "Missing Stripe-Signature header");
-  try {
-    verifier ??= {
-      stripe: new Stripe("sk_verify_only", { httpClient: Stripe.createFetchHttpClient() }),
-      crypto: Stripe.createSubtleCryptoProvider(),
-    };
-    return await verifier.stripe.webhooks.constructEventAsync(
-      rawBody,
-      signature,
-      config.STRIPE_WEBHOOK_SECRET,
-      300,
-      verifier.crypto,
-    );
-  } catch {
-    throw new DomainError("validation_failed", "Invalid or stale Stripe signature");
+  verifier ??= {
+    stripe: new Stripe("sk_verify_only", { httpClient: Stripe.createFetchHttpClient() }),
+    crypto: Stripe.createSubtleCryptoProvider(),
+  };
+  for (const secret of secrets) {
+    try {
+      return await verifier.stripe.webhooks.constructEventAsync(rawBody, signature, secret, 300, verifier.crypto);
+    } catch {
+      // the next secret, if any
+    }
   }
+  throw new DomainError("validation_failed", "Invalid or stale Stripe signature");
 }
