@@ -3,6 +3,7 @@ import type { Env } from "./env";
 import { purgeExpired } from "./jobs/cleanup";
 import { jobContext } from "./jobs/context";
 import { recoverPendingOrders } from "./modules/credits/recovery";
+import { scheduledPayouts } from "./modules/payouts/run";
 import { sweepStaleRecordings } from "./modules/recordings/sweep";
 import { sendReminders } from "./modules/sessions/reminders";
 import { sweepMissingRooms } from "./modules/sessions/rooms";
@@ -22,6 +23,8 @@ export async function runScheduled(controller: ScheduledController, env: Env, ct
       `sessions ${sweep}`,
       () => sweepAndContinue(svc, sweep),
     ]),
+    // after the settlement sweeps, so the daily run pays what they just settled
+    ["payouts", () => scheduledPayouts(svc)],
   ];
   for (const [name, task] of tasks) {
     try {

@@ -13,6 +13,16 @@ import { insertAudit, withDetails } from "../modules/audit/store";
 import { insertNotification } from "../modules/notifications/store";
 import { SESSION_MAX_SPAN_MS } from "../modules/tutors/availability";
 import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
+import {
+  type FailPayoutInput,
+  failPayoutStep,
+  type MarkPaidInput,
+  markPayoutPaidStep,
+  type Payout,
+  type StartPayoutInput,
+  type StartPayoutResult,
+  startPayoutStep,
+} from "./payout-money";
 import { type SettleStepInput, type SettleStepResult, settleSessionStep } from "./session-money";
 import { balanceOf, entryByKey, entryWritten, insertEntry, ledgerErrorKind } from "./sql";
 import type {
@@ -311,5 +321,23 @@ WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime 
   /** Stripe refused the admin refund: reinstate its credits. */
   undoAdminRefund(input: UndoAdminRefundInput): Promise<LedgerResult<OrderMoveResult>> {
     return this.#serialize(() => this.#withChainRetry(() => undoAdminRefund(this.#d1, input)));
+  }
+
+  /**
+   * Payouts: only ever in the tutor's own object (idFromName(tutorUserId)), the one writer of every
+   * debit of the tutor's earnings, so two overlapping runs see each other's debit and pay once.
+   */
+  startPayout(input: StartPayoutInput): Promise<LedgerResult<StartPayoutResult>> {
+    return this.#serialize(() => this.#withChainRetry(() => startPayoutStep(this.#d1, input)));
+  }
+
+  /** Stripe made the payout's transfer. */
+  markPayoutPaid(input: MarkPaidInput): Promise<LedgerResult<{ payout: Payout }>> {
+    return this.#serialize(() => markPayoutPaidStep(this.#d1, input));
+  }
+
+  /** Stripe refused or reversed the payout's transfer: one reversal credit, then `failed`. */
+  failPayout(input: FailPayoutInput): Promise<LedgerResult<{ payout: Payout }>> {
+    return this.#serialize(() => this.#withChainRetry(() => failPayoutStep(this.#d1, input)));
   }
 }

@@ -14,11 +14,9 @@ import { newId, sha256Hex } from "../lib/crypto";
 import { ProviderError } from "../providers/errors";
 import { jobHandlers, onRetriesExhausted } from "./handlers";
 import { type QueueMessage, queueMessage } from "./messages";
+import { PermanentJobError } from "./permanent";
 
-/** An error that retrying cannot fix. */
-export class PermanentJobError extends Error {
-  override name = "PermanentJobError";
-}
+export { PermanentJobError };
 
 export function backoffSeconds(attempts: number): number {
   return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));

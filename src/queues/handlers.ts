@@ -5,6 +5,8 @@ import { sendEmailJob } from "../email/send";
 import { chargeEventJob } from "../modules/credits/charges";
 import { fulfilOrderJob } from "../modules/credits/fulfil";
 import { alertPaymentJobExhausted, refundPaymentJob } from "../modules/credits/recovery";
+import { payoutRunJob } from "../modules/payouts/run";
+import { transferPayoutJob } from "../modules/payouts/transfer";
 import { reportJob } from "../modules/recordings/report";
 import { markFailed, transcriptionJob } from "../modules/recordings/transcribe";
 import { createRoomJob } from "../modules/sessions/rooms";
@@ -21,6 +23,8 @@ export const jobHandlers: Handlers = {
   "stripe.fulfil": fulfilOrderJob,
   "stripe.charge": chargeEventJob,
   "stripe.refund_payment": refundPaymentJob,
+  "stripe.transfer": transferPayoutJob,
+  "payouts.run": payoutRunJob,
   "video.create_room": createRoomJob,
   "transcription.request": transcriptionJob,
   "report.generate": reportJob,

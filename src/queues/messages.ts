@@ -43,6 +43,19 @@ export const refundPaymentMessage = z.object({
   eventId: z.string().min(1),
 });
 
+/** A payout's Stripe Transfer (payments queue); the payout id is the Idempotency-Key. */
+export const transferPayoutMessage = z.object({
+  type: z.literal("stripe.transfer"),
+  payoutId: z.string().min(1).max(64),
+});
+
+/** The rest of a payout run: the next slice of candidate tutors after `after` (a user id). */
+export const payoutRunMessage = z.object({
+  type: z.literal("payouts.run"),
+  runId: z.string().min(1).max(64),
+  after: z.string().max(64),
+});
+
 export const createRoomMessage = z.object({
   type: z.literal("video.create_room"),
   sessionId: z.string().min(1),
@@ -87,6 +100,8 @@ export const queueMessage = z.discriminatedUnion("type", [
   fulfilOrderMessage,
   chargeEventMessage,
   refundPaymentMessage,
+  transferPayoutMessage,
+  payoutRunMessage,
   createRoomMessage,
   transcriptionRequestMessage,
   reportGenerateMessage,

@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = {
   "session.resolve": "session",
   /** POST /v1/sessions/:id/no-show by an admin (not a participant); target: the session. */
   "session.no_show": "session",
+  /** POST /v1/admin/payouts/run; target: the payout run (its payouts carry its id as `runId`). */
+  "payout.run": "payout_run",
   /** POST /v1/admin/subjects; target: the new subject. */
   "subject.create": "subject",
 } as const;

@@ -1,0 +1,148 @@
+/**
+ * Payout runs: `POST /v1/admin/payouts/run` and the daily cron. A run is a row (`payoutRuns`), then
+ * slices of candidate tutors (payouts enabled, balance ≥ PAYOUT_MINIMUM_CENTS, nothing pending), each
+ * paid by ONE step in the tutor's own CreditLedger object (payout-money.ts): the payout row and its
+ * debit together. Two overlapping runs reach the same object one after the other; the second sees a
+ * zero balance (or the pending payout) and writes nothing, so nobody is paid twice. Transfers are
+ * queue jobs (transfer.ts); a full slice passes the rest of the run on to the jobs queue.
+ */
+import type { ServiceContext } from "../../context";
+import { ledgerFor, unwrap } from "../../ledger/client";
+import { newId } from "../../lib/crypto";
+import { enqueue, enqueueMany } from "../../queues/enqueue";
+import type { QueueMessage } from "../../queues/messages";
+import { auditEntry, insertAudit } from "../audit/store";
+
+/** Candidate tutors per slice: each is one Durable Object call (a subrequest). */
+export const PAYOUT_RUN_BATCH = 100;
+/** Tutors paid at once within a slice (each in its own object, so they never wait on each other). */
+const PARALLEL = 8;
+/** A pending payout whose transfer job never ran (lost enqueue) is re-enqueued after this. */
+export const UNATTEMPTED_AFTER_MS = 10 * 60 * 1000;
+
+export type RunTrigger = { kind: "admin"; actorUserId: string } | { kind: "cron"; day: string };
+
+export interface RunResult {
+  runId: string;
+  /** Payouts this request started (a run larger than one slice continues on the queue). */
+  payouts: number;
+  continuing: boolean;
+}
+
+/**
+ * Candidates after `after` in user-id order: enabled accounts (partial index), whose latest earnings
+ * entry (one index search each) reaches the minimum, with no pending payout (partial unique index).
+ */
+const candidatesSql = `SELECT a.userId, a.stripeAccountId FROM payoutAccounts AS a INDEXED BY payoutAccounts_enabled_by_user
+WHERE a.payoutsEnabled = 1 AND a.userId > ?
+  AND (SELECT e.balanceAfterCents FROM earningsLedger AS e WHERE e.userId = a.userId ORDER BY e.seq DESC LIMIT 1) >= ?
+  AND NOT EXISTS (SELECT 1 FROM payouts AS p WHERE p.userId = a.userId AND p.status = 'pending')
+ORDER BY a.userId LIMIT ?`;
+
+/** Starts a run; null when the cron already ran today (one cron run per UTC day). */
+export async function runPayouts(svc: ServiceContext, trigger: RunTrigger): Promise<RunResult | null> {
+  const runId = newId("prun");
+  const at = svc.clock.now();
+  const insertRun = svc.d1
+    .prepare(
+      "INSERT INTO payoutRuns (id, trigger, actorUserId, cronDay, createdAt) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(
+      runId,
+      trigger.kind,
+      trigger.kind === "admin" ? trigger.actorUserId : null,
+      trigger.kind === "cron" ? trigger.day : null,
+      at,
+    );
+  if (trigger.kind === "admin") {
+    // the admin's audit row lives and dies with the run
+    await svc.d1.batch([
+      insertRun,
+      insertAudit(svc.d1, auditEntry(svc, trigger.actorUserId, "payout.run", runId, { trigger: "admin" }, at), {
+        sql: "EXISTS (SELECT 1 FROM payoutRuns WHERE id = ?)",
+        binds: [runId],
+      }),
+    ]);
+  } else {
+    const inserted = await insertRun.run();
+    if ((inserted.meta.changes ?? 0) === 0) return null;
+  }
+  const slice = await runSlice(svc, runId, "");
+  return { runId, payouts: slice.started, continuing: slice.next !== null };
+}
+
+/** One slice: pay every candidate after `after`; a full slice enqueues the next. */
+export async function runSlice(svc: ServiceContext, runId: string, after: string) {
+  const config = svc.config;
+  const { results: candidates } = await svc.d1
+    .prepare(candidatesSql)
+    .bind(after, config.PAYOUT_MINIMUM_CENTS, PAYOUT_RUN_BATCH)
+    .all<{ userId: string; stripeAccountId: string }>();
+  const transfers: QueueMessage[] = [];
+  for (let i = 0; i < candidates.length; i += PARALLEL) {
+    const results = await Promise.all(
+      candidates.slice(i, i + PARALLEL).map(async (c) =>
+        unwrap(
+          await ledgerFor(svc.env, c.userId).startPayout({
+            userId: c.userId,
+            runId,
+            stripeAccountId: c.stripeAccountId,
+            minimumCents: config.PAYOUT_MINIMUM_CENTS,
+            currency: config.PAYOUT_CURRENCY,
+            at: svc.clock.now(),
+          }),
+        ),
+      ),
+    );
+    for (const r of results) if (r.started) transfers.push({ type: "stripe.transfer", payoutId: r.payout.id });
+  }
+  const next = candidates.length === PAYOUT_RUN_BATCH ? (candidates.at(-1)?.userId ?? null) : null;
+  // The payouts are durable; a lost enqueue is caught by the cron's unattempted-payout sweep.
+  try {
+    if (transfers.length > 0) await enqueueMany(svc, transfers);
+    if (next !== null) await enqueue(svc, { type: "payouts.run", runId, after: next });
+  } catch (err) {
+    console.log(JSON.stringify({ level: "error", msg: "payout enqueue failed", runId, error: String(err) }));
+  }
+  log("payout run slice", { runId, after, candidates: candidates.length, started: transfers.length });
+  return { started: transfers.length, next };
+}
+
+export async function payoutRunJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "payouts.run" }>) {
+  await runSlice(svc, m.runId, m.after);
+}
+
+/** The UTC day (`YYYY-MM-DD`) of `at`, once its hour reached PAYOUT_HOUR_UTC; else null. */
+export function cronDayOf(at: number, hourUtc: number): string | null {
+  const d = new Date(at);
+  return d.getUTCHours() >= hourUtc ? d.toISOString().slice(0, 10) : null;
+}
+
+/** Cron: the daily run (once per UTC day, from PAYOUT_HOUR_UTC on) and the lost-job safety net. */
+export async function scheduledPayouts(svc: ServiceContext) {
+  const day = cronDayOf(svc.clock.now(), svc.config.PAYOUT_HOUR_UTC);
+  const run = day ? await runPayouts(svc, { kind: "cron", day }) : null;
+  const requeued = await requeueUnattempted(svc);
+  return { run, requeued };
+}
+
+/** Pending payouts whose transfer job never started (its enqueue was lost): enqueued again. */
+export async function requeueUnattempted(svc: ServiceContext): Promise<number> {
+  const { results } = await svc.d1
+    .prepare(
+      "SELECT id FROM payouts INDEXED BY payouts_unattempted_by_time WHERE status = 'pending' AND attemptedAt IS NULL AND createdAt < ? ORDER BY createdAt LIMIT 50",
+    )
+    .bind(svc.clock.now() - UNATTEMPTED_AFTER_MS)
+    .all<{ id: string }>();
+  if (results.length > 0) {
+    await enqueueMany(
+      svc,
+      results.map((r) => ({ type: "stripe.transfer", payoutId: r.id })),
+    );
+  }
+  return results.length;
+}
+
+function log(msg: string, fields: Record<string, unknown>) {
+  console.log(JSON.stringify({ level: "info", msg, ...fields }));
+}
