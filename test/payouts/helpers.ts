@@ -1,0 +1,117 @@
+/** Payout fixtures: tutors with earnings and a Connect account in the emulator, and a job context. */
+import type { Config } from "../../src/config";
+import type { ServiceContext } from "../../src/context";
+import type { Env } from "../../src/env";
+import { jobContext } from "../../src/jobs/context";
+import { insertEarning } from "../../src/ledger/earnings-sql";
+import { newId } from "../../src/lib/crypto";
+import type { QueueMessage } from "../../src/queues/messages";
+import { createUser, env, type TestUser } from "../helpers/api";
+
+const FAKE = () => env.FAKE_PROVIDERS_URL;
+
+/** A Connect Express account in the emulator, onboarded (transfers active) unless told otherwise. */
+export async function emulatorAccount(opts: { onboarded?: boolean } = {}): Promise<string> {
+  const res = await fetch(`${FAKE()}/v1/accounts`, {
+    method: "POST",
+    headers: { authorization: "Bearer sk_test_fake", "content-type": "application/x-www-form-urlencoded" },
+    body: "type=express&capabilities[transfers][requested]=true",
+  });
+  if (res.status !== 200) throw new Error(`emulator account: ${res.status} ${await res.text()}`);
+  const account = (await res.json()) as { id: string };
+  if (opts.onboarded ?? true) {
+    const done = await fetch(`${FAKE()}/__control/stripe/accounts/${account.id}/onboard`, {
+      method: "POST",
+      body: JSON.stringify({ deliver: false }),
+    });
+    if (done.status !== 200) throw new Error(`emulator onboarding: ${done.status} ${await done.text()}`);
+  }
+  return account.id;
+}
+
+/** Makes the account refuse every transfer (a permanent 4xx), like a closed bank account. */
+export async function refuseTransfers(accountId: string) {
+  const res = await fetch(`${FAKE()}/__control/stripe/accounts/${accountId}/refuse-transfers`, {
+    method: "POST",
+    body: JSON.stringify({}),
+  });
+  if (res.status !== 200) throw new Error(`refuse transfers: ${res.status} ${await res.text()}`);
+}
+
+export interface PayoutTutor extends TestUser {
+  accountId: string;
+}
+
+/** A tutor with `cents` of earnings (a manual adjustment credit) and a payout account row. */
+export async function payoutTutor(
+  cents: number,
+  opts: { enabled?: boolean; accountId?: string } = {},
+): Promise<PayoutTutor> {
+  const user = await createUser("tutor");
+  const accountId = opts.accountId ?? (await emulatorAccount());
+  const now = Date.now();
+  const statements = [
+    env.DB.prepare(
+      "INSERT INTO payoutAccounts (userId, stripeAccountId, payoutsEnabled, detailsSubmitted, stateAsOf, createdAt, updatedAt) VALUES (?, ?, ?, 1, 0, ?, ?)",
+    ).bind(user.id, accountId, (opts.enabled ?? true) ? 1 : 0, now, now),
+  ];
+  if (cents > 0) statements.push(earn(user.id, cents));
+  await env.DB.batch(statements);
+  return { ...user, accountId };
+}
+
+/** An earnings credit for the tutor (through the chain-computing INSERT the ledger uses). */
+export const earn = (userId: string, cents: number) =>
+  insertEarning(env.DB, {
+    id: newId("ern"),
+    userId,
+    type: "credit",
+    amountCents: cents,
+    currency: "usd",
+    source: "manual_adjustment",
+    sessionId: null,
+    payoutId: null,
+    description: "test earnings",
+    idempotencyKey: `test:${crypto.randomUUID()}`,
+    createdAt: Date.now(),
+  });
+
+export const earningsBalance = async (userId: string) =>
+  (
+    await env.DB.prepare("SELECT balanceAfterCents FROM earningsLedger WHERE userId = ? ORDER BY seq DESC LIMIT 1")
+      .bind(userId)
+      .first<{ balanceAfterCents: number }>()
+  )?.balanceAfterCents ?? 0;
+
+export const payoutsOf = (userId: string) =>
+  env.DB.prepare("SELECT * FROM payouts WHERE userId = ? ORDER BY createdAt, id")
+    .bind(userId)
+    .all<{
+      id: string;
+      runId: string;
+      amountCents: number;
+      status: string;
+      stripeTransferId: string | null;
+      failureReason: string | null;
+      attemptedAt: number | null;
+    }>()
+    .then((r) => r.results);
+
+/** A job context whose queues record instead of delivering (the test runs the jobs itself). */
+export async function recordingSvc(config: Partial<Config> = {}) {
+  const sent: QueueMessage[] = [];
+  const queue = {
+    send: async (body: QueueMessage) => void sent.push(body),
+    sendBatch: async (batch: { body: QueueMessage }[]) => void sent.push(...batch.map((b) => b.body)),
+  } as unknown as Queue<QueueMessage>;
+  const base = await jobContext(env, `test:${crypto.randomUUID()}`);
+  const svc: ServiceContext = {
+    ...base,
+    env: { ...env, JOBS: queue, PAYMENTS: queue } as Env,
+    config: { ...base.config, ...config },
+  };
+  return { svc, sent };
+}
+
+export const transfersOf = (sent: QueueMessage[]) =>
+  sent.filter((m): m is Extract<QueueMessage, { type: "stripe.transfer" }> => m.type === "stripe.transfer");
