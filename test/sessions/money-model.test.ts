@@ -11,7 +11,9 @@
  * earnings chain). After EVERY step: per session creditsCost = refunded + earned + held and the row
  * equals the model; both students' chains and the tutor's chain are intact (seq 1..n, balance =
  * previous ± amount), the balances equal the model's, and a balance is negative only after a
- * purchase_reversal.
+ * purchase_reversal. Payouts (money-model-payouts.ts) run in the tutor's object against those credits:
+ * two runs at once, a run racing a settlement, transfers paid, refused and reversed, each twice at
+ * once; after every step the tutor's balance = Σ session_earning − Σ payouts not failed.
  */
 import { evictDurableObject } from "cloudflare:test";
 import fc from "fast-check";
@@ -21,6 +23,16 @@ import { ledgerFor } from "../../src/ledger/client";
 import { newId } from "../../src/lib/crypto";
 import { assertChain, createPendingOrder, ledgerRows } from "../credits/helpers";
 import { env } from "../helpers/api";
+import {
+  checkPayouts,
+  EvictTutor,
+  enablePayouts,
+  FailPayout,
+  type PayoutModel,
+  PayoutRace,
+  PayPayout,
+  RunPayouts,
+} from "./money-model-payouts";
 
 const CENTS = 800;
 const t0 = Date.UTC(2031, 0, 1);
@@ -48,6 +60,7 @@ interface Model {
   sessions: SessionModel[];
   orders: OrderModel[];
   booked: number;
+  payouts: PayoutModel[];
 }
 interface Real {
   students: { userId: string; stub: ReturnType<typeof ledgerFor> }[];
@@ -407,6 +420,7 @@ async function checkInvariants(m: Model, r: Real) {
     expect(e.balanceAfterCents).toBeGreaterThanOrEqual(0);
   });
   expect(prev, "tutor earnings").toBe(m.earnings);
+  await checkPayouts(m, r);
 
   if (m.sessions.length === 0) return;
   const { results } = await env.DB.prepare(
@@ -455,6 +469,7 @@ describe("two-ledger money model (student credits, tutor earnings, session state
     // before the lesson (they end a session early), and after it (they need a completed one first)
     const early = moneyOf("earlyCancel", "lateCancel", "tutorNoShow", "notHeld");
     const late = moneyOf("settleAfterHold", "resolve", "resolve");
+    const minimum = fc.constantFrom(1, CENTS, 2000, 100_000);
     const rawCmd = fc
       .tuple(fc.constantFrom<RawName>(...(Object.keys(raw) as RawName[])), nat)
       .map(([k, n]) => new Raw(k, n));
@@ -472,6 +487,12 @@ describe("two-ledger money model (student credits, tutor earnings, session state
       rawCmd,
       rawCmd,
       student.map((s) => new Evict(s)),
+      // payouts (the tutor's object) against settlements (the students' objects) on one chain
+      minimum.map((min) => new RunPayouts(min)),
+      fc.tuple(minimum, fc.oneof(early, late)).map(([min, step]) => new PayoutRace<Model, Real>(min, step)),
+      nat.map((n) => new PayPayout(n)),
+      fc.tuple(nat, fc.constantFrom("refusal" as const, "reversal" as const)).map(([n, how]) => new FailPayout(n, how)),
+      fc.constant(new EvictTutor()),
     ];
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 60, size: "max" }), async (cmds) => {
@@ -481,7 +502,8 @@ describe("two-ledger money model (student credits, tutor earnings, session state
           tutorUserId: newId("usr"),
           tutorProfileId: newId("tut"),
         };
-        const model: Model = { balances: [0, 0], earnings: 0, sessions: [], orders: [], booked: 0 };
+        const model: Model = { balances: [0, 0], earnings: 0, sessions: [], orders: [], booked: 0, payouts: [] };
+        await enablePayouts(real.tutorUserId);
         for (const cmd of cmds) {
           if (!cmd.check(model)) continue;
           await cmd.run(model, real);
