@@ -72,7 +72,8 @@ async function connectControl(state: State, call: Call): Promise<boolean> {
     if (action === "refuse-transfers") return answer(call, refuseTransfers(state, id, body));
     let expired = 0;
     for (const link of state.stripe.accountLinks.values()) {
-      if (link.account === id && link.expires_at > unixSeconds() - 1) {
+      // the links that still work: not yet opened, not yet past expires_at
+      if (link.account === id && link.openedAt === null && link.expires_at > unixSeconds()) {
         link.expires_at = unixSeconds() - 1;
         expired += 1;
       }
