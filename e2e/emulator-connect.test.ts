@@ -287,7 +287,8 @@ describe("provider emulator: Stripe Connect", () => {
     await onboard(tutor.id);
     const group = `pay_${rand()}`;
     const body = { amount: 700, currency: "usd", destination: tutor.id, transfer_group: group };
-    await postJson("/__control/stripe/fail", { method: "POST", path: "/v1/transfers", status: 503, times: 1 });
+    // `match`: only this test's calls (other e2e files make transfers at the same time)
+    await postJson("/__control/stripe/fail", { method: "POST", path: "/v1/transfers", match: group, status: 503 });
     await assert.rejects(
       stripe.transfers.create(body, { idempotencyKey: group }),
       (err: Stripe.errors.StripeError) => err.statusCode === 503 && err.type === "StripeAPIError",
@@ -295,8 +296,9 @@ describe("provider emulator: Stripe Connect", () => {
     // not stored for the key: the retry goes through
     const ok = await stripe.transfers.create(body, { idempotencyKey: group });
     assert.equal(ok.amount, 700);
-    await postJson("/__control/fail", { path: "/v1/accounts", status: 500, times: 1 });
-    await assert.rejects(newAccount(), (err: Stripe.errors.StripeError) => err.statusCode === 500);
+    const userId = `usr_${rand()}`;
+    await postJson("/__control/fail", { path: "/v1/accounts", match: userId, status: 500, times: 1 });
+    await assert.rejects(newAccount(userId), (err: Stripe.errors.StripeError) => err.statusCode === 500);
 
     const refused = await postJson(`/__control/stripe/accounts/${tutor.id}/refuse-transfers`, {
       code: "account_closed",
