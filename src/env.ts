@@ -33,6 +33,7 @@ export interface Env extends Bindings, RateLimitBindings {
   ADMIN_EMAILS?: string;
   STRIPE_SECRET_KEY?: string;
   STRIPE_WEBHOOK_SECRET?: string;
+  STRIPE_CONNECT_WEBHOOK_SECRET?: string;
   STRIPE_API_BASE?: string;
   CREDIT_PACKS?: string;
   CHECKOUT_SUCCESS_URL?: string;

@@ -100,14 +100,16 @@ export const payoutsOf = (userId: string) =>
 /** A job context whose queues record instead of delivering (the test runs the jobs itself). */
 export async function recordingSvc(config: Partial<Config> = {}) {
   const sent: QueueMessage[] = [];
-  const queue = {
-    send: async (body: QueueMessage) => void sent.push(body),
-    sendBatch: async (batch: { body: QueueMessage }[]) => void sent.push(...batch.map((b) => b.body)),
-  } as unknown as Queue<QueueMessage>;
+  // two objects: enqueueMany tells the queues apart by identity
+  const recorder = () =>
+    ({
+      send: async (body: QueueMessage) => void sent.push(body),
+      sendBatch: async (batch: { body: QueueMessage }[]) => void sent.push(...batch.map((b) => b.body)),
+    }) as unknown as Queue<QueueMessage>;
   const base = await jobContext(env, `test:${crypto.randomUUID()}`);
   const svc: ServiceContext = {
     ...base,
-    env: { ...env, JOBS: queue, PAYMENTS: queue } as Env,
+    env: { ...env, JOBS: recorder(), PAYMENTS: recorder() } as Env,
     config: { ...base.config, ...config },
   };
   return { svc, sent };
