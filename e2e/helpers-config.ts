@@ -17,6 +17,7 @@ export const E2E_ADMIN_EMAILS = [
   "hygiene",
   "resched",
   "life",
+  "payouts",
 ]
   .map(adminEmail)
   .join(",");
