@@ -8,6 +8,7 @@ import { findDevStack } from "../tools/offline/dev-state.ts";
 import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
 import { accountJourney } from "./demo-account.ts";
 import { lifecycleJourney } from "./demo-lifecycle.ts";
+import { payoutsJourney } from "./demo-payouts.ts";
 
 const stack = findDevStack();
 const api = stack.apiUrl;
@@ -313,8 +314,10 @@ async function main() {
 
   await accountJourney({ c, step, admin, student, tutor, tutorProfileId: profile.id, subjectId: subject.id });
 
+  await payoutsJourney({ c, step, admin, tutor, tag });
+
   console.log(
-    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, a refund to the card, a won dispute, the audit log, a data export and a closed account.",
+    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
   );
 }
 
