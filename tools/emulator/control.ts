@@ -32,6 +32,7 @@ export function control(state: State, { path, method, url, body, res }: Call): b
     const sessionId = url.searchParams.get("sessionId");
     const paymentIntent = url.searchParams.get("paymentIntent");
     const type = url.searchParams.get("type");
+    const account = url.searchParams.get("account");
     return send(
       res,
       200,
@@ -39,16 +40,22 @@ export function control(state: State, { path, method, url, body, res }: Call): b
         (e) =>
           (!sessionId || e.sessionId === sessionId) &&
           (!paymentIntent || e.paymentIntent === paymentIntent) &&
-          (!type || e.type === type),
+          (!type || e.type === type) &&
+          (!account || e.account === account),
       ),
     );
   }
   if (path === "/__control/deliveries") return send(res, 200, state.deliveries);
   if (path === "/__control/health") return send(res, 200, { ok: true, apiUrl: state.apiUrl });
   if (path === "/__control/config" && method === "POST") {
-    const cfg = JSON.parse(body || "{}") as { apiUrl?: string; stripeWebhookSecret?: string };
+    const cfg = JSON.parse(body || "{}") as {
+      apiUrl?: string;
+      stripeWebhookSecret?: string;
+      stripeConnectWebhookSecret?: string | null;
+    };
     if (cfg.apiUrl !== undefined) state.apiUrl = cfg.apiUrl;
     if (cfg.stripeWebhookSecret !== undefined) state.webhookSecret = cfg.stripeWebhookSecret;
+    if (cfg.stripeConnectWebhookSecret !== undefined) state.connectWebhookSecret = cfg.stripeConnectWebhookSecret;
     return send(res, 200, { ok: true, apiUrl: state.apiUrl });
   }
   return false;

@@ -1,7 +1,8 @@
 /**
  * Runs the provider emulator on its own: `node tools/emulator/main.ts`.
  * EMULATOR_PORT (default 8789), EMULATOR_HOST (127.0.0.1), API_URL (where Stripe webhooks go),
- * STRIPE_WEBHOOK_SECRET (signs them), EMULATOR_LOG (requests | errors | quiet).
+ * STRIPE_WEBHOOK_SECRET (signs them), STRIPE_CONNECT_WEBHOOK_SECRET (signs Connect events; the
+ * platform secret when unset), EMULATOR_LOG (requests | errors | quiet).
  * `npm run dev:offline` starts it together with wrangler dev; use this to point another setup at it.
  */
 import { startEmulator } from "./server.ts";
@@ -12,6 +13,7 @@ const emulator = await startEmulator({
   host: process.env.EMULATOR_HOST ?? "127.0.0.1",
   apiUrl: process.env.API_URL ?? "http://127.0.0.1:8787",
   stripeWebhookSecret: process.env.STRIPE_WEBHOOK_SECRET ?? null,
+  stripeConnectWebhookSecret: process.env.STRIPE_CONNECT_WEBHOOK_SECRET ?? null,
   log: log === "errors" || log === "quiet" ? log : "requests",
 });
 console.log(`[emulator] listening on ${emulator.url} (inbox ${emulator.url}/inbox)`);

@@ -26,6 +26,7 @@ export function indexPage(info: { apiUrl: string | null; base: string }): string
 <ul>
 <li><a href="/inbox">Inbox</a> — every e-mail sent through <code>POST /emails</code> (one-time login codes included); <a href="/inbox.json">JSON</a></li>
 <li><a href="/checkout">Checkout sessions</a> — hosted pages with Pay / Cancel; once paid, Refund / Dispute (and the dispute's outcome)</li>
+<li><a href="/connect">Connect</a> — connected accounts (hosted onboarding from an Account Link) and transfers, with Disable payouts / Reverse</li>
 <li><a href="/__control/events">Stripe events sent</a> · <a href="/__control/requests">all recorded requests</a></li>
 </ul>
 <p>API (webhook target): <code>${esc(info.apiUrl ?? "not set")}</code> · this emulator: <code>${esc(info.base)}</code></p>`,

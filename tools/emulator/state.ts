@@ -17,6 +17,11 @@ export interface EmulatorOptions {
   apiUrl?: string | null;
   /** Signs Stripe events (`Stripe-Signature`); must equal the API's STRIPE_WEBHOOK_SECRET. */
   stripeWebhookSecret?: string | null;
+  /**
+   * Signs Connect events (those with a top-level `account`, such as `account.updated`); must equal
+   * the API's STRIPE_CONNECT_WEBHOOK_SECRET. Unset: they are signed with `stripeWebhookSecret`.
+   */
+  stripeConnectWebhookSecret?: string | null;
   /** POST Deepgram results to the `callback` URL (off in the unit tests, which post them). */
   deepgramCallbacks?: boolean;
   deepgramCallbackDelayMs?: number;
@@ -81,6 +86,7 @@ export interface State {
   /** changeable at run time through `POST /__control/config` */
   apiUrl: string | null;
   webhookSecret: string | null;
+  connectWebhookSecret: string | null;
   /** the emulator's public origin; known once the server listens */
   base: string;
   log: Log;
@@ -133,6 +139,7 @@ export function createState(opts: EmulatorOptions): State {
     },
     apiUrl: opts.apiUrl ?? null,
     webhookSecret: opts.stripeWebhookSecret ?? null,
+    connectWebhookSecret: opts.stripeConnectWebhookSecret ?? null,
     base: opts.publicUrl ?? "",
     log: makeLog(opts.log ?? "requests"),
     recorded: [],

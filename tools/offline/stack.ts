@@ -6,10 +6,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../emulator/server.ts";
-import { OFFLINE_STRIPE_WEBHOOK_SECRET, PROVIDERS, type Provider, workerVars, writeEnvFile } from "./vars.ts";
+import { PROVIDERS, type Provider, workerVars, writeEnvFile } from "./vars.ts";
 import { applyMigrations, startWorker, type Worker } from "./wrangler.ts";
 
-export { OFFLINE_ADMIN_EMAIL, OFFLINE_STRIPE_WEBHOOK_SECRET, offlineVars } from "./vars.ts";
+export {
+  OFFLINE_ADMIN_EMAIL,
+  OFFLINE_STRIPE_CONNECT_WEBHOOK_SECRET,
+  OFFLINE_STRIPE_WEBHOOK_SECRET,
+  offlineVars,
+} from "./vars.ts";
 export { freePort, portIsFree, ROOT } from "./wrangler.ts";
 
 export interface StackOptions {
@@ -66,7 +71,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     ? await startEmulator({
         port: o.emulatorPort,
         apiUrl,
-        stripeWebhookSecret: emulated.includes("stripe") ? OFFLINE_STRIPE_WEBHOOK_SECRET : null,
+        // the secrets the Worker verifies with (its vars, above), so the two can never disagree
+        stripeWebhookSecret: emulated.includes("stripe") ? (vars.STRIPE_WEBHOOK_SECRET ?? null) : null,
+        stripeConnectWebhookSecret: emulated.includes("stripe") ? (vars.STRIPE_CONNECT_WEBHOOK_SECRET ?? null) : null,
         log: o.emulatorLog ?? "requests",
       })
     : null;

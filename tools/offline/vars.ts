@@ -9,6 +9,8 @@ import { parseEnv } from "node:util";
 import { ROOT } from "./wrangler.ts";
 
 export const OFFLINE_STRIPE_WEBHOOK_SECRET = "whsec_offline_emulator_secret";
+/** Distinct from the platform secret, so the offline stack exercises the two-endpoint path Stripe has. */
+export const OFFLINE_STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_offline_emulator_connect_secret";
 export const OFFLINE_ADMIN_EMAIL = "admin@tutorloop.local";
 
 export type Provider = "stripe" | "resend" | "deepgram" | "openai" | "agora";
@@ -38,9 +40,14 @@ function emulatorWiring(p: Provider, emu: string): Record<string, string> {
         STRIPE_SECRET_KEY: "sk_test_offline_emulator",
         // the emulator signs its events with this secret, so the Worker must verify with it
         STRIPE_WEBHOOK_SECRET: OFFLINE_STRIPE_WEBHOOK_SECRET,
+        // …and its Connect events (`account.updated`) with this one
+        STRIPE_CONNECT_WEBHOOK_SECRET: OFFLINE_STRIPE_CONNECT_WEBHOOK_SECRET,
         STRIPE_API_BASE: emu,
         CHECKOUT_SUCCESS_URL: `${emu}/checkout/{CHECKOUT_SESSION_ID}`,
         CHECKOUT_CANCEL_URL: `${emu}/checkout`,
+        // no front end offline: onboarding returns to the emulator's Connect dashboard
+        PAYOUT_ONBOARDING_RETURN_URL: `${emu}/connect?link=returned`,
+        PAYOUT_ONBOARDING_REFRESH_URL: `${emu}/connect?link=expired`,
       };
     case "resend":
       return { RESEND_API_KEY: "re_offline_emulator", RESEND_API_URL: emu };

@@ -4,15 +4,90 @@
  * - `POST dispute` `{ paymentIntent? | checkoutSessionId? }` → `{ dispute }`
  * - `POST disputes/:id/close` `{ status: "won" | "lost" }` → `{ dispute }`
  * - `POST fail` `{ method?, path, status, code?, message?, times? }` queues failures; `DELETE fail` clears them.
+ * Connect (README.md has the shapes): `GET accounts`, `GET transfers`, `POST accounts/:id/update`
+ * (a patch, or `{ outcome }`), `POST accounts/:id/onboard`, `POST accounts/:id/refuse-transfers`,
+ * `DELETE accounts/:id/refuse-transfers`, `POST accounts/:id/expire-links`, `POST transfers/:id/reverse`.
  * Refusals answer with Stripe's error envelope and the status Stripe would use (404 for unknown ids).
  */
 import { type Call, jsonOf, send } from "../http.ts";
-import type { State } from "../state.ts";
+import { type State, unixSeconds } from "../state.ts";
 import { type Refused, stripeError } from "./api.ts";
-import { type Done, dashboardCloseDispute, dashboardDispute, dashboardRefund } from "./dashboard.ts";
+import { accountView } from "./connect.ts";
+import {
+  type Done,
+  dashboardCloseDispute,
+  dashboardDispute,
+  dashboardRefund,
+  dashboardReverseTransfer,
+  dashboardUpdateAccount,
+  refuseTransfers,
+} from "./dashboard.ts";
+import { transferView } from "./transfers.ts";
 
 const answer = <T>(call: Call, out: Done<T> | Refused) =>
   "status" in out ? stripeError(call.res, out.status, out.message, out) : send(call.res, 200, out.body);
+
+/** Connect's control answers also say which events went out and how their first delivery went. */
+const answerSent = <T extends object>(call: Call, out: Done<T> | Refused) =>
+  "status" in out
+    ? stripeError(call.res, out.status, out.message, out)
+    : send(call.res, 200, { ...out.body, sent: out.sent });
+
+/** `/__control/stripe/accounts…` and `/__control/stripe/transfers…`; false for any other path. */
+async function connectControl(state: State, call: Call): Promise<boolean> {
+  const { path, method } = call;
+  if (method === "GET" && path === "/__control/stripe/accounts") {
+    const all = [...state.stripe.accounts.values()].reverse();
+    return send(
+      call.res,
+      200,
+      all.map((a) => ({ ...accountView(a), refuseTransfers: a.refuseTransfers })),
+    );
+  }
+  if (method === "GET" && path === "/__control/stripe/transfers") {
+    const all = [...state.stripe.transfers].reverse();
+    return send(
+      call.res,
+      200,
+      all.map((t) => ({ ...transferView(t), stripeAccountHeader: t.stripeAccountHeader })),
+    );
+  }
+  const acct = /^\/__control\/stripe\/accounts\/([^/]+)\/(update|onboard|refuse-transfers|expire-links)$/.exec(path);
+  const body = (jsonOf(call.body || "{}") ?? {}) as Record<string, unknown>;
+  if (acct) {
+    const id = decodeURIComponent(acct[1] as string);
+    const a = state.stripe.accounts.get(id);
+    const action = acct[2];
+    if (!a)
+      return stripeError(call.res, 404, `No such account: '${id}'`, { code: "resource_missing", param: "account" });
+    if (action === "refuse-transfers" && method === "DELETE") {
+      a.refuseTransfers = null;
+      return send(call.res, 200, { account: accountView(a), refuseTransfers: null });
+    }
+    if (method !== "POST") return false;
+    if (action === "update") return answerSent(call, await dashboardUpdateAccount(state, id, body));
+    if (action === "onboard") {
+      return answerSent(call, await dashboardUpdateAccount(state, id, { outcome: body.outcome ?? "complete" }));
+    }
+    if (action === "refuse-transfers") return answer(call, refuseTransfers(state, id, body));
+    let expired = 0;
+    for (const link of state.stripe.accountLinks.values()) {
+      if (link.account === id && link.expires_at > unixSeconds() - 1) {
+        link.expires_at = unixSeconds() - 1;
+        expired += 1;
+      }
+    }
+    return send(call.res, 200, { expired });
+  }
+  const reverse = /^\/__control\/stripe\/transfers\/([^/]+)\/reverse$/.exec(path);
+  if (reverse && method === "POST") {
+    return answerSent(
+      call,
+      await dashboardReverseTransfer(state, decodeURIComponent(reverse[1] as string), body.amount),
+    );
+  }
+  return false;
+}
 
 function failureProblem(f: Record<string, unknown> | null | undefined): string | null {
   if (typeof f !== "object" || f === null) return "body must be a JSON object";
@@ -44,6 +119,7 @@ function queueFailure(state: State, call: Call): true {
 export async function stripeControl(state: State, call: Call): Promise<boolean> {
   const { path, method } = call;
   if (!path.startsWith("/__control/stripe/")) return false;
+  if (await connectControl(state, call)) return true;
   if (path === "/__control/stripe/fail" && method === "DELETE") {
     state.stripe.failures = [];
     return send(call.res, 200, { ok: true });

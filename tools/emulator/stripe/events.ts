@@ -16,7 +16,13 @@ export interface EventContext {
   apiVersion: string;
   /** the API request that caused the event; null for the dashboard and Stripe's own doing */
   request: { id: string; idempotency_key: string | null } | null;
+  /** a Connect event: the connected account it happened on (the event's top-level `account`) */
+  account?: string;
 }
+
+/** Connect events are signed with the Connect endpoint's secret when the emulator has one. */
+const secretOf = (state: State, ev: SentEvent) =>
+  ev.account ? (state.connectWebhookSecret ?? state.webhookSecret) : state.webhookSecret;
 
 /** Builds, records and signs an event now, so its `data.object` is the object as it is at this instant. */
 export function createEvent(
@@ -24,15 +30,16 @@ export function createEvent(
   type: string,
   object: unknown,
   ctx: EventContext,
-  opts: { withheld?: boolean } = {},
+  opts: { withheld?: boolean; previousAttributes?: Record<string, unknown> } = {},
 ): SentEvent {
   const id = rid("evt");
   const event = {
     id,
     object: "event",
+    ...(ctx.account ? { account: ctx.account } : {}),
     api_version: ctx.apiVersion,
     created: unixSeconds(),
-    data: { object },
+    data: opts.previousAttributes ? { object, previous_attributes: opts.previousAttributes } : { object },
     livemode: false,
     pending_webhooks: opts.withheld ? 0 : 1,
     request: ctx.request ?? { id: null, idempotency_key: null },
@@ -43,20 +50,24 @@ export function createEvent(
   const ev: SentEvent = {
     id,
     type,
+    account: ctx.account ?? null,
     sessionId: ctx.sessionId,
     paymentIntent: ctx.paymentIntent,
     payload,
     // signed at once, so a test can replay a withheld event; every delivery signs it anew
-    signature: state.webhookSecret ? signStripePayload(payload, state.webhookSecret) : "",
+    signature: "",
     ...(opts.withheld ? { withheld: true as const } : {}),
     deliveries: [],
   };
+  const secret = secretOf(state, ev);
+  if (secret) ev.signature = signStripePayload(payload, secret);
   state.stripe.events.push(ev);
   return ev;
 }
 
 async function deliver(state: State, ev: SentEvent): Promise<DeliveryResult> {
-  const { apiUrl, webhookSecret, log } = state;
+  const { apiUrl, log } = state;
+  const webhookSecret = secretOf(state, ev);
   if (!apiUrl || !webhookSecret) {
     const error = `cannot deliver ${ev.type}: ${!apiUrl ? "the API URL" : "the Stripe webhook secret"} is not configured (start the emulator with API_URL and STRIPE_WEBHOOK_SECRET)`;
     log.warn(error);

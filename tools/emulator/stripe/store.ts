@@ -98,6 +98,8 @@ export interface StoredCharge {
 export interface SentEvent {
   id: string;
   type: string;
+  /** a Connect event's connected account (its top-level `account`): signed with the Connect secret */
+  account: string | null;
   /** the Checkout Session the event is about (for refunds and disputes: the one that was paid) */
   sessionId: string | null;
   paymentIntent: string | null;
@@ -120,6 +122,75 @@ export interface StripeFailure {
   times: number;
 }
 
+export type CapabilityStatus = "active" | "inactive" | "pending";
+
+/** What `account.updated` can change (the control route and the hosted onboarding page set these). */
+export interface AccountState {
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  details_submitted: boolean;
+  transfers: CapabilityStatus;
+}
+
+/** An Express account as the emulator keeps it; `accountView` (connect.ts) turns it into Stripe's JSON. */
+export interface StoredAccount extends AccountState {
+  id: string;
+  created: number;
+  email: string | null;
+  country: string;
+  metadata: Record<string, string>;
+  /** whether `capabilities[transfers][requested]=true` was sent: without it there is no transfers capability */
+  transfersRequested: boolean;
+  apiVersion: string;
+  /** `POST /__control/stripe/accounts/:id/refuse-transfers`: every transfer to it is refused with this */
+  refuseTransfers: { status: number; code: string; message: string } | null;
+}
+
+/** An Account Link: single use (opening it spends it), expiring 300 s after creation like Stripe's. */
+export interface StoredAccountLink {
+  token: string;
+  account: string;
+  created: number;
+  expires_at: number;
+  return_url: string;
+  refresh_url: string;
+  /** set when the page was first opened: a second visit goes to `refresh_url` */
+  openedAt: number | null;
+  /** set when a button on the page was used: the page then only redirects to `refresh_url` */
+  finishedAt: number | null;
+}
+
+export interface TransferReversal {
+  id: string;
+  object: "transfer_reversal";
+  amount: number;
+  balance_transaction: string;
+  created: number;
+  currency: string;
+  destination_payment_refund: string;
+  metadata: Record<string, string>;
+  source_refund: null;
+  transfer: string;
+}
+
+/** A Transfer as the emulator keeps it; `transferView` (transfers.ts) turns it into Stripe's JSON. */
+export interface StoredTransfer {
+  id: string;
+  amount: number;
+  currency: string;
+  created: number;
+  description: string | null;
+  destination: string;
+  destinationPayment: string;
+  balanceTransaction: string;
+  metadata: Record<string, string>;
+  transferGroup: string | null;
+  reversals: TransferReversal[];
+  apiVersion: string;
+  /** the `Stripe-Account` header the create was sent with (a platform transfer needs none) */
+  stripeAccountHeader: string | null;
+}
+
 export interface StripeStore {
   checkoutSessions: Map<string, StoredSession>;
   paymentIntents: Map<string, PaymentIntent>;
@@ -129,6 +200,11 @@ export interface StripeStore {
   disputes: Map<string, Dispute>;
   events: SentEvent[];
   failures: StripeFailure[];
+  accounts: Map<string, StoredAccount>;
+  /** by the token in their `url` */
+  accountLinks: Map<string, StoredAccountLink>;
+  /** every transfer, oldest first */
+  transfers: StoredTransfer[];
 }
 
 export const newStripeStore = (): StripeStore => ({
@@ -139,6 +215,9 @@ export const newStripeStore = (): StripeStore => ({
   disputes: new Map(),
   events: [],
   failures: [],
+  accounts: new Map(),
+  accountLinks: new Map(),
+  transfers: [],
 });
 
 /** The session as the API sees it: without the emulator's own fields. */
