@@ -20,7 +20,7 @@ webhookRoutes.openapi(
       description: "Acknowledged",
       schema: z.object({
         received: z.literal(true),
-        action: z.enum(["enqueued", "ignored"]),
+        action: z.enum(["enqueued", "applied", "ignored"]),
         reason: z.string().optional(),
       }),
     },
