@@ -94,7 +94,8 @@ export async function applyAccountUpdated(svc: ServiceContext, event: StripeEven
   const accountId =
     typeof event.account === "string" ? event.account : typeof object.id === "string" ? object.id : null;
   if (!accountId) return "unknown account";
-  const asOf = event.created * 1000;
+  // Stripe always sends `created` (seconds); an event without one is older than any state
+  const asOf = Number.isSafeInteger(event.created) ? event.created * 1000 : 0;
   const result = await svc.d1
     .prepare(
       "UPDATE payoutAccounts SET payoutsEnabled = ?, detailsSubmitted = ?, stateAsOf = ?, updatedAt = ? WHERE stripeAccountId = ? AND stateAsOf <= ?",
