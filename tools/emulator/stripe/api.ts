@@ -119,7 +119,8 @@ export function injectedStripeFailure(state: State, call: Call): boolean {
     (x) =>
       x.times > 0 &&
       (!x.method || x.method.toUpperCase() === call.method) &&
-      (x.path.endsWith("*") ? call.path.startsWith(x.path.slice(0, -1)) : x.path === call.path),
+      (x.path.endsWith("*") ? call.path.startsWith(x.path.slice(0, -1)) : x.path === call.path) &&
+      (!x.match || call.body.includes(x.match) || call.url.search.includes(x.match)),
   );
   if (!f) return false;
   f.times -= 1;

@@ -3,7 +3,7 @@
  * - `POST refund` `{ paymentIntent? | checkoutSessionId?, amount? }` → `{ refund, charge }`
  * - `POST dispute` `{ paymentIntent? | checkoutSessionId? }` → `{ dispute }`
  * - `POST disputes/:id/close` `{ status: "won" | "lost" }` → `{ dispute }`
- * - `POST fail` `{ method?, path, status, code?, message?, times? }` queues failures; `DELETE fail` clears them.
+ * - `POST fail` `{ method?, path, match?, status, code?, message?, times? }` queues failures; `DELETE fail` clears them.
  * Connect (README.md has the shapes): `GET accounts`, `GET transfers`, `POST accounts/:id/update`
  * (a patch, or `{ outcome }`), `POST accounts/:id/onboard`, `POST accounts/:id/refuse-transfers`,
  * `DELETE accounts/:id/refuse-transfers`, `POST accounts/:id/expire-links`, `POST transfers/:id/reverse`.
@@ -72,7 +72,8 @@ async function connectControl(state: State, call: Call): Promise<boolean> {
     if (action === "refuse-transfers") return answer(call, refuseTransfers(state, id, body));
     let expired = 0;
     for (const link of state.stripe.accountLinks.values()) {
-      if (link.account === id && link.expires_at > unixSeconds() - 1) {
+      // the links that still work: not yet opened, not yet past expires_at
+      if (link.account === id && link.openedAt === null && link.expires_at > unixSeconds()) {
         link.expires_at = unixSeconds() - 1;
         expired += 1;
       }
@@ -108,6 +109,7 @@ function queueFailure(state: State, call: Call): true {
   state.stripe.failures.push({
     method: typeof f.method === "string" ? f.method.toUpperCase() : undefined,
     path: f.path as string,
+    match: typeof f.match === "string" ? f.match : undefined,
     status: f.status as number,
     code: typeof f.code === "string" ? f.code : undefined,
     message: typeof f.message === "string" ? f.message : undefined,

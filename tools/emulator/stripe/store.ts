@@ -116,6 +116,8 @@ export interface StripeFailure {
   method?: string;
   /** exact, or a prefix when it ends with `*` */
   path: string;
+  /** only calls whose body or query string contains this (one test's ids, when files run at once) */
+  match?: string;
   status: number;
   code?: string;
   message?: string;
