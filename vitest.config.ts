@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export const TEST_JWT_SECRET = "test-secret-test-secret-test-secret-0123456789";
 export const TEST_STRIPE_WEBHOOK_SECRET = "whsec_test_secret";
+/** The Connect endpoint's own secret: a different value, so the tests prove both verify. */
+export const TEST_STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_test_connect_secret";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -25,6 +27,7 @@ export default defineConfig(async () => {
               ADMIN_EMAILS: "root@admin.test",
               STRIPE_SECRET_KEY: "sk_test_fake",
               STRIPE_WEBHOOK_SECRET: TEST_STRIPE_WEBHOOK_SECRET,
+              STRIPE_CONNECT_WEBHOOK_SECRET: TEST_STRIPE_CONNECT_WEBHOOK_SECRET,
               STRIPE_API_BASE: fake,
               RESEND_API_KEY: "re_test_fake",
               RESEND_API_URL: fake,

@@ -23,6 +23,7 @@ import { creditRoutes } from "./modules/credits/routes";
 import { devRoutes } from "./modules/dev/routes";
 import { earningsRoutes } from "./modules/earnings/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
+import { payoutRoutes } from "./modules/payouts/routes";
 import { recordingRoutes } from "./modules/recordings/routes";
 import { sessionRoutes } from "./modules/sessions/routes";
 import { subjectRoutes } from "./modules/subjects/routes";
@@ -50,6 +51,7 @@ const modules = [
   userRoutes,
   creditRoutes,
   earningsRoutes,
+  payoutRoutes,
   adminCreditRoutes,
   webhookRoutes,
   sessionRoutes,

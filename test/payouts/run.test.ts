@@ -85,7 +85,7 @@ describe("payout runs", () => {
     expect(await payoutsOf(off.id)).toEqual([]);
     expect(await payoutsOf(busy.id)).toHaveLength(1);
     // new earnings while the first payout is still pending wait for it
-    await earn(busy.id, 2500).run();
+    await earn(busy.id, 2500);
     await runPayouts(svc, admin);
     expect(await payoutsOf(busy.id)).toHaveLength(1);
     expect(await earningsBalance(busy.id)).toBe(2500);
@@ -132,7 +132,7 @@ describe("payout runs", () => {
   it("a settlement credit racing the payout's debit keeps the chain and pays what was read", async () => {
     const t = await payoutTutor(3000);
     const { svc } = await recordingSvc();
-    await Promise.all([runPayouts(svc, admin), earn(t.id, 700).run()]);
+    await Promise.all([runPayouts(svc, admin), earn(t.id, 700)]);
     const [p] = await payoutsOf(t.id);
     expect([3000, 3700]).toContain(p?.amountCents);
     expect(await earningsBalance(t.id)).toBe(3700 - (p?.amountCents ?? 0));
@@ -157,7 +157,7 @@ describe("payout runs", () => {
     const first = await scheduledPayouts(at);
     expect(first.run?.runId).toMatch(/^prun_/);
     expect(await payoutsOf(t.id)).toHaveLength(1);
-    await earn(t.id, 5000).run();
+    await earn(t.id, 5000);
     const second = await scheduledPayouts({ ...at, clock: { now: () => day + 5 * 60_000, offsetMs: 0 } });
     expect(second.run).toBeNull();
     const early = await scheduledPayouts({ ...at, clock: { now: () => Date.UTC(2031, 0, 8, 1, 0), offsetMs: 0 } });

@@ -9,7 +9,7 @@ export const earningsSummarySchema = z
     /** What the tutor's open and disputed sessions would earn if they settled with no refund. */
     pendingCents: z.number().int(),
     currency: z.string(),
-    /** False until the tutor has a payout account (Stripe Connect, issue 14). */
+    /** Whether Stripe lets the tutor's Connect account receive payouts (false before onboarding). */
     payoutsEnabled: z.boolean(),
   })
   .openapi("EarningsSummary");

@@ -26,10 +26,11 @@ export async function earningsSummary(
   svc: ServiceContext,
   tutor: { userId: string; tutorProfileId: string | null },
 ): Promise<EarningsSummaryView> {
-  const [balance, held] = await svc.d1.batch([
+  const [balance, held, account] = await svc.d1.batch([
     earningsBalanceStatement(svc.d1, tutor.userId),
     // A tutor token always belongs to a user with a tutor profile; without one nothing is held.
     heldCreditsStatement(svc, tutor.tutorProfileId ?? ""),
+    svc.d1.prepare("SELECT payoutsEnabled FROM payoutAccounts WHERE userId = ?").bind(tutor.userId),
   ]);
   const balanceCents = (balance?.results?.[0] as { balanceAfterCents: number } | undefined)?.balanceAfterCents ?? 0;
   const heldCredits = (held?.results?.[0] as { held: number } | undefined)?.held ?? 0;
@@ -37,8 +38,8 @@ export async function earningsSummary(
     balanceCents,
     pendingCents: heldCredits * svc.config.TUTOR_PAYOUT_CENTS_PER_CREDIT,
     currency: svc.config.PAYOUT_CURRENCY,
-    // No payout account can exist before issue 14 (Stripe Connect); until then nothing is paid out.
-    payoutsEnabled: false,
+    // Stripe's word (account.updated) on the tutor's Connect account; no account, no payouts.
+    payoutsEnabled: (account?.results?.[0] as { payoutsEnabled: number } | undefined)?.payoutsEnabled === 1,
   };
 }
 

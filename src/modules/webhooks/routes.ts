@@ -12,7 +12,7 @@ webhookRoutes.openapi(
   defineRoute({
     method: "post",
     path: "/v1/webhooks/stripe",
-    summary: "Stripe events (signed)",
+    summary: "Stripe events (signed by the platform or the Connect endpoint)",
     tags: ["Webhooks"],
     rawBody: { contentTypes: ["application/json"], description: "The Stripe event, verified with Stripe-Signature" },
     ok: {
@@ -20,7 +20,7 @@ webhookRoutes.openapi(
       description: "Acknowledged",
       schema: z.object({
         received: z.literal(true),
-        action: z.enum(["enqueued", "ignored"]),
+        action: z.enum(["enqueued", "applied", "ignored"]),
         reason: z.string().optional(),
       }),
     },

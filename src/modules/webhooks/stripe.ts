@@ -4,7 +4,8 @@
  * events (refunds, disputes) move credits back out (`stripe.charge`); a payment for an order that is
  * already `failed` / `expired` is refunded (`stripe.refund_payment`). Unknown event types, unknown
  * orders and payments that do not match their order are acknowledged and never credited (Stripe would
- * otherwise retry them for days); mismatches are recorded for admins.
+ * otherwise retry them for days); mismatches are recorded for admins. Connect events (a tutor's
+ * account, a reversed payout transfer) are handled in stripe-connect.ts.
  */
 import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
@@ -13,6 +14,7 @@ import { type CheckoutSession, type StripeEvent, verifyWebhook } from "../../pro
 import { enqueue } from "../../queues/enqueue";
 import { paymentMismatch, recordMismatch } from "../credits/payment-checks";
 import { chargeMessage } from "./stripe-charges";
+import { handleConnectEvent } from "./stripe-connect";
 
 type Outcome = "paid" | "failed" | "expired";
 
@@ -35,7 +37,8 @@ function outcomeOf(event: StripeEvent): Outcome | null {
 
 export interface WebhookResult {
   received: true;
-  action: "enqueued" | "ignored";
+  /** `applied`: a Connect event whose effect was written before the answer (stripe-connect.ts). */
+  action: "enqueued" | "applied" | "ignored";
   reason?: string;
 }
 
@@ -67,6 +70,13 @@ export async function handleStripeWebhook(
     await markEventProcessed(svc, event.id, `ignored: ${reason}`);
     return { received: true, action: "ignored", reason };
   };
+
+  const connect = await handleConnectEvent(svc, event);
+  if (connect) {
+    return connect.action === "applied"
+      ? { received: true, action: "applied" }
+      : { received: true, action: "ignored", reason: connect.outcome };
+  }
 
   const charge = chargeMessage(event);
   if (charge) {
