@@ -1,4 +1,4 @@
-/** GET /v1/admin/reconciliation: the session split and tutor earnings identities and totals. */
+/** GET /v1/admin/reconciliation: the session split and tutor earnings identities and totals (payouts: payout-reconciliation.test.ts). */
 import { describe, expect, it } from "vitest";
 import { insertEarning } from "../../src/ledger/earnings-sql";
 import type { ReconciliationView } from "../../src/modules/credits/schemas";

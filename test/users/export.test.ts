@@ -1,7 +1,9 @@
 /** GET /v1/me/export: everything stored about the caller, nothing of anyone else, no secrets. */
 import { describe, expect, it } from "vitest";
 import { newId } from "../../src/lib/crypto";
+import { earnLate, enablePayouts, failPending, markPaid, startPayout } from "../earnings/payout-world";
 import { call, createUser, env, expectProblem } from "../helpers/api";
+import { createSubject, createTutor, fund } from "../sessions/helpers";
 import { accountWorld, ledgerOf } from "./helpers";
 
 type Row = Record<string, unknown>;
@@ -21,6 +23,7 @@ interface ExportDoc {
   adminActionsAboutYou: Row[];
   adminActionsByYou: Row[];
   earnings: Row[];
+  payoutAccount: Row | null;
   payouts: Row[];
   reviews: Row[];
 }
@@ -87,7 +90,7 @@ describe("GET /v1/me/export", () => {
     expect(doc.adminActionsAboutYou).toEqual([expect.objectContaining({ action: "credits.adjust" })]);
     expect(doc.adminActionsAboutYou[0]).not.toHaveProperty("actorUserId");
     expect(doc.adminActionsByYou).toEqual([]);
-    expect(doc).toMatchObject({ earnings: [], payouts: [], reviews: [] });
+    expect(doc).toMatchObject({ earnings: [], payoutAccount: null, payouts: [], reviews: [] });
 
     for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
     // nothing of the other student, who has a session with the same tutor
@@ -121,6 +124,46 @@ describe("GET /v1/me/export", () => {
       expect(text, foreign).not.toContain(foreign);
     }
     for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
+  });
+
+  it("holds the tutor's payout account and payouts, oldest first, and nobody else's", async () => {
+    const subject = await createSubject();
+    const student = await createUser("student");
+    await fund(student, 8);
+    const [tutor, rival] = [await createTutor(subject.id, { price: 2 }), await createTutor(subject.id, { price: 2 })];
+    for (const t of [tutor, rival]) await enablePayouts(t.id, { details: true });
+    await earnLate(student, tutor, subject.id, 72);
+    const paid = await markPaid(tutor.id, (await startPayout(tutor.id, Date.now() - 2000)).id);
+    await earnLate(student, tutor, subject.id, 74);
+    const failed = await failPending(tutor.id, (await startPayout(tutor.id, Date.now() - 1000)).id);
+    const pending = await startPayout(tutor.id);
+    await earnLate(student, rival, subject.id, 76);
+    const theirs = await startPayout(rival.id);
+
+    const { doc, text } = await exportOf(tutor.token);
+    expect(doc.payoutAccount).toEqual({
+      accountId: `acct_test_${tutor.id}`,
+      payoutsEnabled: true,
+      detailsSubmitted: true,
+      createdAt: expect.any(Number),
+      updatedAt: expect.any(Number),
+    });
+    expect(doc.payouts.map((p) => [p.id, p.status, p.amountCents])).toEqual([
+      [paid.id, "paid", 1600],
+      [failed.id, "failed", 1600],
+      [pending.id, "pending", 1600],
+    ]);
+    expect(doc.payouts[0]).toMatchObject({ stripeTransferId: `tr_${paid.id}`, currency: "usd", failureReason: null });
+    expect(doc.payouts[1]).toMatchObject({ failureReason: "account_closed" });
+    expect(doc.earnings.map((e) => e.source)).toEqual([
+      "session_earning",
+      "payout",
+      "session_earning",
+      "payout",
+      "payout_reversal",
+      "payout",
+    ]);
+    for (const foreign of [theirs.id, rival.id, `acct_test_${rival.id}`]) expect(text, foreign).not.toContain(foreign);
   });
 
   it("streams every row of a large account, page after page", async () => {

@@ -40,6 +40,12 @@ const userDetailSchema = userSchema
     balance: z.number().int(),
     /** Cents available to a tutor (the latest line of the earnings ledger; 0 for a non-tutor). */
     earningsBalanceCents: z.number().int(),
+    /** The tutor's Stripe Connect account state; null before onboarding starts. */
+    payoutAccount: z
+      .object({ accountId: z.string(), payoutsEnabled: z.boolean(), detailsSubmitted: z.boolean() })
+      .nullable(),
+    /** Cents of the tutor's pending payout (already debited from the earnings balance; at most one). */
+    pendingPayoutCents: z.number().int(),
   })
   .openapi("AdminUserDetail");
 
@@ -47,7 +53,7 @@ adminRoutes.openapi(
   defineRoute({
     method: "get",
     path: "/v1/admin/users/{id}",
-    summary: "One user with their profiles, credit balance, earnings balance and tutor status",
+    summary: "One user with their profiles, credit balance, earnings balance, tutor status and payout state",
     tags,
     guard: "admin",
     params: z.object({ id: z.string().min(1).max(100) }),

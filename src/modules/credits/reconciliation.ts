@@ -8,18 +8,30 @@
  *   disputed, else 0), and has exactly the entries of its split: one `session_refund` of
  *   refundedCredits when > 0 (none otherwise) and one `session_earning` of tutorEarningsCents when
  *   earnedCredits > 0 (none otherwise);
- * - every tutor with an earnings entry in the range has a chain whose last balance equals the sum of
- *   its signed amounts (credits − debits: earnings, payout reversals and adjustments by their type).
+ * - every tutor active in the range (an earnings entry or a payout created in it) has a chain whose
+ *   last balance equals the sum of its signed amounts, AND a last balance equal to Σ session_earning
+ *   ± Σ manual_adjustment − Σ amountCents of the tutor's payouts that are not failed (the payouts
+ *   table cross-checked against the ledger);
+ * - every payout whose money moved in the range has exactly one `payout` debit of its amount, and
+ *   one `payout_reversal` of its amount exactly when it is failed.
  * Totals: held is over sessions that start in the range (open / disputed), refunded and earned are
- * over the sessions settled in the range (`settledAt`) and over the entries created in it.
- * Payouts do not exist yet (issue 14): paidOut, payoutsPending and payoutsFailed are 0.
+ * over the sessions settled in the range (`settledAt`) and over the entries created in it; paidOut,
+ * payoutsPending and payoutsFailed are over the payouts created in the range, by their status now
+ * (earnings-reconciliation.ts says why).
  *
  * Cost: every query is an index search bounded by the range (LIMIT 20 offending ids each), except
- * the tutor identity, which re-adds the whole chain of each tutor active in the range (one search on
- * earningsLedger_by_user_and_seq per tutor; rows read = those tutors' entries, all time).
+ * the tutor identities, which re-add the whole chain and payouts of each tutor active in the range
+ * (one search on earningsLedger_by_user_and_seq and one on payouts_by_user_and_time per tutor; rows
+ * read = those tutors' entries and payouts, all time).
  */
 import type { ServiceContext } from "../../context";
 import { badRequest } from "../../lib/errors";
+import {
+  payoutEntryOffenders,
+  payoutTotals,
+  tutorBalanceOffenders,
+  tutorChainOffenders,
+} from "./earnings-reconciliation";
 
 const OFFENDERS = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -40,7 +52,21 @@ export async function reconcile(svc: ServiceContext, q: { from?: number; to?: nu
     ]);
   }
   const d1 = svc.d1;
-  const [ledger, held, settled, earnings, paid, cards, purchases, reversals, splits, chains] = await d1.batch([
+  const [
+    ledger,
+    held,
+    settled,
+    earnings,
+    paid,
+    cards,
+    purchases,
+    reversals,
+    splits,
+    chains,
+    balances,
+    payoutLines,
+    payouts,
+  ] = await d1.batch([
     d1
       .prepare(
         "SELECT source, type, SUM(amount) AS total FROM creditsLedger WHERE createdAt >= ? AND createdAt < ? GROUP BY source, type",
@@ -90,13 +116,18 @@ LIMIT ?`,
       )
       .bind(from, to, OFFENDERS),
     sessionSplitOffenders(d1, from, to),
-    tutorChainOffenders(d1, from, to),
+    tutorChainOffenders(d1, from, to, OFFENDERS),
+    tutorBalanceOffenders(d1, from, to, OFFENDERS),
+    payoutEntryOffenders(d1, from, to, OFFENDERS),
+    payoutTotals(d1, from, to),
   ]);
   const rows = (ledger?.results ?? []) as Totals;
   const heldRows = (held?.results ?? []) as { settlementStatus: string; total: number }[];
   const heldIn = (status: string) => heldRows.find((h) => h.settlementStatus === status)?.total ?? 0;
   const split = (settled?.results?.[0] ?? { refunded: 0, earned: 0 }) as { refunded: number; earned: number };
   const cents = (earnings?.results ?? []) as Totals;
+  const payoutRows = (payouts?.results ?? []) as { status: string; total: number }[];
+  const payoutsIn = (status: string) => payoutRows.find((p) => p.status === status)?.total ?? 0;
   const ids = (r: D1Result | undefined) => ((r?.results ?? []) as { id: string }[]).map((x) => x.id);
   const reversal = sum(rows, "purchase_reversal");
   const byDisputes = await disputeReversals(svc, from, to);
@@ -122,6 +153,14 @@ LIMIT ?`,
       offendingIds: ids(splits),
     },
     { name: "tutor earnings balance = Σ earnings credits − Σ debits (the chain adds up)", offendingIds: ids(chains) },
+    {
+      name: "tutor earnings balance = Σ session earnings ± Σ manual adjustments − Σ payouts not failed",
+      offendingIds: ids(balances),
+    },
+    {
+      name: "payout: exactly one payout debit of its amount, and one payout_reversal of its amount iff failed",
+      offendingIds: ids(payoutLines),
+    },
   ].map((i) => ({ ...i, holds: i.offendingIds.length === 0 }));
   return {
     from,
@@ -132,9 +171,9 @@ LIMIT ?`,
       refundedToCards: (cards?.results?.[0] as { total: number } | undefined)?.total ?? 0,
       earnedByTutors: sum(cents, "session_earning"),
       earningsAdjustedByAdmins: sum(cents, "manual_adjustment", "credit") - sum(cents, "manual_adjustment", "debit"),
-      paidOut: 0,
-      payoutsPending: 0,
-      payoutsFailed: 0,
+      paidOut: payoutsIn("paid"),
+      payoutsPending: payoutsIn("pending"),
+      payoutsFailed: payoutsIn("failed"),
     },
     identities,
     balanced: identities.every((i) => i.holds),
@@ -161,18 +200,6 @@ AND (NOT EXISTS (SELECT 1 FROM creditsLedger l WHERE l.idempotencyKey = 'booking
 LIMIT ?`,
     )
     .bind(from, to, from, to, OFFENDERS);
-}
-
-/** Tutors with an entry in the range whose latest balance is not the sum of their signed amounts. */
-function tutorChainOffenders(d1: ServiceContext["d1"], from: number, to: number) {
-  return d1
-    .prepare(
-      `SELECT t.userId AS id FROM (SELECT DISTINCT userId FROM earningsLedger WHERE createdAt >= ? AND createdAt < ?) t
-WHERE (SELECT e.balanceAfterCents FROM earningsLedger e WHERE e.userId = t.userId ORDER BY e.seq DESC LIMIT 1)
-  != (SELECT SUM(CASE e.type WHEN 'credit' THEN e.amountCents ELSE -e.amountCents END) FROM earningsLedger e WHERE e.userId = t.userId)
-LIMIT ?`,
-    )
-    .bind(from, to, OFFENDERS);
 }
 
 /** Reversals whose key marks them as a dispute's (`reversal:<order>:dispute:<id>`). */

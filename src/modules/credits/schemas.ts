@@ -94,8 +94,11 @@ export const reconciliationSchema = z
       earnedByTutors: z.number().int(),
       /** Net manual adjustments of tutors' earnings in the range. */
       earningsAdjustedByAdmins: z.number().int(),
+      /** Σ amountCents of the payouts created in the range that are `paid` now. */
       paidOut: z.number().int(),
+      /** Σ amountCents of the payouts created in the range that are still `pending`. */
       payoutsPending: z.number().int(),
+      /** Σ amountCents of the payouts created in the range that are `failed` (their reversal returned it). */
       payoutsFailed: z.number().int(),
     }),
     identities: z.array(z.object({ name: z.string(), holds: z.boolean(), offendingIds: offending })),

@@ -27,6 +27,8 @@ import {
   lessonReports,
   notifications,
   otpCodes,
+  payoutAccounts,
+  payouts,
   refreshTokens,
   sessionRecordings,
   stripeEvents,
@@ -109,6 +111,31 @@ const earningsPages = (db: Db, userId: string) =>
       .orderBy(asc(earningsLedger.seq))
       .limit(PAGE_SIZE),
   );
+
+/** The tutor's payouts, oldest first, on `payouts_by_user_and_time` (userId, createdAt, id). */
+const payoutPages = (db: Db, userId: string) =>
+  keysetPages<typeof payouts.$inferSelect>(PAGE_SIZE, (last) =>
+    db
+      .select()
+      .from(payouts)
+      .where(and(eq(payouts.userId, userId), after(payouts.createdAt, payouts.id, last)))
+      .orderBy(asc(payouts.createdAt), asc(payouts.id))
+      .limit(PAGE_SIZE),
+  );
+
+/** The tutor's Stripe Connect account as `GET /v1/me/payout-account` shows it, with its times. */
+const payoutAccountOf = (db: Db, userId: string) =>
+  db
+    .select({
+      accountId: payoutAccounts.stripeAccountId,
+      payoutsEnabled: payoutAccounts.payoutsEnabled,
+      detailsSubmitted: payoutAccounts.detailsSubmitted,
+      createdAt: payoutAccounts.createdAt,
+      updatedAt: payoutAccounts.updatedAt,
+    })
+    .from(payoutAccounts)
+    .where(eq(payoutAccounts.userId, userId))
+    .get();
 
 /** The purchase orders, oldest first, each with the card refunds and Stripe events about it. */
 async function* orderPages(db: Db, userId: string) {
@@ -331,8 +358,10 @@ async function* exportPieces(svc: ServiceContext, userId: string): AsyncGenerato
   yield* jsonArray("adminActionsAboutYou", auditPages(db, userId, "target"));
   yield* jsonArray("adminActionsByYou", ownActionPages(db, userId));
   yield* jsonArray("earnings", earningsPages(db, userId));
+  yield `,"payoutAccount":${JSON.stringify((await payoutAccountOf(db, userId)) ?? null)}`;
+  yield* jsonArray("payouts", payoutPages(db, userId));
   // not stored by this version of the platform yet: present, and empty, so the format is stable
-  yield `,"payouts":[],"reviews":[]}`;
+  yield `,"reviews":[]}`;
 }
 
 /** The export as a byte stream, produced as the client reads it (back-pressure: one piece per pull). */

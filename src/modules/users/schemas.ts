@@ -23,8 +23,18 @@ export const exportSchema = z
     loginCodes: rows("Login codes sent to the address (kept a day after expiry), without their hashes"),
     adminActionsAboutYou: rows("Admin audit-log entries whose target is the caller"),
     adminActionsByYou: rows("Admin audit-log entries the caller made (admins)"),
-    earnings: rows("Not stored yet: always empty"),
-    payouts: rows("Not stored yet: always empty"),
+    earnings: rows("A tutor's earnings ledger in chain order"),
+    payoutAccount: z
+      .object({
+        accountId: z.string(),
+        payoutsEnabled: z.boolean(),
+        detailsSubmitted: z.boolean(),
+        createdAt: z.number().int(),
+        updatedAt: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: "A tutor's Stripe Connect account (null before onboarding starts)" }),
+    payouts: rows("A tutor's payouts, oldest first (every stored field)"),
     reviews: rows("Not stored yet: always empty"),
   })
   .openapi("AccountExport");
