@@ -2,7 +2,7 @@
 -- once per UTC day), and payouts, each one Stripe Transfer of a tutor's whole available balance.
 -- Triggers (appended by hand) bind a payout to its earnings entries: its `payout` debit matches it
 -- (tutor, amount) while it is pending; a `payout_reversal` matches a debited payout that is not yet
--- failed; `paid` needs the debit; `failed` needs the reversal; `failed` is final; a payout's money
+-- failed; a payout is born `pending`; `paid` needs the debit; `failed` needs the reversal; `failed` is final; a payout's money
 -- fields never change; payouts are never deleted.
 CREATE TABLE `payoutAccounts` (
 	`userId` text PRIMARY KEY NOT NULL,
@@ -96,6 +96,12 @@ WHEN NEW.`status` = 'failed' AND OLD.`status` != 'failed'
 BEGIN
 	SELECT RAISE(ABORT, 'payout_failed_without_reversal')
 	WHERE NOT EXISTS (SELECT 1 FROM `earningsLedger` WHERE `payoutId` = NEW.`id` AND `source` = 'payout_reversal' AND `amountCents` = NEW.`amountCents`);
+END;
+--> statement-breakpoint
+CREATE TRIGGER `payouts_born_pending` BEFORE INSERT ON `payouts`
+WHEN NEW.`status` != 'pending' OR NEW.`stripeTransferId` IS NOT NULL OR NEW.`failureReason` IS NOT NULL
+BEGIN
+	SELECT RAISE(ABORT, 'payout_born_pending');
 END;
 --> statement-breakpoint
 CREATE TRIGGER `payouts_no_delete` BEFORE DELETE ON `payouts`

@@ -108,6 +108,15 @@ async function debited() {
   return { userId, id };
 }
 
+/** A payout that went through: debited, then updated to `paid` (it is born pending). */
+async function paidPayout(stripeTransferId = `tr_${crypto.randomUUID()}`) {
+  const { userId, id } = await debited();
+  await env.DB.prepare("UPDATE payouts SET status = 'paid', stripeTransferId = ? WHERE id = ?")
+    .bind(stripeTransferId, id)
+    .run();
+  return { userId, id };
+}
+
 describe("payout debits (earningsLedger_payout_matches, one per payout)", () => {
   it("refuses a debit that does not match a pending payout's tutor, amount and currency; accepts the match", async () => {
     const userId = await tutorWith(5000);
@@ -117,9 +126,9 @@ describe("payout debits (earningsLedger_payout_matches, one per payout)", () => 
     await expect(debit(userId, id, 2999)).rejects.toThrow(/payout_debit_mismatch/);
     await expect(debit(userId, id, 3000, "eur")).rejects.toThrow(/payout_debit_mismatch/);
     await expect(debit(userId, newId("pay"))).rejects.toThrow(/payout_debit_mismatch/);
-    // a payout that is no longer pending takes no debit (it was inserted paid: see the last test)
-    const paid = await insertPayout({ userId, status: "paid", stripeTransferId: `tr_${crypto.randomUUID()}` });
-    await expect(debit(userId, paid)).rejects.toThrow(/payout_debit_mismatch/);
+    // a payout that is no longer pending takes no (second) debit
+    const paid = await paidPayout();
+    await expect(debit(paid.userId, paid.id)).rejects.toThrow(/payout_debit_mismatch|UNIQUE constraint failed/);
     await debit(userId, id);
     expect(await linesOf(id)).toEqual(["payout"]);
   });
@@ -270,32 +279,33 @@ describe("payout uniqueness and CHECKs", () => {
 
   it("keeps one payout per transfer id", async () => {
     const transfer = `tr_${crypto.randomUUID()}`;
-    await insertPayout({ userId: newId("usr"), status: "paid", stripeTransferId: transfer });
-    await expect(insertPayout({ userId: newId("usr"), status: "paid", stripeTransferId: transfer })).rejects.toThrow(
-      /UNIQUE constraint failed: payouts\.stripeTransferId/,
-    );
+    await paidPayout(transfer);
+    await expect(paidPayout(transfer)).rejects.toThrow(/UNIQUE constraint failed: payouts\.stripeTransferId/);
   });
 
   it("checks the status, its shape and a positive amount", async () => {
     const userId = () => newId("usr");
-    await expect(insertPayout({ userId: userId(), status: "sent" })).rejects.toThrow(/CHECK constraint failed/);
-    await expect(insertPayout({ userId: userId(), status: "paid" })).rejects.toThrow(/payouts_status_shape/);
-    await expect(insertPayout({ userId: userId(), status: "failed" })).rejects.toThrow(/payouts_status_shape/);
+    // a payout is born pending (payouts_born_pending fires before the CHECKs)
+    await expect(insertPayout({ userId: userId(), status: "sent" })).rejects.toThrow(/payout_born_pending/);
+    await expect(insertPayout({ userId: userId(), status: "paid" })).rejects.toThrow(/payout_born_pending/);
+    await expect(insertPayout({ userId: userId(), status: "failed" })).rejects.toThrow(/payout_born_pending/);
     await expect(insertPayout({ userId: userId(), amountCents: 0 })).rejects.toThrow(/payouts_amount_positive/);
     await expect(insertPayout({ userId: userId(), amountCents: -5 })).rejects.toThrow(/payouts_amount_positive/);
     await insertPayout({ userId: userId(), amountCents: 1 });
-    await insertPayout({ userId: userId(), status: "failed", failureReason: "refused" });
+    await expect(insertPayout({ userId: userId(), status: "failed", failureReason: "refused" })).rejects.toThrow(
+      /payout_born_pending/,
+    );
   });
 
-  it("does not check the status of an INSERT: a payout may be inserted already paid without a debit", async () => {
-    // Documented gap: the status triggers fire on UPDATE; only the payout step inserts payouts, and
-    // always `pending`. Reconciliation's payout identity names such a row (payout-reconciliation test).
-    const id = await insertPayout({
-      userId: newId("usr"),
-      status: "paid",
-      stripeTransferId: `tr_${crypto.randomUUID()}`,
-    });
-    expect(await linesOf(id)).toEqual([]);
+  it("a payout is born pending: never inserted paid, failed, with a transfer id or a failure reason", async () => {
+    for (const row of [
+      { status: "paid", stripeTransferId: `tr_${crypto.randomUUID()}` },
+      { status: "failed", failureReason: "refused" },
+      { stripeTransferId: `tr_${crypto.randomUUID()}` },
+      { failureReason: "refused" },
+    ]) {
+      await expect(insertPayout({ userId: newId("usr"), ...row })).rejects.toThrow(/payout_born_pending/);
+    }
   });
 });
 

@@ -122,17 +122,17 @@ describe("reconciliation of payouts", () => {
     expect(broken(r, "tutor earnings balance = Σ earnings credits")).not.toContain(w.tutor.id);
   });
 
-  it("names a payout inserted already paid with no debit (the status triggers check updates only)", async () => {
+  it("names a pending payout written without its debit (a payout is born pending; its debit is a separate row)", async () => {
     const w = await payoutWorld();
-    // payouts_paid_needs_debit fires AFTER UPDATE OF status: an INSERT straight into `paid` passes
+    // the triggers refuse a debit without its payout, not a payout without its debit: the step writes both in one batch
     const other = newId("usr");
     const payoutId = newId("pay");
     const now = Date.now();
     await env.DB.prepare(
-      `INSERT INTO payouts (id, userId, runId, amountCents, currency, stripeAccountId, status, stripeTransferId, createdAt, updatedAt)
-VALUES (?, ?, ?, 900, 'usd', 'acct_x', 'paid', ?, ?, ?)`,
+      `INSERT INTO payouts (id, userId, runId, amountCents, currency, stripeAccountId, status, createdAt, updatedAt)
+VALUES (?, ?, ?, 900, 'usd', 'acct_x', 'pending', ?, ?)`,
     )
-      .bind(payoutId, other, newId("prun"), `tr_${payoutId}`, now, now)
+      .bind(payoutId, other, newId("prun"), now, now)
       .run();
     const r = await w.get();
     expect(r.balanced).toBe(false);

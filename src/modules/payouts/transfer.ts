@@ -25,7 +25,7 @@ import { insertAdminNotifications } from "../notifications/store";
 
 export async function transferPayoutJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "stripe.transfer" }>) {
   const payout = await payoutById(svc.d1, m.payoutId);
-  if (!payout || payout.status !== "pending") return;
+  if (payout?.status !== "pending") return;
   const debited = await svc.d1
     .prepare("SELECT 1 AS one FROM earningsLedger WHERE payoutId = ? AND source = 'payout'")
     .bind(payout.id)
