@@ -7,6 +7,8 @@ export class ProviderError extends Error {
     /** true for 5xx, 429 and network failures: worth retrying. */
     readonly transient: boolean,
     readonly status?: number,
+    /** The provider's own error code (Stripe's `code`, e.g. `insufficient_capabilities_for_transfer`). */
+    readonly code?: string,
   ) {
     super(`${provider}: ${message}`);
   }

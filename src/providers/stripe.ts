@@ -75,6 +75,7 @@ export function providerError(err: unknown): ProviderError {
     (err as Error).message,
     status === undefined || status >= 500 || status === 429,
     status,
+    (err as { code?: string }).code,
   );
 }
 

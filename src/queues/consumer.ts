@@ -11,6 +11,7 @@ import { deadLetters } from "../db/schema";
 import type { Env } from "../env";
 import { jobContext } from "../jobs/context";
 import { newId, sha256Hex } from "../lib/crypto";
+import { alertPaymentJobExhausted } from "../modules/credits/recovery";
 import { ProviderError } from "../providers/errors";
 import { jobHandlers, onRetriesExhausted } from "./handlers";
 import { type QueueMessage, queueMessage } from "./messages";
@@ -93,6 +94,8 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: E
       const reason = err instanceof Error ? err.message : String(err);
       if (permanent) {
         await recordDeadLetter(svc, msg, batch.queue, reason);
+        // a payment job that can never succeed needs an admin as much as one that ran out of retries
+        await alertPaymentJobExhausted(svc, parsed.data, msg.attempts);
         log("error", "job failed permanently", { type, messageId: msg.id, reason });
         msg.ack();
       } else {

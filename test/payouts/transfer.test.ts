@@ -9,7 +9,8 @@ import { runPayouts } from "../../src/modules/payouts/run";
 import { applyTransferReversed, transferPayoutJob } from "../../src/modules/payouts/transfer";
 import { ProviderError } from "../../src/providers/errors";
 import type { StripeEvent } from "../../src/providers/stripe";
-import { env, failNext, fakeRequests } from "../helpers/api";
+import { onRetriesExhausted } from "../../src/queues/handlers";
+import { createUser, env, failNext, fakeRequests } from "../helpers/api";
 import { earningsBalance, payoutsOf, payoutTutor, recordingSvc, refuseTransfers, transfersOf } from "./helpers";
 
 const admin = { kind: "admin" as const, actorUserId: "usr_admin_test" };
@@ -118,6 +119,49 @@ describe("the transfer job", () => {
     expect(still?.attemptedAt).not.toBeNull();
     await transferPayoutJob(svc, job);
     expect((await payoutsOf(t.id))[0]).toMatchObject({ status: "paid" });
+  });
+
+  it("only a refusal about the destination fails a payout: a 409, an idempotency error or the platform's balance are retried", async () => {
+    const { t, p, job, svc } = await pendingPayout(2600);
+    const stripeError = (code: string, type = "invalid_request_error") => ({
+      error: { code, type, message: `${code} (test)` },
+    });
+    for (const [status, body] of [
+      [409, stripeError("idempotency_key_in_use", "idempotency_error")],
+      [400, stripeError("idempotency_key_reused", "idempotency_error")],
+      [400, stripeError("balance_insufficient")],
+      [401, stripeError("api_key_expired", "authentication_error")],
+    ] as const) {
+      // the SDK retries a 409 itself: fail it more often than that
+      await failNext("/v1/transfers", status, { match: p.id, times: status === 409 ? 3 : 1, body });
+      await expect(transferPayoutJob(svc, job), `${status} ${body.error.code}`).rejects.toSatisfy(
+        (e: unknown) => e instanceof ProviderError && e.transient,
+      );
+      expect((await payoutsOf(t.id))[0]?.status).toBe("pending");
+      expect(await entriesOf(p.id)).toHaveLength(1);
+    }
+    // a lookup that fails (the job may have run) is retried too, never a failed payout
+    await failNext("/v1/transfers", 403, { match: p.id, body: stripeError("secret_key_required") });
+    await expect(transferPayoutJob(svc, job)).rejects.toSatisfy((e: unknown) => e instanceof ProviderError);
+    expect((await payoutsOf(t.id))[0]?.status).toBe("pending");
+    await transferPayoutJob(svc, job);
+    expect((await payoutsOf(t.id))[0]?.status).toBe("paid");
+    expect(await notices(t.id, "payout_failed")).toHaveLength(0);
+  });
+
+  it("a transfer job that exhausted its retries alerts the admins and leaves the payout pending for the replay", async () => {
+    const { t, p, job, svc } = await pendingPayout(2450);
+    const staff = await createUser("admin");
+    await onRetriesExhausted(svc, job, 6);
+    const alerts = await env.DB.prepare(
+      "SELECT data FROM notifications WHERE userId = ? AND type = 'payment_job_failed' AND data LIKE ?",
+    )
+      .bind(staff.id, `%${p.id}%`)
+      .all();
+    expect(alerts.results).toHaveLength(1);
+    expect((await payoutsOf(t.id))[0]?.status).toBe("pending");
+    await transferPayoutJob(svc, job); // the dead letter's replay
+    expect((await payoutsOf(t.id))[0]?.status).toBe("paid");
   });
 
   it("a job that may have run before looks the transfer up by its group instead of asking again", async () => {

@@ -151,9 +151,17 @@ ORDER BY createdAt, id LIMIT ?`,
 
 /** A payment job gave up: every admin is told, in-app, with what to look at. */
 export async function alertPaymentJobExhausted(svc: ServiceContext, m: QueueMessage, attempts: number) {
-  if (!m.type.startsWith("stripe.")) return;
+  if (!m.type.startsWith("stripe.") && !m.type.startsWith("payouts.")) return;
   const subject =
-    "orderId" in m ? m.orderId : "paymentIntent" in m ? m.paymentIntent : "payoutId" in m ? m.payoutId : "unknown";
+    "orderId" in m
+      ? m.orderId
+      : "paymentIntent" in m
+        ? m.paymentIntent
+        : "payoutId" in m
+          ? m.payoutId
+          : "runId" in m
+            ? m.runId
+            : "unknown";
   await svc.d1.batch([
     insertAdminNotifications(svc.d1, {
       type: "payment_job_failed",

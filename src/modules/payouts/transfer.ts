@@ -23,6 +23,26 @@ import type { QueueMessage } from "../../queues/messages";
 import { PermanentJobError } from "../../queues/permanent";
 import { insertAdminNotifications } from "../notifications/store";
 
+/**
+ * Refusals that are about the destination account (it cannot receive this transfer): only these
+ * fail a payout. Any other 4xx is about the platform or a concurrent request, never the tutor's.
+ */
+const DESTINATION_REFUSALS = new Set([
+  "resource_missing",
+  "insufficient_capabilities_for_transfer",
+  "account_invalid",
+  "account_closed",
+  "transfers_not_allowed",
+]);
+
+/** An error the queue retries (a non-transient ProviderError would be dead-lettered at once). */
+function retryable(err: unknown): never {
+  if (err instanceof ProviderError && !err.transient) {
+    throw new ProviderError("stripe", err.message.replace(/^stripe: /, ""), true, err.status, err.code);
+  }
+  throw err;
+}
+
 export async function transferPayoutJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "stripe.transfer" }>) {
   const payout = await payoutById(svc.d1, m.payoutId);
   if (payout?.status !== "pending") return;
@@ -38,10 +58,12 @@ export async function transferPayoutJob(svc: ServiceContext, m: Extract<QueueMes
     .bind(svc.clock.now(), payout.id)
     .run();
 
+  // The lookup's own failure never fails the payout: the transfer may exist. Retried instead.
+  const earlier = mayHaveRun ? await findTransferOfPayout(svc.config, payout.id).catch(retryable) : null;
   let transfer: Transfer;
   try {
     transfer =
-      (mayHaveRun ? await findTransferOfPayout(svc.config, payout.id) : null) ??
+      earlier ??
       (await createTransfer(svc.config, {
         payoutId: payout.id,
         amountCents: payout.amountCents,
@@ -50,11 +72,14 @@ export async function transferPayoutJob(svc: ServiceContext, m: Extract<QueueMes
         metadata: { payoutId: payout.id, userId: payout.userId, runId: payout.runId },
       }));
   } catch (err) {
-    if (err instanceof ProviderError && !err.transient) {
+    if (err instanceof ProviderError && err.status !== undefined && DESTINATION_REFUSALS.has(err.code ?? "")) {
       await failPayout(svc, payout, `Stripe refused the transfer: ${err.message}`, ["pending"]);
       return;
     }
-    throw err;
+    // Anything else is retried and, once the retries are exhausted, left pending for admins: a 409
+    // (the same key in flight in a concurrent delivery), an idempotency_error, the platform's own
+    // balance or key. Failing the payout then could pay the tutor twice or fail everyone at once.
+    throw retryable(err);
   }
   if (transfer.amount !== payout.amountCents || transfer.destination !== payout.stripeAccountId) {
     throw new PermanentJobError(`transfer ${transfer.id} does not match payout ${payout.id}`);
