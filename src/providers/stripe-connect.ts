@@ -31,6 +31,15 @@ export async function createExpressAccount(
   }
 }
 
+/** `GET /v1/accounts/:id`: the account as it is now (events arrive out of order, even within a second). */
+export async function retrieveAccount(config: Config, accountId: string): Promise<ConnectAccount> {
+  try {
+    return await stripeClient(config).accounts.retrieve(accountId);
+  } catch (err) {
+    throw providerError(err);
+  }
+}
+
 /** `POST /v1/account_links`: a fresh, single-use link to Stripe's hosted onboarding. */
 export async function createOnboardingLink(config: Config, accountId: string): Promise<AccountLink> {
   try {

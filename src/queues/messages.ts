@@ -54,6 +54,8 @@ export const payoutRunMessage = z.object({
   type: z.literal("payouts.run"),
   runId: z.string().min(1).max(64),
   after: z.string().max(64),
+  /** A slice run again because some of its tutors failed (bounded). */
+  round: z.number().int().min(0).max(10).optional(),
 });
 
 export const createRoomMessage = z.object({

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { ledgerFor } from "../../src/ledger/client";
-import { cronDayOf, requeueUnattempted, runPayouts, runSlice, scheduledPayouts } from "../../src/modules/payouts/run";
+import {
+  cronDayOf,
+  payoutRunJob,
+  requeueUnattempted,
+  runPayouts,
+  runSlice,
+  scheduledPayouts,
+} from "../../src/modules/payouts/run";
 import { transferPayoutJob } from "../../src/modules/payouts/transfer";
 import { env, fakeRequests } from "../helpers/api";
 import { earn, earningsBalance, payoutsOf, payoutTutor, recordingSvc, transfersOf } from "./helpers";
@@ -141,8 +148,40 @@ describe("payout runs", () => {
   it("a full slice passes the rest of the run to the queue", async () => {
     const { svc, sent } = await recordingSvc();
     const slice = await runSlice(svc, `prun_${crypto.randomUUID()}`, "usr_~~~~");
-    expect(slice).toEqual({ started: 0, next: null });
+    expect(slice).toEqual({ started: 0, next: null, failed: 0 });
     expect(sent.filter((m) => m.type === "payouts.run")).toEqual([]);
+  });
+
+  it("one tutor's failing step never stops the others; the slice is run again later", async () => {
+    const good = await payoutTutor(2100);
+    const bad = await payoutTutor(2200);
+    const { svc, sent } = await recordingSvc();
+    const real = env.CREDIT_LEDGER;
+    // the bad tutor's object is unreachable (an outage of that one Durable Object)
+    const flaky = {
+      idFromName: (name: string) => ({ name, id: real.idFromName(name) }),
+      get: (x: { name: string; id: DurableObjectId }) =>
+        x.name === bad.id
+          ? {
+              startPayout: async () => {
+                throw new Error("Network connection lost.");
+              },
+            }
+          : real.get(x.id),
+    };
+    const run = await runPayouts(
+      { ...svc, env: { ...svc.env, CREDIT_LEDGER: flaky } as unknown as typeof svc.env },
+      admin,
+    );
+    expect(await payoutsOf(good.id)).toHaveLength(1);
+    expect(await payoutsOf(bad.id)).toEqual([]);
+    const again = sent.filter((m) => m.type === "payouts.run" && m.runId === run?.runId);
+    expect(again).toEqual([{ type: "payouts.run", runId: run?.runId, after: "", round: 1 }]);
+    // the retried slice (objects reachable again) pays the other tutor, in the same run, once
+    const retry = again[0];
+    if (retry?.type === "payouts.run") await payoutRunJob(svc, retry);
+    expect((await payoutsOf(bad.id)).map((p) => p.runId)).toEqual([run?.runId]);
+    expect(await payoutsOf(good.id)).toHaveLength(1);
   });
 
   it("the cron runs once per UTC day, from PAYOUT_HOUR_UTC on", async () => {

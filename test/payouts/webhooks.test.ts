@@ -7,13 +7,30 @@ import { describe, expect, it } from "vitest";
 import { deliver, processed, stripeEvent } from "../credits/helpers";
 import { TEST_STRIPE_CONNECT_WEBHOOK_SECRET_VALUE } from "../credits/secret";
 import { call, env, expectProblem, json } from "../helpers/api";
-import { accountRow, accountUpdated, payoutOf, tutorWithAccount } from "./helpers";
+import { accountRow, accountUpdated, emulatorAccount, payoutOf, tutorWithAccount } from "./helpers";
 
 const enabled = { payoutsEnabled: true, detailsSubmitted: true };
 const disabled = { payoutsEnabled: false, detailsSubmitted: true };
 const now = () => Math.floor(Date.now() / 1000);
 
 describe("account.updated", () => {
+  it("reads the account back from Stripe: same-second events delivered out of order leave Stripe's current state", async () => {
+    const tutor = await tutorWithAccount({ payoutsEnabled: false });
+    const accountId = await emulatorAccount({ onboarded: true }); // enabled at Stripe now
+    await env.DB.prepare("UPDATE payoutAccounts SET stripeAccountId = ? WHERE userId = ?")
+      .bind(accountId, tutor.id)
+      .run();
+    const second = now();
+    // onboarding's two events, the newer (enabled) first, then the older (not yet enabled), same second
+    for (const flags of [enabled, { payoutsEnabled: false, detailsSubmitted: false }]) {
+      const res = await deliver(accountUpdated(accountId, flags, second), {
+        secret: TEST_STRIPE_CONNECT_WEBHOOK_SECRET_VALUE,
+      });
+      expect(res.status).toBe(200);
+    }
+    expect(await accountRow(tutor.id)).toMatchObject({ payoutsEnabled: 1, detailsSubmitted: 1 });
+  });
+
   it("signed with the Connect endpoint's secret sets the flags, and GET /v1/me/earnings shows them", async () => {
     const tutor = await tutorWithAccount({ payoutsEnabled: false });
     const earnings = () =>

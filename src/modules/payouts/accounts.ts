@@ -10,7 +10,7 @@ import { payoutAccounts } from "../../db/schema";
 import { DomainError } from "../../lib/errors";
 import { ProviderError } from "../../providers/errors";
 import type { StripeEvent } from "../../providers/stripe";
-import { createExpressAccount, createOnboardingLink } from "../../providers/stripe-connect";
+import { createExpressAccount, createOnboardingLink, retrieveAccount } from "../../providers/stripe-connect";
 import type { OnboardingView, PayoutAccountView } from "./schemas";
 
 type AccountRow = typeof payoutAccounts.$inferSelect;
@@ -85,34 +85,36 @@ export async function openPayoutAccount(
 export type AccountUpdatedOutcome = "updated" | "stale" | "unknown account";
 
 /**
- * `account.updated`: the flags of the tutor's account, in one conditional UPDATE so that an event
- * older than the state (Stripe does not deliver in order) changes nothing. Equal times apply: two
- * events within one second are indistinguishable by `created`, and a replay writes the same flags.
+ * `account.updated`: the flags of the tutor's account. Stripe does not deliver in order, and several
+ * events of one onboarding share the same `created` second, so the event is only a signal: the
+ * account is read back from Stripe and its state now is written, stamped with our clock. When Stripe
+ * cannot be reached, the event's own flags apply in one conditional UPDATE, only if the event is not
+ * older than the state (equal times apply: a replay writes the same flags).
  */
 export async function applyAccountUpdated(svc: ServiceContext, event: StripeEvent): Promise<AccountUpdatedOutcome> {
   const object = event.data.object as { id?: unknown; payouts_enabled?: unknown; details_submitted?: unknown };
   const accountId =
     typeof event.account === "string" ? event.account : typeof object.id === "string" ? object.id : null;
   if (!accountId) return "unknown account";
-  // Stripe always sends `created` (seconds); an event without one is older than any state
-  const asOf = Number.isSafeInteger(event.created) ? event.created * 1000 : 0;
-  const result = await svc.d1
-    .prepare(
-      "UPDATE payoutAccounts SET payoutsEnabled = ?, detailsSubmitted = ?, stateAsOf = ?, updatedAt = ? WHERE stripeAccountId = ? AND stateAsOf <= ?",
-    )
-    .bind(
-      object.payouts_enabled === true ? 1 : 0,
-      object.details_submitted === true ? 1 : 0,
-      asOf,
-      svc.clock.now(),
-      accountId,
-      asOf,
-    )
-    .run();
-  if ((result.meta.changes ?? 0) > 0) return "updated";
   const known = await svc.d1
     .prepare("SELECT 1 AS one FROM payoutAccounts WHERE stripeAccountId = ?")
     .bind(accountId)
     .first<{ one: number }>();
-  return known ? "stale" : "unknown account";
+  if (!known) return "unknown account";
+  const current = await retrieveAccount(svc.config, accountId).catch(() => null);
+  const state = current
+    ? { payouts: current.payouts_enabled === true, details: current.details_submitted === true, asOf: svc.clock.now() }
+    : {
+        payouts: object.payouts_enabled === true,
+        details: object.details_submitted === true,
+        // Stripe always sends `created` (seconds); an event without one is older than any state
+        asOf: Number.isSafeInteger(event.created) ? event.created * 1000 : 0,
+      };
+  const result = await svc.d1
+    .prepare(
+      "UPDATE payoutAccounts SET payoutsEnabled = ?, detailsSubmitted = ?, stateAsOf = ?, updatedAt = ? WHERE stripeAccountId = ? AND stateAsOf <= ?",
+    )
+    .bind(state.payouts ? 1 : 0, state.details ? 1 : 0, state.asOf, svc.clock.now(), accountId, state.asOf)
+    .run();
+  return (result.meta.changes ?? 0) > 0 ? "updated" : "stale";
 }

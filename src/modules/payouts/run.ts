@@ -71,16 +71,32 @@ export async function runPayouts(svc: ServiceContext, trigger: RunTrigger): Prom
   return { runId, payouts: slice.started, continuing: slice.next !== null };
 }
 
-/** One slice: pay every candidate after `after`; a full slice enqueues the next. */
-export async function runSlice(svc: ServiceContext, runId: string, after: string) {
+/** A slice whose tutors failed (a Durable Object error) is run again this many times, a minute apart. */
+const SLICE_ROUNDS = 5;
+
+/**
+ * One slice: pay every candidate after `after`; a full slice enqueues the next. One tutor's failure
+ * never stops the others: the slice is enqueued again (a step replayed in the same run returns its
+ * payout and writes nothing). From a queue job, a failed enqueue throws so the job is retried; from a
+ * request or the cron it is logged (the payouts are durable and the unattempted-payout sweep sends
+ * their transfers).
+ */
+export async function runSlice(
+  svc: ServiceContext,
+  runId: string,
+  after: string,
+  opts: { round?: number; fromJob?: boolean } = {},
+) {
   const config = svc.config;
+  const round = opts.round ?? 0;
   const { results: candidates } = await svc.d1
     .prepare(candidatesSql)
     .bind(after, config.PAYOUT_MINIMUM_CENTS, PAYOUT_RUN_BATCH)
     .all<{ userId: string; stripeAccountId: string }>();
   const transfers: QueueMessage[] = [];
+  let failed = 0;
   for (let i = 0; i < candidates.length; i += PARALLEL) {
-    const results = await Promise.all(
+    const results = await Promise.allSettled(
       candidates.slice(i, i + PARALLEL).map(async (c) =>
         unwrap(
           await ledgerFor(svc.env, c.userId).startPayout({
@@ -94,22 +110,32 @@ export async function runSlice(svc: ServiceContext, runId: string, after: string
         ),
       ),
     );
-    for (const r of results) if (r.started) transfers.push({ type: "stripe.transfer", payoutId: r.payout.id });
+    for (const r of results) {
+      if (r.status === "rejected") {
+        failed++;
+        console.log(JSON.stringify({ level: "error", msg: "payout step failed", runId, error: String(r.reason) }));
+      } else if (r.value.started && !r.value.replayed) {
+        transfers.push({ type: "stripe.transfer", payoutId: r.value.payout.id });
+      }
+    }
   }
   const next = candidates.length === PAYOUT_RUN_BATCH ? (candidates.at(-1)?.userId ?? null) : null;
-  // The payouts are durable; a lost enqueue is caught by the cron's unattempted-payout sweep.
   try {
     if (transfers.length > 0) await enqueueMany(svc, transfers);
     if (next !== null) await enqueue(svc, { type: "payouts.run", runId, after: next });
+    if (failed > 0 && round < SLICE_ROUNDS) {
+      await enqueue(svc, { type: "payouts.run", runId, after, round: round + 1 }, 60);
+    }
   } catch (err) {
+    if (opts.fromJob) throw err;
     console.log(JSON.stringify({ level: "error", msg: "payout enqueue failed", runId, error: String(err) }));
   }
-  log("payout run slice", { runId, after, candidates: candidates.length, started: transfers.length });
-  return { started: transfers.length, next };
+  log("payout run slice", { runId, after, round, candidates: candidates.length, started: transfers.length, failed });
+  return { started: transfers.length, next, failed };
 }
 
 export async function payoutRunJob(svc: ServiceContext, m: Extract<QueueMessage, { type: "payouts.run" }>) {
-  await runSlice(svc, m.runId, m.after);
+  await runSlice(svc, m.runId, m.after, { round: m.round, fromJob: true });
 }
 
 /** The UTC day (`YYYY-MM-DD`) of `at`, once its hour reached PAYOUT_HOUR_UTC; else null. */
