@@ -141,8 +141,13 @@ describe("tutor payouts on the test clock", () => {
     }
     await advanceTo((lessons.at(-1)?.end ?? 0) + 49 * HOUR);
     await cron();
-    for (const t of [paid, refused]) {
-      await poll("the settlement", 60_000, async () => ((await earnings(t)).balanceCents > 0 ? true : undefined));
+    // (the same cron tick may already run the day's payouts, right after settling: the admin run
+    // below then finds nothing new for the first tutor, and both ways end the same)
+    for (const l of lessons) {
+      await poll("the settlement", 60_000, async () => {
+        const r = await c.ok<{ settlementStatus: string }>(`/v1/sessions/${l.id}`, { token: s.token });
+        return r.settlementStatus === "settled" ? true : undefined;
+      });
     }
 
     const run = await c.call<{ runId: string; payouts: number }>("/v1/admin/payouts/run", {
@@ -169,7 +174,7 @@ describe("tutor payouts on the test clock", () => {
     assert.equal((await earnings(refused)).balanceCents, PRICE * 800, "the money is back in the balance");
     const notes = await c.ok<{ items: { type: string }[] }>("/v1/notifications", { token: refused.token });
     assert.ok(notes.items.some((n) => n.type === "payout_failed"));
-    await c.mail(paid.email, /You have been paid/);
+    await c.mail(paid.email, /We sent 24\.00 USD to your payout account/);
   });
 
   it("once the account is fixed, the next run pays the tutor whose transfer failed", async () => {
@@ -178,8 +183,10 @@ describe("tutor payouts on the test clock", () => {
     assert.equal(run.status, 202, run.text);
     const p = await latestPayout(refused, "paid");
     assert.equal(p.amountCents, PRICE * 800);
-    const all = (await payouts(refused)).items.map((x) => x.status);
-    assert.deepEqual(all, ["paid", "failed"]);
+    // newest first: paid, after one failure per run that reached the refusing account
+    const [latest, ...earlier] = (await payouts(refused)).items.map((x) => x.status);
+    assert.equal(latest, "paid");
+    assert.ok(earlier.length >= 1 && earlier.every((x) => x === "failed"), earlier.join(","));
     const list = await c.ok<{ items: { id: string; userId: string }[] }>("/v1/admin/payouts?status=failed&limit=100", {
       token: admin.accessToken,
     });
