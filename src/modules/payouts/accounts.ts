@@ -2,7 +2,7 @@
  * A tutor's Stripe Connect Express account: created once (the Idempotency-Key `connect-account:<userId>`
  * makes two concurrent first clicks get the same account from Stripe; the primary key on `userId`
  * keeps one row, and whichever insert wrote it answers "created"), then a fresh single-use onboarding
- * link on every call. Its state comes only from Stripe's `account.updated` events.
+ * link on every call. Its state follows Stripe's `account.updated` events (each read back from Stripe).
  */
 import { eq } from "drizzle-orm";
 import type { AuthUser, ServiceContext } from "../../context";

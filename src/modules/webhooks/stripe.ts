@@ -9,12 +9,15 @@
  */
 import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
-import { creditPurchaseOrders, stripeEvents } from "../../db/schema";
+import { creditPurchaseOrders } from "../../db/schema";
 import { type CheckoutSession, type StripeEvent, verifyWebhook } from "../../providers/stripe";
 import { enqueue } from "../../queues/enqueue";
 import { paymentMismatch, recordMismatch } from "../credits/payment-checks";
 import { chargeMessage } from "./stripe-charges";
 import { handleConnectEvent } from "./stripe-connect";
+import { markEventProcessed, recordEvent } from "./stripe-events";
+
+export { markEventProcessed };
 
 type Outcome = "paid" | "failed" | "expired";
 
@@ -40,21 +43,6 @@ export interface WebhookResult {
   /** `applied`: a Connect event whose effect was written before the answer (stripe-connect.ts). */
   action: "enqueued" | "applied" | "ignored";
   reason?: string;
-}
-
-/** The processed marker: set once the event's effect is durable, or it was found to need none. */
-export async function markEventProcessed(svc: ServiceContext, eventId: string, outcome: string) {
-  await svc.d1
-    .prepare("UPDATE stripeEvents SET processedAt = ?, outcome = ? WHERE id = ? AND processedAt IS NULL")
-    .bind(svc.clock.now(), outcome, eventId)
-    .run();
-}
-
-async function recordEvent(svc: ServiceContext, event: StripeEvent, sessionId: string | null, orderId: string | null) {
-  await svc.db
-    .insert(stripeEvents)
-    .values({ id: event.id, type: event.type, checkoutSessionId: sessionId, orderId, receivedAt: svc.clock.now() })
-    .onConflictDoNothing();
 }
 
 export async function handleStripeWebhook(
