@@ -29,6 +29,7 @@ import { sessionRoutes } from "./modules/sessions/routes";
 import { subjectRoutes } from "./modules/subjects/routes";
 import { tutorProfileRoutes } from "./modules/tutors/profile-routes";
 import { tutorRoutes } from "./modules/tutors/routes";
+import { schedulingRoutes } from "./modules/tutors/scheduling-routes";
 import { userRoutes } from "./modules/users/routes";
 import { webhookRoutes } from "./modules/webhooks/routes";
 
@@ -61,6 +62,7 @@ const modules = [
   devRoutes,
   subjectRoutes,
   tutorProfileRoutes,
+  schedulingRoutes,
   tutorRoutes,
 ];
 

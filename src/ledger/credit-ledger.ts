@@ -11,7 +11,7 @@ import type { Env } from "../env";
 import { newId } from "../lib/crypto";
 import { insertAudit, withDetails } from "../modules/audit/store";
 import { insertNotification } from "../modules/notifications/store";
-import { SESSION_MAX_SPAN_MS } from "../modules/tutors/availability";
+import { type BookSeriesResult, bookSeriesStep, bookSessionStep } from "./booking-money";
 import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
 import {
   type FailPayoutInput,
@@ -28,6 +28,7 @@ import { balanceOf, entryByKey, entryWritten, insertEntry, ledgerErrorKind } fro
 import type {
   AdjustInput,
   AdminRefundInput,
+  BookSeriesInput,
   BookSessionInput,
   CardRefundInput,
   DisputeInput,
@@ -146,100 +147,17 @@ export class CreditLedger extends DurableObject<Env> {
   }
 
   /**
-   * Books a session and debits it in one transaction: the session insert refuses any overlap with
-   * the tutor's or the student's non-cancelled sessions; the debit's CHECK refuses a negative balance.
+   * Books a session and debits it in one transaction (booking-money.ts): the insert refuses a time
+   * that breaks the tutor's buffers, time off or daily cap, or overlaps the student; the debit's
+   * CHECK refuses a negative balance.
    */
   bookSession(input: BookSessionInput): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
-    return this.#serialize(async () => {
-      const d1 = this.#d1;
-      const key = `booking:${input.sessionId}`;
-      const existing = await entryByKey(d1, key);
-      if (existing) return { ok: true, replayed: true, entry: existing, balance: await balanceOf(d1, input.userId) };
-      const now = input.at;
-      const sessionGuard = { sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ?)", binds: [input.sessionId] };
-      let results: D1Result[];
-      try {
-        results = await this.#withChainRetry(() =>
-          d1.batch([
-            d1
-              .prepare(
-                `INSERT INTO sessions (id, tutorProfileId, studentProfileId, subjectId, startTime, endTime, status, creditsCost, refunded, createdAt, updatedAt)
-SELECT ?, ?, ?, ?, ?, ?, 'scheduled', ?, 0, ?, ?
-WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE tutorProfileId = ? AND startTime < ? AND startTime > ? AND endTime > ? AND status != 'cancelled')
-  AND NOT EXISTS (SELECT 1 FROM sessions WHERE studentProfileId = ? AND startTime < ? AND startTime > ? AND endTime > ? AND status != 'cancelled')`,
-              )
-              .bind(
-                input.sessionId,
-                input.tutorProfileId,
-                input.studentProfileId,
-                input.subjectId,
-                input.startTime,
-                input.endTime,
-                input.creditsCost,
-                now,
-                now,
-                input.tutorProfileId,
-                input.endTime,
-                input.startTime - SESSION_MAX_SPAN_MS,
-                input.startTime,
-                input.studentProfileId,
-                input.endTime,
-                input.startTime - SESSION_MAX_SPAN_MS,
-                input.startTime,
-              ),
-            insertEntry(
-              d1,
-              {
-                id: newId("led"),
-                userId: input.userId,
-                type: "debit",
-                amount: input.creditsCost,
-                source: "session_booking",
-                purchaseOrderId: null,
-                sessionId: input.sessionId,
-                description: input.description,
-                idempotencyKey: key,
-                createdAt: now,
-              },
-              sessionGuard,
-            ),
-            ...[
-              { userId: input.userId, role: "student" },
-              { userId: input.tutorUserId, role: "tutor" },
-            ].map((n) =>
-              insertNotification(
-                d1,
-                {
-                  id: newId("ntf"),
-                  userId: n.userId,
-                  type: "session_scheduled",
-                  data: {
-                    sessionId: input.sessionId,
-                    startTime: input.startTime,
-                    endTime: input.endTime,
-                    role: n.role,
-                  },
-                  dedupeKey: `session_scheduled:${input.sessionId}:${n.userId}`,
-                  createdAt: now,
-                },
-                sessionGuard,
-              ),
-            ),
-          ]),
-        );
-      } catch (err) {
-        if (ledgerErrorKind(err) === "insufficient") {
-          return fail("insufficient_credits", `This session costs ${input.creditsCost} credits`);
-        }
-        throw err;
-      }
-      if ((results[0]?.meta.changes ?? 0) === 0) {
-        return fail("slot_unavailable", "The tutor or the student already has a session at that time");
-      }
-      const entry = await entryByKey(d1, key);
-      if (!entry) throw new Error("booking entry missing after a successful batch");
-      return { ok: true, replayed: false, entry, balance: entry.balanceAfter };
-    });
+    return this.#serialize(() => this.#withChainRetry(() => bookSessionStep(this.#d1, input)));
+  }
+
+  /** A weekly series: every occurrence and its debit in one transaction, or nothing. */
+  bookSeries(input: BookSeriesInput): Promise<LedgerResult<BookSeriesResult>> {
+    return this.#serialize(() => this.#withChainRetry(() => bookSeriesStep(this.#d1, input)));
   }
 
   /**

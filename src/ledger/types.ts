@@ -1,6 +1,7 @@
 /** Inputs and results of CreditLedger operations (plain data: they cross the RPC boundary). */
 import type { creditsLedger, DisputeStatus } from "../db/schema";
 import type { AuditEntry } from "../modules/audit/store";
+import type { SlotClaim } from "./booking-sql";
 
 /** A ledger row exactly as the table holds it (the drizzle table is the one source of its fields). */
 export type LedgerEntry = typeof creditsLedger.$inferSelect;
@@ -16,14 +17,25 @@ export type LedgerResult<T> = ({ ok: true; replayed: boolean } & T) | LedgerFail
 export interface BookSessionInput {
   userId: string;
   sessionId: string;
-  tutorProfileId: string;
   tutorUserId: string;
-  studentProfileId: string;
+  /** Tutor, student, interval and local day: the SQL guard of the insert (booking-sql.ts). */
+  claim: SlotClaim;
   subjectId: string;
-  startTime: number;
-  endTime: number;
   creditsCost: number;
   description: string;
+  at: number;
+}
+
+/** One weekly series in one step: every occurrence, or nothing (sessionSeries_all_booked). */
+export interface BookSeriesInput {
+  userId: string;
+  seriesId: string;
+  tutorUserId: string;
+  subjectId: string;
+  durationMinutes: number;
+  timezone: string;
+  /** Per occurrence: its session id, claim and cost, in time order. */
+  occurrences: { sessionId: string; claim: SlotClaim; creditsCost: number; description: string }[];
   at: number;
 }
 

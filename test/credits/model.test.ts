@@ -5,12 +5,14 @@
  * run against the real Durable Object and D1, next to a plain model of what the API contract says.
  * After every step the ledger, the orders and the model must agree (see `checkInvariants`).
  */
+
 import { evictDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ledgerFor } from "../../src/ledger/client";
 import { newId } from "../../src/lib/crypto";
 import { env } from "../helpers/api";
+import { testClaim } from "../helpers/claims";
 import { assertChain, balance, createPendingOrder, ledgerRows, type Row } from "./helpers";
 
 type Stub = ReturnType<typeof ledgerFor>;
@@ -158,12 +160,9 @@ async function book(m: Model, r: Real, cost: number) {
     at: Date.now(),
     userId: r.userId,
     sessionId: id,
-    tutorProfileId: newId("tut"),
     tutorUserId: newId("usr"),
-    studentProfileId: studentProfile(r),
+    claim: testClaim(newId("tut"), studentProfile(r), start, start + 1_800_000),
     subjectId: "sub",
-    startTime: start,
-    endTime: start + 1_800_000,
     creditsCost: cost,
     description: "session",
   });

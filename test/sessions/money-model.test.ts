@@ -15,6 +15,7 @@
  * two runs at once, a run racing a settlement, transfers paid, refused and reversed, each twice at
  * once; after every step the tutor's balance = Σ session_earning − Σ payouts not failed.
  */
+
 import { evictDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -23,6 +24,7 @@ import { ledgerFor } from "../../src/ledger/client";
 import { newId } from "../../src/lib/crypto";
 import { assertChain, createPendingOrder, ledgerRows } from "../credits/helpers";
 import { env } from "../helpers/api";
+import { testClaim } from "../helpers/claims";
 import {
   checkPayouts,
   EvictTutor,
@@ -239,12 +241,9 @@ class Book implements Cmd {
       at: Date.now(),
       userId: st.userId,
       sessionId: id,
-      tutorProfileId: r.tutorProfileId,
       tutorUserId: r.tutorUserId,
-      studentProfileId: `stu-${st.userId}`,
+      claim: testClaim(r.tutorProfileId, `stu-${st.userId}`, start, start + 3_600_000),
       subjectId: "sub",
-      startTime: start,
-      endTime: start + 3_600_000,
       creditsCost: this.cost,
       description: "session",
     });

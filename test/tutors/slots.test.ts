@@ -8,9 +8,20 @@ interface Slots {
   nextCursor: null;
 }
 
+/** A tutor with these weekly hours who takes bookings up to a year ahead (the fixed dates below). */
 async function tutorWith(timezone: string, weekly: { weekday: number; start: string; end: string }[]) {
   const t = await createTutor({ subjectIds: [(await insertSubject()).id] });
   await putAvailability(t.token, timezone, weekly);
+  const rules = {
+    minNoticeMinutes: getConfig(env).BOOKING_MIN_NOTICE_MINUTES,
+    bufferBeforeMinutes: 0,
+    bufferAfterMinutes: 0,
+    maxSessionsPerDay: null,
+    horizonDays: 365,
+  };
+  expect(
+    (await call("/v1/me/tutor-profile/booking-rules", { method: "PUT", token: t.token, body: rules })).status,
+  ).toBe(200);
   return t;
 }
 

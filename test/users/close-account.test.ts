@@ -215,7 +215,7 @@ describe("a booking racing the closing of an account", () => {
               if (p !== "bookSession") return Reflect.get(s, p, s);
               return async (input: Parameters<typeof stub.bookSession>[0]) => {
                 const result = await stub.bookSession(input);
-                await env.DB.prepare(after).bind(input.userId, input.tutorProfileId).run();
+                await env.DB.prepare(after).bind(input.userId, input.claim.tutorProfileId).run();
                 return result;
               };
             },

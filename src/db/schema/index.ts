@@ -11,3 +11,4 @@ export * from "./money";
 export * from "./payouts";
 export * from "./people";
 export * from "./platform";
+export * from "./scheduling";

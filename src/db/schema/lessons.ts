@@ -38,6 +38,10 @@ export const sessions = sqliteTable(
     reminder1hSentAt: integer("reminder1hSentAt"),
     /** (+) When the session last moved to another time (`POST /v1/sessions/:id/reschedule`). */
     rescheduledAt: integer("rescheduledAt"),
+    /** (+) How many times the session moved: the calendar feed's SEQUENCE grows with it. */
+    rescheduleCount: integer("rescheduleCount").notNull().default(0),
+    /** (+) The weekly series it was booked in (`POST /v1/sessions/series`); null for a single booking. */
+    seriesId: text("seriesId"),
     /** (+) Who did not come, as reported (`POST /v1/sessions/:id/no-show`). */
     noShow: text("noShow", { enum: noShowParties }),
     /** (+) The split of `creditsCost`, written once by the settling step (a trigger keeps it final). */
@@ -64,6 +68,7 @@ export const sessions = sqliteTable(
     index("sessions_by_student_and_time").on(t.studentProfileId, t.startTime, t.id),
     index("sessions_by_status_and_time").on(t.status, t.startTime, t.id),
     index("sessions_by_time").on(t.startTime, t.id),
+    index("sessions_by_series").on(t.seriesId, t.startTime).where(sql`${t.seriesId} IS NOT NULL`),
     /** Scheduled sessions still waiting for their video room (the cron re-enqueues them). */
     index("sessions_without_room")
       .on(t.startTime)

@@ -50,6 +50,7 @@ export function sessionView(s: SessionRow) {
     cancellationReason: s.cancellationReason,
     refunded: s.refunded,
     rescheduledAt: s.rescheduledAt,
+    seriesId: s.seriesId,
     noShow: s.noShow,
     settlementStatus: s.settlementStatus,
     refundedCredits: s.refundedCredits,

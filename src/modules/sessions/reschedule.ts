@@ -2,8 +2,9 @@
  * Moving a scheduled lesson to another time: same duration, same cost, no ledger entry, same room.
  *
  * The move is ONE conditional UPDATE: it takes effect only if the session is still `scheduled` at the
- * start this request read, the tutor is still approved, and no other non-cancelled session of the
- * tutor or of the student overlaps the new time. D1 runs each statement atomically and one at a time,
+ * start this request read, the tutor is still approved, and the new time is free under the booking
+ * rules SQL checks (booking-sql.ts: the tutor's buffers, time off and daily cap — the session itself
+ * left out — and the student's other sessions). D1 runs each statement atomically and one at a time,
  * and a booking's INSERT carries the same NOT EXISTS guards, so whichever of two racing writes runs
  * second sees the first: a reschedule and a booking of one free slot, two reschedules into one slot,
  * or two reschedules of one session — exactly one wins. With no credits moving, the student's
@@ -15,20 +16,19 @@
  */
 import type { Auth, ServiceContext } from "../../context";
 import { templates } from "../../email/templates";
+import { slotFree } from "../../ledger/booking-sql";
 import { newId } from "../../lib/crypto";
 import { conflict, DomainError, notFound } from "../../lib/errors";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { auditEntry, insertAudit } from "../audit/store";
 import { insertNotification } from "../notifications/store";
-import { SESSION_MAX_SPAN_MS } from "../tutors/availability";
 import { publicTutorRow } from "../tutors/service";
 import { accessSession, sessionView } from "./access";
 import type { RescheduleRequest } from "./schemas";
-import { assertSlotRules, participants, primarySession, userEmail, whenText } from "./service";
+import { claimSlot, participants, primarySession, userEmail, whenText } from "./service";
 
 const HOUR_MS = 60 * 60 * 1000;
-/** Sessions last at most a few hours: any session overlapping a time started less than a day before it. */
 
 type Mover = "student" | "tutor" | "admin";
 
@@ -57,38 +57,19 @@ export async function rescheduleSession(svc: ServiceContext, auth: Auth, id: str
       throw new DomainError("slot_unavailable", "The tutor is not taking bookings");
     throw err;
   });
-  await assertSlotRules(svc, tutor, startTime, endTime);
+  const claim = await claimSlot(svc, tutor.id, session.studentProfileId, startTime, endTime, session.id);
   const { studentUserId, tutorUserId } = await participants(svc, session);
 
-  const overlap = (column: "tutorProfileId" | "studentProfileId") =>
-    `NOT EXISTS (SELECT 1 FROM sessions o WHERE o.${column} = ? AND o.startTime < ? AND o.startTime > ? AND o.endTime > ? AND o.status != 'cancelled' AND o.id != ?)`;
+  const free = slotFree(claim);
   const move = svc.d1
     .prepare(
-      `UPDATE sessions SET startTime = ?, endTime = ?, rescheduledAt = ?, updatedAt = ?, reminder24hSentAt = NULL, reminder1hSentAt = NULL
+      `UPDATE sessions SET startTime = ?, endTime = ?, rescheduledAt = ?, updatedAt = ?, rescheduleCount = rescheduleCount + 1,
+  reminder24hSentAt = NULL, reminder1hSentAt = NULL
 WHERE id = ? AND status = 'scheduled' AND startTime = ?
   AND EXISTS (SELECT 1 FROM tutorProfiles WHERE id = ? AND status = 'approved')
-  AND ${overlap("tutorProfileId")}
-  AND ${overlap("studentProfileId")}`,
+  AND ${free.sql}`,
     )
-    .bind(
-      startTime,
-      endTime,
-      now,
-      now,
-      session.id,
-      session.startTime,
-      session.tutorProfileId,
-      session.tutorProfileId,
-      endTime,
-      startTime - SESSION_MAX_SPAN_MS,
-      startTime,
-      session.id,
-      session.studentProfileId,
-      endTime,
-      startTime - SESSION_MAX_SPAN_MS,
-      startTime,
-      session.id,
-    );
+    .bind(startTime, endTime, now, now, session.id, session.startTime, session.tutorProfileId, ...free.binds);
   // Holds exactly when this request's move took effect (its new start, stamped at `now`).
   const moved = {
     sql: "EXISTS (SELECT 1 FROM sessions WHERE id = ? AND startTime = ? AND rescheduledAt = ?)",

@@ -17,6 +17,7 @@ import {
   users,
 } from "../../db/schema";
 import { templates } from "../../email/templates";
+import type { SlotClaim } from "../../ledger/booking-sql";
 import { ledgerFor, unwrap } from "../../ledger/client";
 import { newId, sha256Hex } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -25,9 +26,9 @@ import { agoraConfigured } from "../../providers/agora";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { type AuditEntry, auditEntry } from "../audit/store";
-import { BOOKING_HORIZON_MS, isWithinAvailability } from "../tutors/availability";
-import { loadWeeklyAvailability } from "../tutors/schedule";
+import { localDayBounds, refusal, type TutorCalendar } from "../tutors/booking-rules";
 import { PUBLIC_TUTOR_STATUS, publicTutorRow, type TutorProfileRow } from "../tutors/service";
+import { loadTutorCalendar } from "../tutors/tutor-calendar";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { BookRequest, ListQuery } from "./schemas";
 import { settleThroughLedger } from "./settle";
@@ -56,29 +57,37 @@ async function bookingId(userId: string, input: BookRequest, idempotencyKey?: st
 }
 
 /**
- * The booking rules a new time must obey apart from overlap (which the writing statement itself
- * refuses, atomically): the horizon, the minimum notice and the tutor's availability. Booking and
- * rescheduling both call this; 409 `slot_unavailable` otherwise.
+ * The booking rules' verdict on `[startTime, endTime)` with this tutor (booking-rules.ts `refusal`,
+ * the same decision the slots listing makes), as the claim the writing statement re-checks in SQL
+ * (buffers, time off, daily cap, the student's overlap: ledger/booking-sql.ts). Booking and
+ * rescheduling both call this; 409 `slot_unavailable` with the rule's reason otherwise.
  */
-export async function assertSlotRules(
+export async function claimSlot(
   svc: ServiceContext,
-  tutor: Pick<TutorProfileRow, "id" | "timezone">,
+  tutorProfileId: string,
+  studentProfileId: string,
   startTime: number,
   endTime: number,
-) {
-  if (startTime > svc.clock.now() + BOOKING_HORIZON_MS) {
-    throw new DomainError("slot_unavailable", "Sessions can be booked at most one year ahead");
-  }
-  if (startTime < svc.clock.now() + svc.config.BOOKING_MIN_NOTICE_MINUTES * 60_000) {
-    throw new DomainError(
-      "slot_unavailable",
-      `Sessions must be booked at least ${svc.config.BOOKING_MIN_NOTICE_MINUTES} minutes ahead`,
-    );
-  }
-  const availability = await loadWeeklyAvailability(svc, tutor.id, tutor.timezone);
-  if (!availability.timezone || !isWithinAvailability(availability.weekly, availability.timezone, startTime, endTime)) {
-    throw new DomainError("slot_unavailable", "The tutor is not available at that time");
-  }
+  movingSessionId?: string,
+): Promise<SlotClaim> {
+  const { calendar } = await loadTutorCalendar(svc, tutorProfileId, startTime, endTime, { movingSessionId });
+  const refused = refusal(calendar, startTime, endTime);
+  if (refused) throw new DomainError("slot_unavailable", refused.message);
+  return claimOf(calendar, tutorProfileId, studentProfileId, startTime, endTime, movingSessionId);
+}
+
+/** The SQL claim of an interval the calendar accepted (`refusal` accepts only with a zone). */
+export function claimOf(
+  calendar: TutorCalendar,
+  tutorProfileId: string,
+  studentProfileId: string,
+  startTime: number,
+  endTime: number,
+  movingSessionId?: string,
+): SlotClaim {
+  const timezone = calendar.input.timezone;
+  const [dayStart, dayEnd] = localDayBounds(timezone ?? "UTC", startTime);
+  return { tutorProfileId, studentProfileId, startTime, endTime, timezone, dayStart, dayEnd, movingSessionId };
 }
 
 /** Reads a row the CreditLedger just wrote: on the primary, whatever replica the request uses. */
@@ -101,19 +110,16 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
   }
   const startTime = input.startTime;
   const endTime = startTime + input.durationMinutes * 60_000;
-  await assertSlotRules(svc, tutor, startTime, endTime);
+  const claim = await claimSlot(svc, tutor.id, studentProfileId, startTime, endTime);
   const creditsCost = Math.ceil((tutor.hourlyCreditsPrice * input.durationMinutes) / 60);
   const sessionId = await bookingId(auth.userId, input, idempotencyKey);
   const booked = unwrap(
     await ledgerFor(svc.env, auth.userId).bookSession({
       userId: auth.userId,
       sessionId,
-      tutorProfileId: tutor.id,
       tutorUserId: tutor.userId,
-      studentProfileId,
+      claim,
       subjectId: input.subjectId,
-      startTime,
-      endTime,
       creditsCost,
       description: `Session with ${tutor.displayName} (${input.durationMinutes} min)`,
       at: svc.clock.now(),

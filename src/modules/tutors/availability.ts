@@ -17,11 +17,6 @@ export const DAY_MS = 24 * 60 * MINUTE_MS;
 /** Slot starts fall on multiples of this, counted from the Unix epoch. */
 export const SLOT_STEP_MS = 15 * MINUTE_MS;
 /**
- * How far ahead a session can be booked (366 days: "one year", leap years included). The booking
- * refuses a later start and the slots listing never offers one; both read this constant.
- */
-export const BOOKING_HORIZON_MS = 366 * DAY_MS;
-/**
  * No session is longer than this (durations are at most 180 minutes): a session overlapping
  * `[from, to)` started after `from − SESSION_MAX_SPAN_MS`, which bounds every overlap search on the
  * (profile, startTime) indexes. Booking, rescheduling and the slots listing read this constant.
@@ -114,14 +109,14 @@ export function zoneOffsetMs(timeZone: string, utcMs: number): number {
 /** Zone offsets never change twice within this span (tz data has no such transitions). */
 const SCAN_STEP_MS = 6 * 60 * MINUTE_MS;
 
-interface OffsetPiece {
+export interface OffsetPiece {
   start: number;
   end: number;
   offset: number;
 }
 
 /** Splits `[fromMs, toMs)` into pieces of constant zone offset (at each DST or other transition). */
-function offsetPieces(timeZone: string, fromMs: number, toMs: number): OffsetPiece[] {
+export function offsetPieces(timeZone: string, fromMs: number, toMs: number): OffsetPiece[] {
   const pieces: OffsetPiece[] = [];
   let start = fromMs;
   let offset = zoneOffsetMs(timeZone, fromMs);

@@ -2,23 +2,16 @@
  * Stored weekly availability and the bookable slots derived from it. The time math lives in
  * `availability.ts` (pure); this file only reads and writes D1.
  */
-import { and, asc, eq, gt, lt, ne } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
-import { sessions, tutorAvailability, tutorProfiles } from "../../db/schema";
+import { tutorAvailability, tutorProfiles } from "../../db/schema";
 import { newId } from "../../lib/crypto";
 import { badRequest, notFound } from "../../lib/errors";
-import {
-  availabilityWindows,
-  BOOKING_HORIZON_MS,
-  bookableStarts,
-  formatClock,
-  type Interval,
-  MINUTE_MS,
-  SESSION_MAX_SPAN_MS,
-  type WeeklyRange,
-} from "./availability";
+import { formatClock, MINUTE_MS, type WeeklyRange } from "./availability";
+import { bookableSlots } from "./booking-rules";
 import { MAX_SLOTS_RANGE_MS } from "./schemas";
-import { ownProfileRow, PUBLIC_TUTOR_STATUS } from "./service";
+import { ownProfileRow } from "./service";
+import { loadTutorCalendar } from "./tutor-calendar";
 
 export interface StoredAvailability {
   timezone: string | null;
@@ -102,39 +95,11 @@ export async function replaceAvailability(
   return availabilityView({ timezone: input.timezone, weekly });
 }
 
-/** The query of the tutor's non-cancelled sessions that may overlap `[fromMs, toMs)`. */
-function busyQuery(svc: ServiceContext, tutorProfileId: string, fromMs: number, toMs: number) {
-  return svc.db
-    .select({ startTime: sessions.startTime, endTime: sessions.endTime })
-    .from(sessions)
-    .where(
-      and(
-        eq(sessions.tutorProfileId, tutorProfileId),
-        lt(sessions.startTime, toMs),
-        gt(sessions.startTime, fromMs - SESSION_MAX_SPAN_MS),
-        ne(sessions.status, "cancelled"),
-      ),
-    );
-}
-
-const asBusy = (rows: { startTime: number; endTime: number }[], fromMs: number): Interval[] =>
-  rows.filter((r) => r.endTime > fromMs).map((r): Interval => [r.startTime, r.endTime]);
-
-/** The tutor's non-cancelled sessions that may overlap `[fromMs, toMs)`, as busy intervals. */
-export async function busyIntervals(
-  svc: ServiceContext,
-  tutorProfileId: string,
-  fromMs: number,
-  toMs: number,
-): Promise<Interval[]> {
-  return asBusy(await busyQuery(svc, tutorProfileId, fromMs, toMs), fromMs);
-}
-
 /**
- * Bookable slots `[start, start + duration)` lying inside `[from, to)`: within availability, on
- * 15-minute epoch boundaries, after the minimum notice and within the booking horizon (the
- * booking's own limits), clear of the tutor's sessions. A tutor who is not approved has no slots:
- * 404, as for an unknown one.
+ * Bookable slots `[start, start + duration)` lying inside `[from, to)`: every start on the 15-minute
+ * grid that booking would accept (booking-rules.ts `refusal`: notice, horizon, availability, time
+ * off, buffers, daily cap). One D1 round trip (tutor-calendar.ts). A tutor who is not approved has
+ * no slots: 404, as for an unknown one.
  */
 export async function listSlots(
   svc: ServiceContext,
@@ -147,28 +112,15 @@ export async function listSlots(
   if (query.to - query.from > MAX_SLOTS_RANGE_MS) {
     throw badRequest("The range is limited to 31 days", [{ path: "to", message: "At most 31 days after from" }]);
   }
-  // One D1 round trip: the profile, its availability and its sessions in the range, as one batch.
-  const [profiles, availabilityRows, busyRows] = await svc.db.batch([
-    svc.db
-      .select({ id: tutorProfiles.id, timezone: tutorProfiles.timezone })
-      .from(tutorProfiles)
-      .where(and(eq(tutorProfiles.id, tutorProfileId), eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS)))
-      .limit(1),
-    weeklyAvailabilityQuery(svc, tutorProfileId),
-    busyQuery(svc, tutorProfileId, query.from, query.to),
-  ]);
-  const profile = profiles[0];
+  const { profile, calendar } = await loadTutorCalendar(svc, tutorProfileId, query.from, query.to, {
+    publicOnly: true,
+    now,
+  });
   if (!profile) throw notFound("Tutor");
-  const { timezone, weekly } = storedAvailability(availabilityRows, profile.timezone);
-  if (!timezone || weekly.length === 0) return { items: [], nextCursor: null };
   const durationMs = query.durationMinutes * MINUTE_MS;
-  const windows = availabilityWindows(weekly, timezone, query.from, query.to);
-  if (windows.length === 0) return { items: [], nextCursor: null };
-  const busy = asBusy(busyRows, query.from);
-  const earliest = Math.max(query.from, now + svc.config.BOOKING_MIN_NOTICE_MINUTES * MINUTE_MS);
-  const latest = now + BOOKING_HORIZON_MS;
-  const items = bookableStarts(windows, busy, durationMs, earliest)
-    .filter((startTime) => startTime <= latest)
-    .map((startTime) => ({ startTime, endTime: startTime + durationMs }));
+  const items = bookableSlots(calendar, query.from, query.to, durationMs).map((startTime) => ({
+    startTime,
+    endTime: startTime + durationMs,
+  }));
   return { items, nextCursor: null };
 }

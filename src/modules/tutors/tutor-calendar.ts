@@ -1,0 +1,119 @@
+/**
+ * Reads what a booking decision needs about one tutor over a range — profile, rules, weekly hours,
+ * sessions and time off — in ONE D1 batch of index reads, and prepares it for `refusal` /
+ * `bookableSlots` (booking-rules.ts). The slots listing, booking, series and reschedule all load
+ * through here, so they decide on the same data the same way.
+ */
+import { and, asc, eq, gt, gte, lt, ne } from "drizzle-orm";
+import type { ServiceContext } from "../../context";
+import {
+  sessions,
+  TIME_OFF_MAX_MS,
+  tutorAvailability,
+  tutorBookingRules,
+  tutorProfiles,
+  tutorTimeOff,
+} from "../../db/schema";
+import type { Interval } from "./availability";
+import { type BookingRules, prepareCalendar, rulesOf, SESSIONS_MARGIN_MS, type TutorCalendar } from "./booking-rules";
+import { PUBLIC_TUTOR_STATUS } from "./service";
+
+/** The query of a tutor's rules row (none: the defaults), on its primary key. */
+export const rulesQuery = (svc: ServiceContext, tutorProfileId: string) =>
+  svc.db
+    .select({
+      minNoticeMinutes: tutorBookingRules.minNoticeMinutes,
+      bufferBeforeMinutes: tutorBookingRules.bufferBeforeMinutes,
+      bufferAfterMinutes: tutorBookingRules.bufferAfterMinutes,
+      maxSessionsPerDay: tutorBookingRules.maxSessionsPerDay,
+      horizonDays: tutorBookingRules.horizonDays,
+    })
+    .from(tutorBookingRules)
+    .where(eq(tutorBookingRules.tutorProfileId, tutorProfileId))
+    .limit(1);
+
+export async function loadRules(svc: ServiceContext, tutorProfileId: string): Promise<BookingRules> {
+  const [row] = await rulesQuery(svc, tutorProfileId);
+  return rulesOf(row, svc.config.BOOKING_MIN_NOTICE_MINUTES);
+}
+
+/** The tutor's time off overlapping `[from, to)`: a range on (tutorProfileId, startTime). */
+export const timeOffQuery = (svc: ServiceContext, tutorProfileId: string, from: number, to: number) =>
+  svc.db
+    .select({ id: tutorTimeOff.id, startTime: tutorTimeOff.startTime, endTime: tutorTimeOff.endTime })
+    .from(tutorTimeOff)
+    .where(
+      and(
+        eq(tutorTimeOff.tutorProfileId, tutorProfileId),
+        lt(tutorTimeOff.startTime, to),
+        gt(tutorTimeOff.startTime, from - TIME_OFF_MAX_MS),
+        gt(tutorTimeOff.endTime, from),
+      ),
+    );
+
+export interface LoadedCalendar {
+  profile: { id: string; timezone: string | null } | undefined;
+  calendar: TutorCalendar;
+}
+
+/**
+ * The tutor's calendar for decisions inside `[from, to)`. `publicOnly` reads the profile only if it
+ * is approved (the public listing); `movingSessionId` leaves that session out (a reschedule).
+ */
+export async function loadTutorCalendar(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  from: number,
+  to: number,
+  opts: { publicOnly?: boolean; movingSessionId?: string; now?: number } = {},
+): Promise<LoadedCalendar> {
+  const [profiles, ruleRows, availabilityRows, sessionRows, timeOffRows] = await svc.db.batch([
+    svc.db
+      .select({ id: tutorProfiles.id, timezone: tutorProfiles.timezone })
+      .from(tutorProfiles)
+      .where(
+        and(
+          eq(tutorProfiles.id, tutorProfileId),
+          opts.publicOnly ? eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS) : undefined,
+        ),
+      )
+      .limit(1),
+    rulesQuery(svc, tutorProfileId),
+    svc.db
+      .select({
+        weekday: tutorAvailability.weekday,
+        start: tutorAvailability.start,
+        end: tutorAvailability.end,
+        timezone: tutorAvailability.timezone,
+      })
+      .from(tutorAvailability)
+      .where(eq(tutorAvailability.tutorProfileId, tutorProfileId))
+      .orderBy(asc(tutorAvailability.weekday), asc(tutorAvailability.start)),
+    svc.db
+      .select({ id: sessions.id, startTime: sessions.startTime, endTime: sessions.endTime })
+      .from(sessions)
+      .where(
+        and(
+          eq(sessions.tutorProfileId, tutorProfileId),
+          gte(sessions.startTime, from - SESSIONS_MARGIN_MS),
+          lt(sessions.startTime, to + SESSIONS_MARGIN_MS),
+          ne(sessions.status, "cancelled"),
+        ),
+      ),
+    timeOffQuery(svc, tutorProfileId, from, to),
+  ]);
+  const profile = profiles[0];
+  const calendar = prepareCalendar(
+    {
+      timezone: availabilityRows[0]?.timezone ?? profile?.timezone ?? null,
+      weekly: availabilityRows.map(({ weekday, start, end }) => ({ weekday, start, end })),
+      rules: rulesOf(ruleRows[0], svc.config.BOOKING_MIN_NOTICE_MINUTES),
+      sessions: sessionRows.filter((s) => s.id !== opts.movingSessionId).map((s): Interval => [s.startTime, s.endTime]),
+      timeOff: timeOffRows.map((t): Interval => [t.startTime, t.endTime]),
+      now: opts.now ?? svc.clock.now(),
+    },
+    from,
+    to,
+  );
+  return { profile, calendar };
+}
