@@ -122,6 +122,19 @@ describe("availabilityWindows", () => {
     ]);
   });
 
+  it("sees a DST change in the last few hours of a short span (the booking check of one session)", () => {
+    // 00:00–02:00 on the fall-back Sunday is 04:00Z–07:00Z (01:00–02:00 happens twice); a session
+    // 01:45 EDT → 01:45 EST (05:45Z–06:45Z) lies inside it. Found by the slots/booking property test.
+    const weekly = [range(0, "00:00", "02:00")];
+    const [s, e] = [utc("2031-11-02T05:45"), utc("2031-11-02T06:45")];
+    expect(iso(availabilityWindows(weekly, "America/New_York", s, e))).toEqual([
+      ["2031-11-02T05:45", "2031-11-02T06:45"],
+    ]);
+    expect(isWithinAvailability(weekly, "America/New_York", s, e)).toBe(true);
+    expect(isWithinAvailability(weekly, "America/New_York", s, e + 15 * MIN)).toBe(true); // ends 02:00 EST
+    expect(isWithinAvailability(weekly, "America/New_York", s, e + 30 * MIN)).toBe(false);
+  });
+
   it("covers the whole span for all-week availability across a DST change", () => {
     const weekly = [0, 1, 2, 3, 4, 5, 6].map((d) => range(d, "00:00", "24:00"));
     const from = utc("2026-03-01T03:17");

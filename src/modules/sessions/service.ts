@@ -27,7 +27,7 @@ import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { type AuditEntry, auditEntry } from "../audit/store";
 import { localDayBounds, refusal, type TutorCalendar } from "../tutors/booking-rules";
-import { PUBLIC_TUTOR_STATUS, publicTutorRow, type TutorProfileRow } from "../tutors/service";
+import { PUBLIC_TUTOR_STATUS, publicTutorRow } from "../tutors/service";
 import { loadTutorCalendar } from "../tutors/tutor-calendar";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { BookRequest, ListQuery } from "./schemas";

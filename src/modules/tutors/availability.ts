@@ -123,13 +123,15 @@ export function offsetPieces(timeZone: string, fromMs: number, toMs: number): Of
   let t = fromMs;
   while (t < toMs) {
     const next = Math.min(t + SCAN_STEP_MS, toMs);
-    if (next === toMs || zoneOffsetMs(timeZone, next) === offset) {
+    // The last instant of the range is toMs − 1 (half-open): a change just before the end counts too.
+    const probe = next === toMs ? toMs - 1 : next;
+    if (probe <= t || zoneOffsetMs(timeZone, probe) === offset) {
       t = next;
       continue;
     }
-    // Binary search the first instant in (t, next] whose offset differs.
+    // Binary search the first instant in (t, probe] whose offset differs.
     let lo = t;
-    let hi = next;
+    let hi = probe;
     while (hi - lo > 1) {
       const mid = lo + Math.floor((hi - lo) / 2);
       if (zoneOffsetMs(timeZone, mid) === offset) lo = mid;
