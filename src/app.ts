@@ -18,6 +18,7 @@ import { createRouter, defineRoute, z } from "./http/openapi";
 import { documentRateLimits, rateLimits } from "./http/rate-limit";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
+import { calendarRoutes } from "./modules/calendar/routes";
 import { adminCreditRoutes } from "./modules/credits/admin-routes";
 import { creditRoutes } from "./modules/credits/routes";
 import { devRoutes } from "./modules/dev/routes";
@@ -64,6 +65,7 @@ const modules = [
   tutorProfileRoutes,
   schedulingRoutes,
   tutorRoutes,
+  calendarRoutes,
 ];
 
 /**

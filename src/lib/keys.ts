@@ -25,7 +25,7 @@ export interface KeySecrets {
 /** Web Crypto's key type, named so for both the Worker's and node's type definitions. */
 type CryptoKeyOf = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 
-export type KeyPurpose = "access-token" | "otp-code" | "recording-callback";
+export type KeyPurpose = "access-token" | "otp-code" | "recording-callback" | "calendar-feed";
 
 export interface PurposeKey {
   /** Public, short id of the key: the first 64 bits of SHA-256 of its bytes, in hex. */
@@ -66,6 +66,15 @@ async function derive(secret: string, purpose: KeyPurpose): Promise<PurposeKey> 
 /** The key that signs (or hashes) for `purpose` now: JWT_SECRET's. */
 export function signingKey(config: KeySecrets, purpose: KeyPurpose): Promise<PurposeKey> {
   return derive(config.JWT_SECRET, purpose);
+}
+
+/**
+ * The keys of `purpose` that still verify, JWT_SECRET's first: for a secret carried without a kid
+ * (the calendar feed's token is a bare HMAC in a URL), which is tried against each.
+ */
+export async function verificationKeys(config: KeySecrets, purpose: KeyPurpose): Promise<PurposeKey[]> {
+  const secrets = [config.JWT_SECRET, config.JWT_SECRET_PREVIOUS].filter((s): s is string => !!s);
+  return Promise.all(secrets.map((secret) => derive(secret, purpose)));
 }
 
 /** The key of `purpose` whose id is `kid` (JWT_SECRET's or JWT_SECRET_PREVIOUS's), or null. */

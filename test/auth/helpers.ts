@@ -124,7 +124,7 @@ export function codeFrom(mail: SentEmail): string {
  */
 export async function derivedKey(
   secret: string,
-  purpose: "access-token" | "otp-code" | "recording-callback",
+  purpose: "access-token" | "otp-code" | "recording-callback" | "calendar-feed",
 ): Promise<{ bytes: Uint8Array; kid: string }> {
   const enc = new TextEncoder();
   const master = await crypto.subtle.importKey("raw", enc.encode(secret), "HKDF", false, ["deriveBits"]);

@@ -8,7 +8,7 @@
  *    retried or concurrent DELETE never refunds twice.
  * 2. ONE D1 batch (one transaction): the e-mail becomes a pseudonym, names and bio are erased, the
  *    tutor profile is suspended (`account_closed`), every refresh token is revoked, the old address's
- *    login codes and the user's idempotency records are deleted, the transcripts of the user's
+ *    login codes, the user's idempotency records and calendar feed are deleted, the transcripts of the user's
  *    sessions (recordings, Deepgram callback payloads, the report's raw transcript) are erased, and
  *    `deletedAt` is set — from then on the user's access tokens are 401 (http/auth.ts).
  * 3. Step 1 again, for a booking that was already past its checks when the batch committed.
@@ -23,6 +23,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { ServiceContext } from "../../context";
 import { openPrimary } from "../../db/client";
 import {
+  calendarFeeds,
   deepgramWebhooks,
   idempotencyRecords,
   lessonReports,
@@ -158,6 +159,8 @@ function erasure(svc: ServiceContext, user: ClosingUser, now: number): [BatchIte
       .where(and(eq(refreshTokens.userId, user.id), isNull(refreshTokens.revokedAt))),
     svc.db.delete(otpCodes).where(eq(otpCodes.email, user.email)),
     svc.db.delete(idempotencyRecords).where(eq(idempotencyRecords.userId, user.id)),
+    // the private calendar URL stops working (the feed also refuses a closed account by itself)
+    svc.db.delete(calendarFeeds).where(eq(calendarFeeds.userId, user.id)),
     ...profilesOf(user).flatMap(({ role, profileId }) => transcriptErasure(svc, role, profileId, now)),
   ];
 }
