@@ -15,7 +15,6 @@ import {
   availabilityWindows,
   DAY_MS,
   type Interval,
-  isWithinWindows,
   MINUTE_MS,
   type OffsetPiece,
   offsetPieces,
@@ -120,6 +119,23 @@ function firstStartAtOrAfter(list: readonly Interval[], t: number): number {
   return lo;
 }
 
+/**
+ * True when `[start, end)` lies inside one of `windows` (merged and sorted, as availabilityWindows
+ * returns them): a binary search for the first window ending at or after `end`. The slots listing
+ * asks this for every candidate start.
+ */
+function withinMerged(windows: readonly Interval[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = windows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((windows[mid] as Interval)[1] < end) lo = mid + 1;
+    else hi = mid;
+  }
+  const w = windows[lo];
+  return w !== undefined && w[0] <= start;
+}
+
 function offsetAt(pieces: readonly OffsetPiece[], t: number): number {
   let lo = 0;
   let hi = pieces.length - 1;
@@ -190,7 +206,7 @@ export function refusal(cal: TutorCalendar, start: number, end: number): Refusal
   if (start > now + rules.horizonDays * DAY_MS) {
     return { reason: "horizon", message: `Sessions can be booked at most ${rules.horizonDays} days ahead` };
   }
-  if (!isWithinWindows(cal.windows, start, end)) {
+  if (!withinMerged(cal.windows, start, end)) {
     return { reason: "availability", message: "The tutor is not available at that time" };
   }
   for (let i = firstStartAtOrAfter(cal.timeOff, end) - 1; i >= 0; i--) {
