@@ -175,7 +175,21 @@ const SESSION_COLS = [
   "refunded",
   "createdAt",
   "updatedAt",
+  "refundedCredits",
+  "settlementStatus",
+  "settledAt",
 ];
+
+/**
+ * A session row with its settlement split (migration 0006's CHECKs): a refunded (cancelled) one is
+ * settled as `refunded` for its whole cost at its start, every other one is still `open`.
+ */
+function* withSettlement(rows: Iterable<(string | number | null)[]>): Generator<(string | number | null)[]> {
+  for (const row of rows) {
+    const [startTime, creditsCost, refunded] = [row[4], row[7], row[8]];
+    yield refunded === 1 ? [...row, creditsCost ?? 0, "refunded", startTime ?? null] : [...row, 0, "open", null];
+  }
+}
 
 export interface SeedSummary {
   files: string[];
@@ -504,7 +518,7 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
       ];
     }
   }
-  w.insert("sessions", SESSION_COLS, sessions());
+  w.insert("sessions", SESSION_COLS, withSettlement(sessions()));
   count(
     "sessions",
     scale.sessions + 5 + Math.floor(scale.sessions / 50) + rc.sessions.length + Math.floor(scale.sessions / 50),
