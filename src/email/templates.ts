@@ -90,6 +90,22 @@ export const templates = {
     layout("Session scheduled", [
       `Your session with ${other ? `${otherRole} ${quoted(other, NAME_MAX)}` : `a ${otherRole}`} is booked for ${plain(when)} (UTC).`,
     ]),
+  /** One mail per participant for a whole weekly series (not one per lesson). */
+  seriesScheduled: (whens: string[], other: string | null, otherRole: "student" | "tutor") =>
+    layout(`${whens.length} weekly sessions scheduled`, [
+      `Your weekly sessions with ${other ? `${otherRole} ${quoted(other, NAME_MAX)}` : `a ${otherRole}`} are booked (times in UTC):`,
+      ...whens.map((w) => `- ${plain(w)}`),
+      "Each one can be moved or cancelled on its own.",
+    ]),
+  /** The summary of a series' cancellation: which lessons were cancelled, how many refunded. */
+  seriesCancelled: (whens: string[], refunded: number) =>
+    layout(`${whens.length} weekly sessions cancelled`, [
+      `These sessions were cancelled (times in UTC):`,
+      ...whens.map((w) => `- ${plain(w)}`),
+      refunded === whens.length
+        ? "Their credits were refunded."
+        : `${refunded} of them were refunded; the others were cancelled too late for a refund.`,
+    ]),
   /**
    * To a participant whose lesson someone else moved: `by` is the mover's display name (null when
    * they have none, never an e-mail address), `byRole` what they are (an admin is named by role only).

@@ -47,6 +47,14 @@ const renders: { [K in keyof typeof templates]: () => Rendered[] } = {
       templates.sessionScheduled("2030-01-01 10:00", h, "student"),
       templates.sessionScheduled("2030-01-01 10:00", null, "student"),
     ]),
+  seriesScheduled: () =>
+    hostile.flatMap((h) => [
+      templates.seriesScheduled([h, "2030-01-08 10:00"], ordinary, "tutor"),
+      templates.seriesScheduled(["2030-01-01 10:00", "2030-01-08 10:00"], h, "student"),
+      templates.seriesScheduled(["2030-01-01 10:00"], null, "student"),
+    ]),
+  seriesCancelled: () =>
+    hostile.flatMap((h) => [templates.seriesCancelled([h, "2030-01-08 10:00"], 2), templates.seriesCancelled([h], 0)]),
   sessionRescheduled: () =>
     hostile.flatMap((h) => [
       templates.sessionRescheduled(h, "2030-01-01 10:00", ordinary, "tutor"),

@@ -16,9 +16,13 @@ import {
   noShowBody,
   rescheduleBody,
   resolveBody,
+  seriesBody,
+  seriesSchema,
+  seriesSessionsSchema,
   sessionPage,
   sessionSchema,
 } from "./schemas";
+import { bookSeries, cancelSeries } from "./series";
 import {
   bookSession,
   cancelSession,
@@ -46,6 +50,47 @@ sessionRoutes.openapi(
   }),
   async (c) =>
     c.json(await bookSession(c.var.svc, c.var.auth, c.req.valid("json"), c.req.header("idempotency-key")), 201),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/series",
+    summary: "Book weekly lessons, all or nothing (debits them atomically)",
+    tags,
+    guard: "student",
+    body: seriesBody,
+    middleware: [idempotent("series")],
+    ok: { status: 201, description: "The series and its sessions", schema: seriesSchema },
+    errors: ["insufficient_credits", "not_found", "slot_unavailable", "conflict", "idempotency_conflict"],
+  }),
+  async (c) =>
+    c.json(await bookSeries(c.var.svc, c.var.auth, c.req.valid("json"), c.req.header("idempotency-key")), 201),
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/series/{id}/cancel",
+    summary: "Cancel every future occurrence of a series (refund by policy, each)",
+    tags,
+    guard: "user",
+    params: idParams,
+    body: cancelBody,
+    optionalBody: true,
+    ok: { status: 200, description: "The series' sessions after the cancellation", schema: seriesSessionsSchema },
+    errors: ["not_found", "conflict"],
+  }),
+  async (c) =>
+    c.json(
+      await cancelSeries(
+        c.var.svc,
+        c.var.auth,
+        c.req.valid("param").id,
+        (c.req.valid("json") as { reason?: string } | undefined)?.reason,
+      ),
+      200,
+    ),
 );
 
 sessionRoutes.openapi(

@@ -1,4 +1,4 @@
-import { cancelledByValues, noShowParties, sessionStatuses, settlementStatuses } from "../../db/schema";
+import { cancelledByValues, noShowParties, SERIES_COUNT, sessionStatuses, settlementStatuses } from "../../db/schema";
 import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { MAX_EPOCH_MS } from "../tutors/schemas";
@@ -23,6 +23,10 @@ export const sessionSchema = z
     cancellationReason: z.string().nullable(),
     refunded: z.boolean(),
     rescheduledAt: z.number().int().nullable(),
+    seriesId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The weekly series it was booked in; null for a single booking" }),
     noShow: z.enum(noShowParties).nullable(),
     settlementStatus: z.enum(settlementStatuses),
     /** Credits that went back to the student, and the credits the tutor earned (both 0 while held). */
@@ -57,6 +61,24 @@ export const bookBody = z
       .refine((v) => v % 15 === 0, "durationMinutes must be a multiple of 15"),
   })
   .openapi("BookSession");
+
+export const seriesBody = bookBody
+  .extend({
+    count: z
+      .number()
+      .int()
+      .min(SERIES_COUNT.min)
+      .max(SERIES_COUNT.max)
+      .describe("How many weekly lessons, the first at startTime"),
+  })
+  .strict()
+  .openapi("BookSeries");
+
+export const seriesSchema = z
+  .object({ seriesId: z.string(), sessions: z.array(sessionSchema) })
+  .openapi("SessionSeries");
+
+export const seriesSessionsSchema = z.object({ sessions: z.array(sessionSchema) }).openapi("SeriesSessions");
 
 export const rescheduleBody = z
   .strictObject({
@@ -113,6 +135,7 @@ export type DisputeRequest = z.infer<typeof disputeBody>;
 export type ResolveRequest = z.infer<typeof resolveBody>;
 export type RescheduleRequest = z.infer<typeof rescheduleBody>;
 export type BookRequest = z.infer<typeof bookBody>;
+export type SeriesRequest = z.infer<typeof seriesBody>;
 export type SessionView = z.infer<typeof sessionSchema>;
 export type ListQuery = z.infer<typeof listQuery>;
 export type AdminListQuery = z.infer<typeof adminListQuery>;

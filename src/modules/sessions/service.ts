@@ -94,24 +94,40 @@ export function claimOf(
 export const primarySession = (svc: ServiceContext, id: string) =>
   openPrimary(svc.env.DB).db.query.sessions.findFirst({ where: eq(sessions.id, id) });
 
-export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRequest, idempotencyKey?: string) {
-  const studentProfileId = auth.user.studentProfileId;
-  if (!studentProfileId) throw forbidden("This account has no student profile");
-  const tutor = await publicTutorRow(svc, input.tutorProfileId);
+/**
+ * The tutor a student may book for a subject: approved (404 otherwise), not themselves, teaching it.
+ */
+export async function bookableTutor(svc: ServiceContext, auth: Auth, tutorProfileId: string, subjectId: string) {
+  const tutor = await publicTutorRow(svc, tutorProfileId);
   if (tutor.userId === auth.userId)
     throw badRequest("You cannot book yourself", [{ path: "tutorProfileId", message: "Your own profile" }]);
   const teaches = await svc.db.query.tutorSubjects.findFirst({
-    where: and(eq(tutorSubjects.tutorProfileId, tutor.id), eq(tutorSubjects.subjectId, input.subjectId)),
+    where: and(eq(tutorSubjects.tutorProfileId, tutor.id), eq(tutorSubjects.subjectId, subjectId)),
   });
   if (!teaches) {
     throw badRequest("The tutor does not teach this subject", [
       { path: "subjectId", message: "Not taught by this tutor" },
     ]);
   }
+  return tutor;
+}
+
+export const creditsCostOf = (hourlyCreditsPrice: number, durationMinutes: number) =>
+  Math.ceil((hourlyCreditsPrice * durationMinutes) / 60);
+
+export function studentProfileOf(auth: Auth): string {
+  const studentProfileId = auth.user.studentProfileId;
+  if (!studentProfileId) throw forbidden("This account has no student profile");
+  return studentProfileId;
+}
+
+export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRequest, idempotencyKey?: string) {
+  const studentProfileId = studentProfileOf(auth);
+  const tutor = await bookableTutor(svc, auth, input.tutorProfileId, input.subjectId);
   const startTime = input.startTime;
   const endTime = startTime + input.durationMinutes * 60_000;
   const claim = await claimSlot(svc, tutor.id, studentProfileId, startTime, endTime);
-  const creditsCost = Math.ceil((tutor.hourlyCreditsPrice * input.durationMinutes) / 60);
+  const creditsCost = creditsCostOf(tutor.hourlyCreditsPrice, input.durationMinutes);
   const sessionId = await bookingId(auth.userId, input, idempotencyKey);
   const booked = unwrap(
     await ledgerFor(svc.env, auth.userId).bookSession({
@@ -127,7 +143,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
   );
   const session = await primarySession(svc, sessionId);
   if (!session) throw new Error("booked session not found");
-  if (!booked.replayed) await refuseIfNoLongerBookable(svc, session, auth.userId);
+  if (!booked.replayed) await refuseIfNoLongerBookable(svc, [session], auth.userId);
   const jobs: QueueMessage[] = [{ type: "video.create_room", sessionId }];
   const studentEmail = auth.user.email;
   const tutorEmail = await userEmail(svc, tutor.userId);
@@ -156,25 +172,29 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
  * its sessions only once, after its own commit). Read after this booking's commit, the state is
  * final for it: the booking is undone with a full refund and refused as the checks would have.
  */
-async function refuseIfNoLongerBookable(svc: ServiceContext, session: SessionRow, studentUserId: string) {
+export async function refuseIfNoLongerBookable(svc: ServiceContext, booked: SessionRow[], studentUserId: string) {
+  const first = booked[0];
+  if (!first) return;
   const state = await openPrimary(svc.env.DB)
     .d1.prepare(
       "SELECT (SELECT deletedAt FROM users WHERE id = ?) AS closedAt, (SELECT status FROM tutorProfiles WHERE id = ?) AS tutorStatus",
     )
-    .bind(studentUserId, session.tutorProfileId)
+    .bind(studentUserId, first.tutorProfileId)
     .first<{ closedAt: number | null; tutorStatus: string | null }>();
   const closed = state?.closedAt !== null;
   if (!closed && state?.tutorStatus === PUBLIC_TUTOR_STATUS) return;
-  try {
-    await cancelThroughLedger(svc, session, {
-      by: "admin",
-      refund: true,
-      reason: closed ? "account_closed" : "tutor_unavailable",
-      quietFor: closed ? studentUserId : undefined,
-    });
-  } catch (err) {
-    // the closing account's own sweep cancelled it first
-    if (!(err instanceof DomainError && err.code === "conflict")) throw err;
+  for (const session of booked) {
+    try {
+      await cancelThroughLedger(svc, session, {
+        by: "admin",
+        refund: true,
+        reason: closed ? "account_closed" : "tutor_unavailable",
+        quietFor: closed ? studentUserId : undefined,
+      });
+    } catch (err) {
+      // the closing account's own sweep cancelled it first
+      if (!(err instanceof DomainError && err.code === "conflict")) throw err;
+    }
   }
   if (closed) throw new DomainError("unauthorized", "Invalid or expired access token");
   throw notFound("Tutor");
@@ -197,7 +217,20 @@ export async function participants(svc: ServiceContext, s: SessionRow) {
 }
 
 export async function cancelSession(svc: ServiceContext, auth: Auth, id: string, reason: string | undefined) {
-  const { session, asStudent, asAdmin } = await accessSession(svc, auth, id);
+  return sessionView(await cancelAccessed(svc, auth, await accessSession(svc, auth, id), reason));
+}
+
+/**
+ * Cancels a session the caller may see, under the single-session policy. `silent`: no e-mails (a
+ * series' cancellation sends one summary instead).
+ */
+export async function cancelAccessed(
+  svc: ServiceContext,
+  auth: Auth,
+  { session, asStudent, asAdmin }: Awaited<ReturnType<typeof accessSession>>,
+  reason: string | undefined,
+  opts: { silent?: boolean } = {},
+): Promise<SessionRow> {
   if (session.status !== "scheduled") throw conflict(`A ${session.status} session cannot be cancelled`);
   // Participants cancel only before the start (afterwards a no-show report is the way); admins at
   // any time, except an admin who is also the session's student.
@@ -213,7 +246,7 @@ export async function cancelSession(svc: ServiceContext, auth: Auth, id: string,
   // The refund and the before-start rule were decided on this start time: a lesson moved meanwhile
   // (or a stale read) makes the cancellation a 409 instead of a refund decided on the wrong time.
   const where = { sql: "startTime = ?", binds: [session.startTime] };
-  return sessionView(await cancelThroughLedger(svc, session, { by, refund, reason: reason ?? null, audit, where }));
+  return cancelThroughLedger(svc, session, { by, refund, reason: reason ?? null, audit, where, silent: opts.silent });
 }
 
 /**
@@ -234,6 +267,8 @@ export async function cancelThroughLedger(
     audit?: AuditEntry;
     /** The condition on the session's columns the decision was made on (settle step's `from.where`). */
     where?: { sql: string; binds: unknown[] };
+    /** No e-mails (the caller sends a summary). */
+    silent?: boolean;
   },
 ): Promise<SessionRow> {
   const settled = await settleThroughLedger(svc, session, {
@@ -246,7 +281,7 @@ export async function cancelThroughLedger(
     audit: opts.audit,
   });
   const jobs: QueueMessage[] = [];
-  for (const userId of [settled.studentUserId, settled.tutorUserId]) {
+  for (const userId of opts.silent ? [] : [settled.studentUserId, settled.tutorUserId]) {
     const to = userId === opts.quietFor ? undefined : await userEmail(svc, userId);
     if (!to) continue;
     const role = userId === settled.studentUserId ? "student" : "tutor";

@@ -269,3 +269,27 @@ export function weeklyProblems(weekly: readonly WeeklyRange[], path = "weekly"):
   }
   return problems;
 }
+
+/**
+ * The UTC instant at which the wall clock of `timeZone` reads `wallMs` (wall-clock ms since the
+ * epoch). A time that happens twice (fall-back) is its first instance; a time that does not exist
+ * (spring-forward gap) is read with the offset before the gap, as RFC 5545 does (02:30 on the New
+ * York spring-forward night is 03:30 EDT).
+ */
+export function wallToUtc(timeZone: string, wallMs: number): number {
+  const before = zoneOffsetMs(timeZone, wallMs - DAY_MS);
+  const after = zoneOffsetMs(timeZone, wallMs + DAY_MS);
+  const valid = [...new Set([before, after])]
+    .map((offset) => wallMs - offset)
+    .filter((t) => t + zoneOffsetMs(timeZone, t) === wallMs);
+  return valid.length > 0 ? Math.min(...valid) : wallMs - before;
+}
+
+/**
+ * `count` weekly starts at the wall-clock time of `firstStart` in `timeZone`: 17:00 local stays 17:00
+ * local across DST changes (its UTC time moves by the offset change).
+ */
+export function weeklyStarts(timeZone: string, firstStart: number, count: number): number[] {
+  const wall = firstStart + zoneOffsetMs(timeZone, firstStart);
+  return Array.from({ length: count }, (_, k) => (k === 0 ? firstStart : wallToUtc(timeZone, wall + k * 7 * DAY_MS)));
+}
