@@ -1,7 +1,7 @@
 /** bench/RESULTS.md: the run's results as tables (bench/results.json has them all). */
 import { READ_RATIO_TARGET, round, SCALE_P50_TARGET } from "./config.ts";
 import type { Results } from "./run.ts";
-import { ids } from "./seed.ts";
+import { ids, rulesCalendar } from "./seed.ts";
 
 export function markdown(r: Results): string {
   const m = r.machine;
@@ -53,6 +53,16 @@ export function markdown(r: Results): string {
       "notifications (every 10th of them unread). Seeded with SQL through `wrangler d1 execute --local --file` " +
       r.scales.map((s) => `(${s.scale}: ${s.data.files} files, ${s.data.seedMs} ms)`).join(", ") +
       ".",
+    "",
+  );
+  const rc = rulesCalendar(Date.parse(r.date));
+  lines.push(
+    `The rules tutor (\`${ids.rulesTutor}\`) has booking rules (notice ${rc.rules.minNoticeMinutes} min, buffers ` +
+      `${rc.rules.bufferBeforeMinutes} + ${rc.rules.bufferAfterMinutes} min, at most ${rc.rules.maxSessionsPerDay} sessions a day, ` +
+      `${rc.rules.horizonDays} days ahead) and, in its 31-day slots window, ${rc.sessions.length} sessions (${rc.rules.maxSessionsPerDay} ` +
+      `on ${rc.cappedDays.length} days: the cap) and ${rc.timeOff.length} time offs (one begun before the window), with older time off and ` +
+      "sessions behind; before the load, its listing is checked to respect all of them. " +
+      `Series: ${ids.seriesRuns} students with credits, ${ids.seriesTutors} tutors available all week.`,
     "",
   );
   for (const s of r.scales) {
