@@ -5,7 +5,7 @@
  */
 import { CONNECTIONS, DURATION_S, log, NOW, READ_RATIO_TARGET, round, SLICES, token, WARMUP_S } from "./config.ts";
 import { emptyRaw, merge, type ReadResult, readLoad, summarizeRaw } from "./load.ts";
-import { ids, slotsWindow } from "./seed.ts";
+import { ids, rulesCalendar, slotsWindow } from "./seed.ts";
 import type { Server } from "./server.ts";
 
 export interface RouteResult extends ReadResult {
@@ -26,11 +26,17 @@ export async function readRoutes(server: Server) {
   const student = await token(ids.benchUser, "student");
   const admin = await token(ids.adminUser, "admin");
   const { from, to } = slotsWindow(NOW);
-  const routes: { name: string; path: string; auth?: string }[] = [
+  const rc = rulesCalendar(NOW);
+  const routes: { name: string; path: string; auth?: string; check?: (body: unknown) => string | null }[] = [
     { name: "tutors by subject", path: `/v1/tutors?subject=${ids.listSubjectSlug}` },
     {
       name: "tutor slots (7 days)",
       path: `/v1/tutors/${ids.slotsTutor}/slots?from=${from}&to=${to}&durationMinutes=60`,
+    },
+    {
+      name: "tutor slots with rules and time off (31 days)",
+      path: `/v1/tutors/${ids.rulesTutor}/slots?from=${rc.from}&to=${rc.to}&durationMinutes=60`,
+      check: (body) => rulesViolation(body, rc),
     },
     { name: "credits balance", path: "/v1/credits/balance", auth: student },
     { name: "credits ledger", path: "/v1/credits/ledger", auth: student },
@@ -49,6 +55,8 @@ export async function readRoutes(server: Server) {
     // Sanity: the route answers 2xx with this data before it is measured.
     const probe = await fetch(`${server.url}${r.path}`, { headers });
     if (!probe.ok) throw new Error(`GET ${r.path} → ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
+    const wrong = r.check?.(await probe.json());
+    if (wrong) throw new Error(`GET ${r.path}: ${wrong}`);
     const load = (path: string, durationS: number, h?: Record<string, string>) =>
       readLoad({
         url: `${server.url}${path}`,
@@ -81,4 +89,26 @@ export async function readRoutes(server: Server) {
     });
   }
   return { health: summarizeRaw(healthAll), routes: results };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Why the rules tutor's listing does not show the seeded rules applied (null: it does): it must list
+ * slots, none overlapping a time off, none within the buffers (15 + 15 min) of a seeded session,
+ * none on a day the seeded sessions fill to the cap, and none before the minimum notice.
+ */
+function rulesViolation(body: unknown, rc: ReturnType<typeof rulesCalendar>): string | null {
+  const items = (body as { items?: { startTime: number; endTime: number }[] }).items;
+  if (!Array.isArray(items) || items.length === 0) return "no slots listed";
+  const gap = (rc.rules.bufferBeforeMinutes + rc.rules.bufferAfterMinutes) * 60_000;
+  for (const { startTime: s, endTime: e } of items) {
+    const at = new Date(s).toISOString();
+    if (s < NOW + rc.rules.minNoticeMinutes * 60_000) return `slot ${at} inside the minimum notice`;
+    if (rc.timeOff.some(([ts, te]) => ts < e && te > s)) return `slot ${at} overlaps a time off`;
+    if (rc.sessions.some(([ss, se]) => ss < e + gap && se > s - gap))
+      return `slot ${at} within ${gap / 60_000} min of a session`;
+    if (rc.cappedDays.includes(Math.floor((s - rc.from) / DAY_MS))) return `slot ${at} on a day at the daily cap`;
+  }
+  return null;
 }

@@ -1,7 +1,7 @@
 /** bench/RESULTS.md: the run's results as tables (bench/results.json has them all). */
 import { READ_RATIO_TARGET, round, SCALE_P50_TARGET } from "./config.ts";
 import type { Results } from "./run.ts";
-import { ids } from "./seed.ts";
+import { ids, rulesCalendar } from "./seed.ts";
 
 export function markdown(r: Results): string {
   const m = r.machine;
@@ -55,6 +55,16 @@ export function markdown(r: Results): string {
       ".",
     "",
   );
+  const rc = rulesCalendar(Date.parse(r.date));
+  lines.push(
+    `The rules tutor (\`${ids.rulesTutor}\`) has booking rules (notice ${rc.rules.minNoticeMinutes} min, buffers ` +
+      `${rc.rules.bufferBeforeMinutes} + ${rc.rules.bufferAfterMinutes} min, at most ${rc.rules.maxSessionsPerDay} sessions a day, ` +
+      `${rc.rules.horizonDays} days ahead) and, in its 31-day slots window, ${rc.sessions.length} sessions (${rc.rules.maxSessionsPerDay} ` +
+      `on ${rc.cappedDays.length} days: the cap) and ${rc.timeOff.length} time offs (one begun before the window), with older time off and ` +
+      "sessions behind; before the load, its listing is checked to respect all of them. " +
+      `Series: ${ids.seriesRuns} students with credits, ${ids.seriesTutors} tutors available all week.`,
+    "",
+  );
   for (const s of r.scales) {
     lines.push(`## Reads — ${s.scale} data`, "");
     lines.push(
@@ -102,6 +112,11 @@ export function markdown(r: Results): string {
     lines.push(
       `| bookings (\`POST /v1/sessions\`, ${ids.lanes} students × ${ids.lanes} tutors, ${r.settings.connections * 2} in flight) | ${w.bookings.perSec} /s | ${ms(w.bookings.p50)} | ${ms(w.bookings.p99)} | ${w.bookings.failures} | ≥ ${f1?.floor} /s | ${yes(!!f1?.ok)} |`,
     );
+    const f5 = floor(`series of ${w.series.occurrences}/s`);
+    const f6 = floor(`series of ${w.series.occurrences} p95`);
+    lines.push(
+      `| series of ${w.series.occurrences} (\`POST /v1/sessions/series\`, one student each, ${w.series.inFlight} in flight; ${w.series.booked} of ${w.series.requests} booked after ${w.series.attempted - w.series.requests} warm-up; ${w.series.sessionsPerSec} sessions/s) | ${w.series.perSec} series/s | ${ms(w.series.p50)} (p95 ${ms(w.series.p95)}, max ${ms(w.series.max)}) | – | ${w.series.failures} | ≥ ${f5?.floor} /s, p95 ≤ ${f6?.floor} ms | ${yes(!!f5?.ok && !!f6?.ok && w.series.ok)} |`,
+    );
     lines.push(
       `| ledger ops, one user (\`POST /v1/admin/credits/adjustments\`, ${r.settings.connections} in flight) | ${w.ledgerOps.perSec} /s | ${ms(w.ledgerOps.p50)} | ${ms(w.ledgerOps.p99)} | ${w.ledgerOps.failures} | ≥ ${f2?.floor} /s | ${yes(!!f2?.ok)} |`,
     );
@@ -111,6 +126,12 @@ export function markdown(r: Results): string {
     lines.push(
       `| webhook acknowledgement (2xx answer to Stripe) | – | ${ms(w.webhook.ackP50)} | ${ms(w.webhook.ackP99)} | – | – | – |`,
     );
+    if (w.series.failureSamples.length > 0) {
+      lines.push(
+        "",
+        `Series failures: ${w.series.failureSamples.map((f) => `\`${f.replaceAll("|", "\\|")}\``).join("; ")}`,
+      );
+    }
     lines.push("");
   }
   if (r.sweep) {
@@ -139,7 +160,12 @@ export function markdown(r: Results): string {
   }
   if (r.explain.length > 0) {
     lines.push("## Query plans on the large data set", "");
-    lines.push("`EXPLAIN QUERY PLAN` of the main read queries with real values against the large seeded database.", "");
+    lines.push(
+      "`EXPLAIN QUERY PLAN` of the main queries with real values against the large seeded database: the reads, the slots " +
+        "calendar's (rules, time off, sessions window) and the booking guard (`slotFree` of src/ledger/booking-sql.ts in the " +
+        "session INSERT, binds written in). Full scan = a `SCAN` of a table or of a whole index.",
+      "",
+    );
     lines.push("| query | plan | full scan |", "|---|---|---|");
     for (const e of r.explain)
       lines.push(`| ${e.name} | ${e.plan.join("; ").replaceAll("|", "\\|")} | ${e.fullScan ? "❌ yes" : "no"} |`);

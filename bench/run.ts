@@ -127,6 +127,14 @@ async function main() {
     ...(scaleInvariance.length
       ? [{ name: `every read route p50 large ≤ ${SCALE_P50_TARGET} × small`, ok: scaleInvariance.every((s) => s.ok) }]
       : []),
+    ...(writes
+      ? [
+          {
+            name: `every series booking (${writes.series.attempted} series of ${writes.series.occurrences}) answered 201 with ${writes.series.occurrences} weekly sessions`,
+            ok: writes.series.ok,
+          },
+        ]
+      : []),
     ...(floors
       ? [{ name: "write paths at or above their floors (bench/floors.json)", ok: floors.checks.every((c) => c.ok) }]
       : []),
@@ -139,7 +147,12 @@ async function main() {
         ]
       : []),
     ...(explain.length
-      ? [{ name: "no full table scan in the main read queries on large data", ok: explain.every((e) => !e.fullScan) }]
+      ? [
+          {
+            name: "no full table or index scan in the main queries (reads, booking guard) on large data",
+            ok: explain.every((e) => !e.fullScan),
+          },
+        ]
       : []),
   ];
   const results = {
@@ -168,6 +181,11 @@ main()
     writeFileSync(join(BENCH, "RESULTS.md"), markdown(results));
     log("wrote bench/results.json and bench/RESULTS.md");
     for (const t of results.targets) console.log(`${t.ok ? "PASS" : "MISS"}  ${t.name}`);
+    // A refused series is a broken bench (its seed or the route), not a slow figure: the run fails.
+    if (results.writes && !results.writes.series.ok) {
+      console.error(`series booking failed: ${results.writes.series.failureSamples.join(" | ")}`);
+      process.exitCode = 1;
+    }
   })
   .catch((err) => {
     // the servers' process groups are ended on exit (tools/offline/wrangler.ts)

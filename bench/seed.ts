@@ -38,6 +38,8 @@ export const ids = {
   adminUser: "usr_admin",
   adminEmail: "admin@bench.test",
   slotsTutor: "tut_slots",
+  /** A tutor with booking rules, time off and sessions across the 31-day window (bench/reads.ts). */
+  rulesTutor: "tut_rules",
   listSubjectSlug: "subject-00",
   laneSubject: "sub_19",
   lanes: 100,
@@ -49,12 +51,55 @@ export const ids = {
   webhookOrder: (k: number) => `ord_wh_${pad(k, 3)}`,
   webhookCheckout: (k: number) => `cs_bench_${pad(k, 3)}`,
   webhookCredits: 5,
+  /** Weekly series of 12: one student each, spread over a few tutors at distinct hours (bench/writes.ts). */
+  seriesRuns: 64,
+  seriesTutors: 10,
+  seriesCount: 12,
+  seriesStudentUser: (k: number) => `usr_sr_${pad(k, 3)}`,
+  seriesStudent: (k: number) => `stu_sr_${pad(k, 3)}`,
+  seriesTutor: (j: number) => `tut_sr_${pad(j, 3)}`,
 };
 
 /** The 7-day window of the slots request: starts at the next UTC midnight after `now` + 1 day. */
 export function slotsWindow(now: number): { from: number; to: number } {
   const from = Math.ceil((now + DAY) / DAY) * DAY;
   return { from, to: from + 7 * DAY };
+}
+
+type Interval = [number, number];
+
+/**
+ * The rules tutor's calendar inside its 31-day window (the slots route's maximum range), identical at
+ * both scales: the rules row, the sessions and the time off that the listing must respect. The seed
+ * writes these rows and bench/reads.ts checks the listing against them, so both read one source.
+ * - every day d with d % 7 = 3 holds 4 sessions: the daily cap (4), so that day lists no slot;
+ * - other even days hold 2 sessions (10:00, 15:00 UTC), odd days 1 (12:00): the 15 + 15 min buffers;
+ * - time off: one that began 3 days before the window (found only through the 90-day look-back),
+ *   a whole day, an afternoon, and three days in a row.
+ */
+export function rulesCalendar(now: number) {
+  const from = Math.ceil((now + DAY) / DAY) * DAY;
+  const to = from + 31 * DAY;
+  const rules = {
+    minNoticeMinutes: 120,
+    bufferBeforeMinutes: 15,
+    bufferAfterMinutes: 15,
+    maxSessionsPerDay: 4,
+    horizonDays: 120,
+  };
+  const sessions: Interval[] = [];
+  for (let d = 0; d < 31; d++) {
+    const hours = d % 7 === 3 ? [9, 11, 14, 16] : d % 2 === 0 ? [10, 15] : [12];
+    for (const h of hours) sessions.push([from + d * DAY + h * HOUR, from + d * DAY + (h + 1) * HOUR]);
+  }
+  const timeOff: Interval[] = [
+    [from - 3 * DAY + 10 * HOUR, from + DAY + 12 * HOUR],
+    [from + 9 * DAY, from + 10 * DAY],
+    [from + 16 * DAY + 13 * HOUR, from + 16 * DAY + 18 * HOUR],
+    [from + 24 * DAY, from + 27 * DAY],
+  ];
+  const cappedDays = Array.from({ length: 31 }, (_, d) => d).filter((d) => d % 7 === 3);
+  return { from, to, rules, sessions, timeOff, cappedDays };
 }
 
 export const pad = (n: number, width: number) => String(n).padStart(width, "0");
@@ -130,7 +175,21 @@ const SESSION_COLS = [
   "refunded",
   "createdAt",
   "updatedAt",
+  "refundedCredits",
+  "settlementStatus",
+  "settledAt",
 ];
+
+/**
+ * A session row with its settlement split (migration 0006's CHECKs): a refunded (cancelled) one is
+ * settled as `refunded` for its whole cost at its start, every other one is still `open`.
+ */
+function* withSettlement(rows: Iterable<(string | number | null)[]>): Generator<(string | number | null)[]> {
+  for (const row of rows) {
+    const [startTime, creditsCost, refunded] = [row[4], row[7], row[8]];
+    yield refunded === 1 ? [...row, creditsCost ?? 0, "refunded", startTime ?? null] : [...row, 0, "open", null];
+  }
+}
 
 export interface SeedSummary {
   files: string[];
@@ -172,6 +231,19 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
     users.push([ids.webhookUser(k), `wh${k}@bench.test`, `Buyer ${k}`, "student", stu, null, t0, t0]);
     students.push([stu, ids.webhookUser(k), `Buyer ${k}`, t0, t0]);
   }
+  for (let k = 0; k < ids.seriesRuns; k++) {
+    users.push([
+      ids.seriesStudentUser(k),
+      `sr${k}@bench.test`,
+      `Series ${k}`,
+      "student",
+      ids.seriesStudent(k),
+      null,
+      t0,
+      t0,
+    ]);
+    students.push([ids.seriesStudent(k), ids.seriesStudentUser(k), `Series ${k}`, t0, t0]);
+  }
   w.insert("users", USER_COLS, users);
   count("users", users.length);
   w.insert("studentProfiles", ["id", "userId", "displayName", "createdAt", "updatedAt"], students);
@@ -190,6 +262,16 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
     });
   }
   tutors.push({ id: ids.slotsTutor, user: "usr_slots", subjects: ["sub_01"], price: 2, weekly: [8 * 60, 20 * 60] });
+  tutors.push({ id: ids.rulesTutor, user: "usr_rules", subjects: ["sub_01"], price: 2, weekly: [8 * 60, 20 * 60] });
+  for (let j = 0; j < ids.seriesTutors; j++) {
+    tutors.push({
+      id: ids.seriesTutor(j),
+      user: `usr_srt_${pad(j, 3)}`,
+      subjects: [ids.laneSubject],
+      price: 1,
+      weekly: [0, 1440],
+    });
+  }
   for (let k = 0; k < ids.lanes; k++) {
     tutors.push({
       id: ids.laneTutor(k),
@@ -239,6 +321,50 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
   );
   count("tutorAvailability", tutors.length * 7);
 
+  // Booking rules and time off. The rules tutor's window rows come from rulesCalendar; its older time
+  // off (one day every 3 days going back) and one past time off per filler tutor give the table the
+  // bulk an unindexed search would have to wade through.
+  const rc = rulesCalendar(now);
+  w.insert(
+    "tutorBookingRules",
+    [
+      "tutorProfileId",
+      "minNoticeMinutes",
+      "bufferBeforeMinutes",
+      "bufferAfterMinutes",
+      "maxSessionsPerDay",
+      "horizonDays",
+      "updatedAt",
+    ],
+    [
+      [
+        ids.rulesTutor,
+        rc.rules.minNoticeMinutes,
+        rc.rules.bufferBeforeMinutes,
+        rc.rules.bufferAfterMinutes,
+        rc.rules.maxSessionsPerDay,
+        rc.rules.horizonDays,
+        t0,
+      ],
+    ],
+  );
+  count("tutorBookingRules", 1);
+  function* timeOff(): Generator<(string | number | null)[]> {
+    for (const [i, [s, e]] of rc.timeOff.entries()) yield [`tof_rules_${i}`, ids.rulesTutor, s, e, "Away", t0];
+    const history = Math.max(5, Math.floor(scale.sessions / 500));
+    for (let h = 0; h < history; h++) {
+      const start = rc.from - 5 * DAY - h * 3 * DAY;
+      yield [`tof_rulesh_${pad(h, 5)}`, ids.rulesTutor, start, start + DAY, null, t0];
+    }
+    for (let i = 0; i < scale.tutors; i++) {
+      const start = t0 + (i % 390) * DAY;
+      yield [`tof_${pad(i, 5)}`, `tut_${pad(i, 5)}`, start, start + 2 * DAY, null, t0];
+    }
+  }
+  const timeOffRows = [...timeOff()];
+  w.insert("tutorTimeOff", ["id", "tutorProfileId", "startTime", "endTime", "note", "createdAt"], timeOffRows);
+  count("tutorTimeOff", timeOffRows.length);
+
   // The heavy student's ledger: one chain seq 1..n (the insert trigger checks every link).
   function* ledger(): Generator<(string | number | null)[]> {
     let balance = 0;
@@ -282,7 +408,26 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
       t0,
     ]),
   );
-  count("creditsLedger", scale.ledgerEntries + ids.lanes);
+  // Series students: enough for a series of 12 hour-long lessons at 1 credit an hour, many times over.
+  w.insert(
+    "creditsLedger",
+    LEDGER_COLS,
+    Array.from({ length: ids.seriesRuns }, (_, k) => [
+      `led_sr_${pad(k, 3)}`,
+      ids.seriesStudentUser(k),
+      1,
+      "credit",
+      1_000,
+      1_000,
+      "manual_adjustment",
+      null,
+      null,
+      "Seeded credits",
+      `seed:${ids.seriesStudentUser(k)}:1`,
+      t0,
+    ]),
+  );
+  count("creditsLedger", scale.ledgerEntries + ids.lanes + ids.seriesRuns);
 
   // Sessions: half the heavy student's, half 997 other students'; spread over 400 days past and
   // 60 days ahead over the filler tutors (past → completed, every 10th cancelled; future → scheduled).
@@ -340,9 +485,44 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
         t0,
       ];
     }
+    // The rules tutor: its window's sessions (rulesCalendar) and as much history as the slots tutor.
+    for (const [j, [s, e]] of rc.sessions.entries()) {
+      yield [
+        `ses_rules_${pad(j, 3)}`,
+        ids.rulesTutor,
+        `stu_f_${pad(j % 997, 3)}`,
+        "sub_01",
+        s,
+        e,
+        "scheduled",
+        2,
+        0,
+        t0,
+        t0,
+      ];
+    }
+    for (let h = 0; h < history; h++) {
+      const start = Math.floor((rc.from - 2 * DAY - h * 3 * HOUR) / (15 * MINUTE)) * 15 * MINUTE;
+      yield [
+        `ses_rulesh_${pad(h, 5)}`,
+        ids.rulesTutor,
+        "stu_f_998",
+        "sub_01",
+        start,
+        start + HOUR,
+        "completed",
+        2,
+        0,
+        t0,
+        t0,
+      ];
+    }
   }
-  w.insert("sessions", SESSION_COLS, sessions());
-  count("sessions", scale.sessions + 5 + Math.floor(scale.sessions / 50));
+  w.insert("sessions", SESSION_COLS, withSettlement(sessions()));
+  count(
+    "sessions",
+    scale.sessions + 5 + Math.floor(scale.sessions / 50) + rc.sessions.length + Math.floor(scale.sessions / 50),
+  );
 
   // Notifications: half the heavy student's (every 10th of them unread), half other users'.
   function* notifications(): Generator<(string | number | null)[]> {
