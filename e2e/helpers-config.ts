@@ -18,6 +18,8 @@ export const E2E_ADMIN_EMAILS = [
   "resched",
   "life",
   "payouts",
+  "calendar",
+  "sched",
 ]
   .map(adminEmail)
   .join(",");

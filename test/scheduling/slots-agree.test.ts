@@ -13,7 +13,6 @@ import { createSubject, createTutor, fund } from "../sessions/helpers";
 import { MIN, putRules, utc } from "./world";
 
 const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
 const Q = 15 * MIN;
 const ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Europe/London", "Australia/Lord_Howe", "Asia/Tokyo"];
 
