@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { sqlValue } from "../tools/common/sql.ts";
 import { executeSqlFile } from "../tools/offline/wrangler.ts";
 import { NOW } from "./config.ts";
-import { ids, rulesCalendar, slotsWindow } from "./seed.ts";
+import { ids, slotsWindow } from "./seed-base.ts";
+import { rulesCalendar } from "./seed-scheduling.ts";
 import { importFromSrc } from "./src-modules.ts";
 
 type BookingSql = typeof import("../src/ledger/booking-sql.ts");

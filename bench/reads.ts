@@ -5,7 +5,8 @@
  */
 import { CONNECTIONS, DURATION_S, log, NOW, READ_RATIO_TARGET, round, SLICES, token, WARMUP_S } from "./config.ts";
 import { emptyRaw, merge, type ReadResult, readLoad, summarizeRaw } from "./load.ts";
-import { ids, rulesCalendar, slotsWindow } from "./seed.ts";
+import { ids, slotsWindow } from "./seed-base.ts";
+import { rulesCalendar } from "./seed-scheduling.ts";
 import type { Server } from "./server.ts";
 
 export interface RouteResult extends ReadResult {

@@ -1,7 +1,8 @@
 /** bench/RESULTS.md: the run's results as tables (bench/results.json has them all). */
 import { READ_RATIO_TARGET, round, SCALE_P50_TARGET } from "./config.ts";
 import type { Results } from "./run.ts";
-import { ids, rulesCalendar } from "./seed.ts";
+import { ids } from "./seed-base.ts";
+import { rulesCalendar } from "./seed-scheduling.ts";
 
 export function markdown(r: Results): string {
   const m = r.machine;

@@ -42,7 +42,7 @@ import { machine, measureBundle, measureStartup } from "./measure.ts";
 import { explainOnLarge } from "./plans.ts";
 import { readRoutes } from "./reads.ts";
 import { markdown } from "./report.ts";
-import { LARGE, SMALL } from "./seed.ts";
+import { LARGE, SMALL } from "./seed-base.ts";
 import { prepareState, startServer } from "./server.ts";
 import { sweepBacklog } from "./sweeps.ts";
 import { checkFloors, writePaths } from "./writes.ts";

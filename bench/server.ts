@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { applyMigrations, executeSqlFile, freePort, startWorker } from "../tools/offline/wrangler.ts";
 import { JWT_SECRET, NOW, STRIPE_WEBHOOK_SECRET } from "./config.ts";
-import { ids, type Scale, type SeedSummary, writeSeed } from "./seed.ts";
+import { type SeedSummary, writeSeed } from "./seed.ts";
+import { ids, type Scale } from "./seed-base.ts";
 
 export interface Server {
   url: string;

@@ -18,7 +18,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { applyMigrations, executeSqlFile, freePort, startWorker } from "../tools/offline/wrangler.ts";
 import { JWT_SECRET, log, NOW, ROOT, round, token } from "./config.ts";
-import { pad, SqlWriter } from "./seed.ts";
+import { pad, SqlWriter } from "./seed-base.ts";
 
 const HOUR = 3_600_000;
 const TOTAL = Number(process.env.BENCH_SWEEP_SESSIONS ?? 100_000);

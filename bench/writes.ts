@@ -19,7 +19,7 @@ import {
   token,
 } from "./config.ts";
 import { drive, percentile } from "./load.ts";
-import { ids } from "./seed.ts";
+import { ids } from "./seed-base.ts";
 import type { Server } from "./server.ts";
 
 export async function writePaths(server: Server) {
