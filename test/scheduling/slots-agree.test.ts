@@ -12,7 +12,6 @@ import { moveClockTo, resetClock, serverNow } from "../helpers/clock";
 import { createSubject, createTutor, fund } from "../sessions/helpers";
 import { MIN, putRules, utc } from "./world";
 
-const HOUR = 60 * MIN;
 const Q = 15 * MIN;
 const ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Europe/London", "Australia/Lord_Howe", "Asia/Tokyo"];
 
