@@ -9,6 +9,7 @@ import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
 import { accountJourney } from "./demo-account.ts";
 import { lifecycleJourney } from "./demo-lifecycle.ts";
 import { payoutsJourney } from "./demo-payouts.ts";
+import { schedulingJourney } from "./demo-scheduling.ts";
 
 const stack = findDevStack();
 const api = stack.apiUrl;
@@ -312,12 +313,14 @@ async function main() {
     mails.items.map((m) => m.subject),
   );
 
+  await schedulingJourney({ c, step, admin, student, tutor, tutorProfileId: profile.id, subjectId: subject.id });
+
   await accountJourney({ c, step, admin, student, tutor, tutorProfileId: profile.id, subjectId: subject.id });
 
   await payoutsJourney({ c, step, admin, tutor, tag });
 
   console.log(
-    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
+    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
   );
 }
 
