@@ -246,6 +246,28 @@ describe("feed content", () => {
     expect(student.events.map((e) => e.uid).sort()).toEqual([recent, w.sessionId].sort());
   });
 
+  it("a busy past never crowds out what is to come (each window has its own cap)", async () => {
+    const w = await world();
+    const now = Date.now();
+    // 501 lessons in the last 30 days: more than one window holds
+    const rows = Array.from({ length: 501 }, (_, i) => now - 29 * DAY + i * HOUR);
+    for (let i = 0; i < rows.length; i += 50) {
+      await env.DB.batch(
+        rows
+          .slice(i, i + 50)
+          .map((t) =>
+            env.DB.prepare(
+              "INSERT INTO sessions (id, tutorProfileId, studentProfileId, subjectId, startTime, endTime, status, creditsCost, createdAt, updatedAt) VALUES (?, ?, ?, NULL, ?, ?, 'completed', 1, ?, ?)",
+            ).bind(`ses_${crypto.randomUUID()}`, w.tutor.tutorProfileId, "stu_other", t, t + HOUR, t, t),
+          ),
+      );
+    }
+    const feed = await readFeed(await feedUrl(w.tutor.token));
+    const uids = feed.events.map((e) => e.uid);
+    expect(uids).toContain(w.sessionId); // the upcoming lesson
+    expect(uids).toHaveLength(501); // 500 past (the newest) + 1 upcoming
+  });
+
   it("another user's feed never shows your sessions", async () => {
     const w = await world();
     const stranger = await createUser();

@@ -233,3 +233,23 @@ describe("time off", () => {
     expect((await post({ startTime: t, endTime: t + 90 * 24 * HOUR })).status).toBe(201);
   });
 });
+
+describe("time off limits", () => {
+  it("holds at most 200 current and future time offs (409 beyond)", async () => {
+    const w = await world();
+    const t = utc("2031-10-01T00:00");
+    const rows = Array.from({ length: 199 }, (_, i) =>
+      env.DB.prepare(
+        "INSERT INTO tutorTimeOff (id, tutorProfileId, startTime, endTime, note, createdAt) VALUES (?, ?, ?, ?, NULL, 0)",
+      ).bind(`tof_${crypto.randomUUID()}`, w.tutor.tutorProfileId, t + i * HOUR, t + i * HOUR + 30 * MIN),
+    );
+    await env.DB.batch(rows);
+    const post = () =>
+      call("/v1/me/tutor-profile/time-off", {
+        token: w.tutor.token,
+        body: { startTime: utc("2031-12-01T00:00"), endTime: utc("2031-12-02T00:00") },
+      });
+    expect((await post()).status).toBe(201);
+    await expectProblem(await post(), 409, "conflict");
+  });
+});

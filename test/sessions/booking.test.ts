@@ -170,6 +170,23 @@ describe("booking", () => {
     expect(await balanceOf(student.token)).toBe(4);
   });
 
+  it("a retry whose first answer was lost (no stored response) answers the booking again, without a second debit", async () => {
+    const subject = await createSubject();
+    const tutor = await createTutor(subject.id, { price: 1 });
+    const student = await createUser("student");
+    await fund(student, 5);
+    const key = crypto.randomUUID();
+    const start = slotAt(100);
+    const first = await book(student, tutor, subject.id, start, 60, { "idempotency-key": key });
+    expect(first.status).toBe(201);
+    // what a 5xx after the ledger's commit (released key) or the 24-hour expiry leaves behind
+    await env.DB.prepare("DELETE FROM idempotencyRecords WHERE userId = ?").bind(student.id).run();
+    const retry = await book(student, tutor, subject.id, start, 60, { "idempotency-key": key });
+    expect(retry.status, await retry.clone().text()).toBe(201);
+    expect((await json<{ id: string }>(retry)).id).toBe((await json<{ id: string }>(first)).id);
+    expect(await balanceOf(student.token)).toBe(4);
+  });
+
   it("authorization: anonymous 401, tutor role 403", async () => {
     const subject = await createSubject();
     const tutor = await createTutor(subject.id);

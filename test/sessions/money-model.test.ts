@@ -35,6 +35,7 @@ import {
   PayPayout,
   RunPayouts,
 } from "./money-model-payouts";
+import { BookSeries } from "./money-model-series";
 
 const CENTS = 800;
 const t0 = Date.UTC(2031, 0, 1);
@@ -478,6 +479,9 @@ describe("two-ledger money model (student credits, tutor earnings, session state
       nat.map((n) => new CardRefund(n)),
       fc.tuple(student, fc.integer({ min: 1, max: 6 })).map(([s, c]) => new Book(s, c)),
       fc.tuple(student, fc.integer({ min: 1, max: 6 })).map(([s, c]) => new Book(s, c)),
+      fc
+        .tuple(student, fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.boolean())
+        .map(([s, n, c, collide]) => new BookSeries<Model, Real>(t0, s, n, c, collide)),
       early,
       late,
       late,

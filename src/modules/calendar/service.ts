@@ -3,7 +3,7 @@
  * feed itself for whoever holds the URL. token.ts makes and checks the secret; feed.ts writes the
  * iCalendar text; this file reads and writes `calendarFeeds` and the rows the feed shows.
  */
-import { and, asc, eq, gt, gte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { ServiceContext } from "../../context";
 import {
@@ -23,7 +23,7 @@ import { FEED_TOKEN, feedToken, newNonce, tokenHash, tokenMatches } from "./toke
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The feed shows what starts (or, for time off, ends) from this long ago on. */
 export const FEED_PAST_MS = 30 * DAY_MS;
-/** At most this many sessions per side (student, tutor) and time offs, soonest first from the start. */
+/** At most this many sessions per side (student, tutor) and window (upcoming, past), and time offs. */
 export const FEED_MAX_ROWS = 500;
 
 const apiUrl = (svc: ServiceContext) => svc.config.PUBLIC_API_URL.replace(/\/+$/, "");
@@ -103,10 +103,17 @@ export async function feedFor(svc: ServiceContext, token: string): Promise<strin
   if (!owner || owner.deletedAt !== null) throw notFound("Calendar");
   if (!(await tokenMatches(svc.config, token, owner.userId, owner.nonce))) throw notFound("Calendar");
 
-  const from = svc.clock.now() - FEED_PAST_MS;
-  const [asStudent, asTutor, timeOff] = await svc.db.batch([
-    studentSide(svc, owner.studentProfileId ?? "", from),
-    tutorSide(svc, owner.tutorProfileId ?? "", from),
+  const now = svc.clock.now();
+  const from = now - FEED_PAST_MS;
+  // Upcoming lessons and the last 30 days are capped separately, so a busy past never crowds out
+  // what is to come: the next lessons first, the past newest first.
+  const future: Window = { from: now, order: "asc" };
+  const past: Window = { from, to: now, order: "desc" };
+  const [studentNext, studentPast, tutorNext, tutorPast, timeOff] = await svc.db.batch([
+    studentSide(svc, owner.studentProfileId ?? "", future),
+    studentSide(svc, owner.studentProfileId ?? "", past),
+    tutorSide(svc, owner.tutorProfileId ?? "", future),
+    tutorSide(svc, owner.tutorProfileId ?? "", past),
     svc.db
       .select({
         id: tutorTimeOff.id,
@@ -128,8 +135,8 @@ export async function feedFor(svc: ServiceContext, token: string): Promise<strin
   ]);
   // one event per session even if both sides ever named the same one
   const byId = new Map<string, FeedSession>();
-  for (const s of asStudent) byId.set(s.id, { ...s, as: "student" });
-  for (const s of asTutor) byId.set(s.id, { ...s, as: "tutor" });
+  for (const s of [...studentPast, ...studentNext]) byId.set(s.id, { ...s, as: "student" });
+  for (const s of [...tutorPast, ...tutorNext]) byId.set(s.id, { ...s, as: "tutor" });
   return buildFeed({ apiUrl: apiUrl(svc), sessions: [...byId.values()], timeOff });
 }
 
@@ -149,15 +156,27 @@ const sessionColumns = {
   subjectName: named<string | null>(subjects.name, "subjectName"),
 };
 
+/** A stretch of start times read on a (profile, startTime) index, in the order that the cap keeps. */
+interface Window {
+  from: number;
+  to?: number;
+  order: "asc" | "desc";
+}
+
+const inWindow = (profile: SQLiteColumn, id: string, w: Window) =>
+  and(eq(profile, id), gte(sessions.startTime, w.from), w.to === undefined ? undefined : lt(sessions.startTime, w.to));
+const windowOrder = (w: Window) =>
+  w.order === "asc" ? [asc(sessions.startTime), asc(sessions.id)] : [desc(sessions.startTime), desc(sessions.id)];
+
 /** Sessions the user takes: the other participant is the tutor, by the tutor profile's display name. */
-function studentSide(svc: ServiceContext, studentProfileId: string, from: number) {
+function studentSide(svc: ServiceContext, studentProfileId: string, w: Window) {
   return svc.db
     .select({ ...sessionColumns, otherName: named<string | null>(tutorProfiles.displayName, "otherName") })
     .from(sessions)
     .leftJoin(subjects, eq(subjects.id, sessions.subjectId))
     .leftJoin(tutorProfiles, eq(tutorProfiles.id, sessions.tutorProfileId))
-    .where(and(eq(sessions.studentProfileId, studentProfileId), gte(sessions.startTime, from)))
-    .orderBy(asc(sessions.startTime), asc(sessions.id))
+    .where(inWindow(sessions.studentProfileId, studentProfileId, w))
+    .orderBy(...windowOrder(w))
     .limit(FEED_MAX_ROWS);
 }
 
@@ -165,14 +184,14 @@ function studentSide(svc: ServiceContext, studentProfileId: string, from: number
 const student = alias(users, "student");
 
 /** Sessions the user teaches: the other participant is the student. */
-function tutorSide(svc: ServiceContext, tutorProfileId: string, from: number) {
+function tutorSide(svc: ServiceContext, tutorProfileId: string, w: Window) {
   return svc.db
     .select({ ...sessionColumns, otherName: named<string | null>(student.name, "otherName") })
     .from(sessions)
     .leftJoin(subjects, eq(subjects.id, sessions.subjectId))
     .leftJoin(studentProfiles, eq(studentProfiles.id, sessions.studentProfileId))
     .leftJoin(student, eq(student.id, studentProfiles.userId))
-    .where(and(eq(sessions.tutorProfileId, tutorProfileId), gte(sessions.startTime, from)))
-    .orderBy(asc(sessions.startTime), asc(sessions.id))
+    .where(inWindow(sessions.tutorProfileId, tutorProfileId, w))
+    .orderBy(...windowOrder(w))
     .limit(FEED_MAX_ROWS);
 }

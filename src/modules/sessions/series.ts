@@ -121,10 +121,41 @@ export async function bookSeries(svc: ServiceContext, auth: Auth, input: SeriesR
   const studentProfileId = studentProfileOf(auth);
   const tutor = await bookableTutor(svc, auth, input.tutorProfileId, input.subjectId);
   const seriesId = await seriesIdOf(auth.userId, input, idempotencyKey);
-  // A replay (the first response was lost): the series is booked already, whatever the rules say now.
-  const booked = await seriesSessions(svc, seriesId, true);
-  if (booked.length > 0) return { seriesId, sessions: booked.map(sessionView) };
+  // A replay (the first response was lost): the series is booked already, whatever the rules say now;
+  // its rooms and mails are asked for again (each is idempotent) in case the first attempt died first.
+  const earlier = await seriesSessions(svc, seriesId, true);
+  const rows = earlier.length > 0 ? earlier : await bookNew(svc, auth, tutor, studentProfileId, seriesId, input);
 
+  const jobs: QueueMessage[] = rows.map((s) => ({ type: "video.create_room", sessionId: s.id }));
+  const whens = rows.map((s) => whenText(s.startTime));
+  jobs.push({
+    type: "email.send",
+    to: auth.user.email,
+    idempotencyKey: `series_scheduled:${seriesId}:${auth.userId}`,
+    ...templates.seriesScheduled(whens, tutor.displayName, "tutor"),
+  });
+  const tutorEmail = await userEmail(svc, tutor.userId);
+  if (tutorEmail) {
+    jobs.push({
+      type: "email.send",
+      to: tutorEmail,
+      idempotencyKey: `series_scheduled:${seriesId}:${tutor.userId}`,
+      ...templates.seriesScheduled(whens, auth.user.name, "student"),
+    });
+  }
+  enqueueAfterCommit(svc, jobs);
+  return { seriesId, sessions: rows.map(sessionView) };
+}
+
+/** Plans every occurrence, then books them all in one CreditLedger step (or throws 409 / 402). */
+async function bookNew(
+  svc: ServiceContext,
+  auth: Auth,
+  tutor: Awaited<ReturnType<typeof bookableTutor>>,
+  studentProfileId: string,
+  seriesId: string,
+  input: SeriesRequest,
+): Promise<SessionRow[]> {
   const planned = await plan(svc, tutor.id, studentProfileId, input);
   if (planned.problems.length > 0) throw unavailable(planned.problems);
   const creditsCost = creditsCostOf(tutor.hourlyCreditsPrice, input.durationMinutes);
@@ -151,26 +182,7 @@ export async function bookSeries(svc: ServiceContext, auth: Auth, input: SeriesR
   const { replayed } = unwrap(result);
   const rows = await seriesSessions(svc, seriesId, true);
   if (!replayed) await refuseIfNoLongerBookable(svc, rows, auth.userId);
-
-  const jobs: QueueMessage[] = rows.map((s) => ({ type: "video.create_room", sessionId: s.id }));
-  const whens = rows.map((s) => whenText(s.startTime));
-  jobs.push({
-    type: "email.send",
-    to: auth.user.email,
-    idempotencyKey: `series_scheduled:${seriesId}:${auth.userId}`,
-    ...templates.seriesScheduled(whens, tutor.displayName, "tutor"),
-  });
-  const tutorEmail = await userEmail(svc, tutor.userId);
-  if (tutorEmail) {
-    jobs.push({
-      type: "email.send",
-      to: tutorEmail,
-      idempotencyKey: `series_scheduled:${seriesId}:${tutor.userId}`,
-      ...templates.seriesScheduled(whens, auth.user.name, "student"),
-    });
-  }
-  enqueueAfterCommit(svc, jobs);
-  return { seriesId, sessions: rows.map(sessionView) };
+  return rows;
 }
 
 /**
@@ -182,37 +194,55 @@ export async function cancelSeries(svc: ServiceContext, auth: Auth, seriesId: st
   const rows = await seriesSessions(svc, seriesId);
   const first = rows[0];
   if (!first) throw notFound("Series");
-  // the caller's relation to the series is the same for every occurrence: checked once
-  const access = await accessSession(svc, auth, first.id);
+  // the caller's relation to the series is the same for every occurrence: checked once (a stranger
+  // gets the same 404 as for an unknown series)
+  const access = await accessSession(svc, auth, first.id).catch((err) => {
+    throw err instanceof DomainError && err.code === "not_found" ? notFound("Series") : err;
+  });
   const now = svc.clock.now();
   const due = rows.filter((s) => s.status === "scheduled" && s.startTime > now);
   if (due.length === 0) throw conflict("No occurrence of this series is still to come");
   const cancelled: SessionRow[] = [];
-  for (const session of due) {
-    try {
-      cancelled.push(await cancelAccessed(svc, auth, { ...access, session }, reason, { silent: true }));
-    } catch (err) {
-      // moved, started or cancelled meanwhile: the others still go
-      if (!(err instanceof DomainError && (err.code === "conflict" || err.code === "policy_window_closed"))) throw err;
-    }
-  }
-  if (cancelled.length > 0) {
-    const { studentUserId, tutorUserId } = await participants(svc, first);
-    const whens = cancelled.map((s) => whenText(s.startTime));
-    const refunded = cancelled.filter((s) => s.refundedCredits > 0).length;
-    const jobs: QueueMessage[] = [];
-    for (const userId of [studentUserId, tutorUserId]) {
-      const to = await userEmail(svc, userId);
-      if (to) {
-        jobs.push({
-          type: "email.send",
-          to,
-          idempotencyKey: `series_cancelled:${seriesId}:${now}:${userId}`,
-          ...templates.seriesCancelled(whens, refunded),
-        });
+  try {
+    for (const session of due) {
+      try {
+        cancelled.push(await cancelAccessed(svc, auth, { ...access, session }, reason, { silent: true }));
+      } catch (err) {
+        // moved, started or cancelled meanwhile: the others still go
+        if (!(err instanceof DomainError && (err.code === "conflict" || err.code === "policy_window_closed")))
+          throw err;
       }
     }
-    enqueueAfterCommit(svc, jobs);
+  } finally {
+    // what was cancelled is told even if a later one failed (a retry cancels and tells the rest)
+    await tellCancelled(svc, first, seriesId, cancelled, now);
   }
   return { sessions: (await seriesSessions(svc, seriesId, true)).map(sessionView) };
+}
+
+/** One summary e-mail per participant of the lessons a series cancellation cancelled. */
+async function tellCancelled(
+  svc: ServiceContext,
+  first: SessionRow,
+  seriesId: string,
+  cancelled: SessionRow[],
+  now: number,
+) {
+  if (cancelled.length === 0) return;
+  const { studentUserId, tutorUserId } = await participants(svc, first);
+  const whens = cancelled.map((s) => whenText(s.startTime));
+  const refunded = cancelled.filter((s) => s.refundedCredits > 0).length;
+  const jobs: QueueMessage[] = [];
+  for (const userId of [studentUserId, tutorUserId]) {
+    const to = await userEmail(svc, userId);
+    if (to) {
+      jobs.push({
+        type: "email.send",
+        to,
+        idempotencyKey: `series_cancelled:${seriesId}:${now}:${userId}`,
+        ...templates.seriesCancelled(whens, refunded),
+      });
+    }
+  }
+  enqueueAfterCommit(svc, jobs);
 }

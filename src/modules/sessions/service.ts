@@ -126,21 +126,25 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
   const tutor = await bookableTutor(svc, auth, input.tutorProfileId, input.subjectId);
   const startTime = input.startTime;
   const endTime = startTime + input.durationMinutes * 60_000;
-  const claim = await claimSlot(svc, tutor.id, studentProfileId, startTime, endTime);
   const creditsCost = creditsCostOf(tutor.hourlyCreditsPrice, input.durationMinutes);
   const sessionId = await bookingId(auth.userId, input, idempotencyKey);
-  const booked = unwrap(
-    await ledgerFor(svc.env, auth.userId).bookSession({
-      userId: auth.userId,
-      sessionId,
-      tutorUserId: tutor.userId,
-      claim,
-      subjectId: input.subjectId,
-      creditsCost,
-      description: `Session with ${tutor.displayName} (${input.durationMinutes} min)`,
-      at: svc.clock.now(),
-    }),
-  );
+  // A retry of a booking that went through (its stored response was lost, or it answered 5xx after
+  // the ledger's commit): answer it again. The calendar would refuse it now, since it holds this very session.
+  const earlier = idempotencyKey ? await primarySession(svc, sessionId) : undefined;
+  const booked = earlier
+    ? { replayed: true }
+    : unwrap(
+        await ledgerFor(svc.env, auth.userId).bookSession({
+          userId: auth.userId,
+          sessionId,
+          tutorUserId: tutor.userId,
+          claim: await claimSlot(svc, tutor.id, studentProfileId, startTime, endTime),
+          subjectId: input.subjectId,
+          creditsCost,
+          description: `Session with ${tutor.displayName} (${input.durationMinutes} min)`,
+          at: svc.clock.now(),
+        }),
+      );
   const session = await primarySession(svc, sessionId);
   if (!session) throw new Error("booked session not found");
   if (!booked.replayed) await refuseIfNoLongerBookable(svc, [session], auth.userId);

@@ -3,19 +3,19 @@
  * listing (for every candidate start), by booking, by a series (for every occurrence) and by
  * rescheduling. The booking's INSERT (src/ledger/booking-sql.ts) enforces the buffered overlap, the
  * time off and the daily cap again in SQL, atomically, so racing writers cannot break a rule that
- * each alone respects; the property test (test/tutors/slots-agree.test.ts) checks that the listing
+ * each alone respects; the property test (test/scheduling/slots-agree.test.ts) checks that the listing
  * and the booking never disagree.
  *
  * Rules, in the order a refusal names them: minimum notice (also "not in the past"), horizon,
  * weekly availability, time off, the buffered overlap with the tutor's other sessions, the daily cap
  * (sessions starting on one calendar day of the tutor's zone — a 23- or 25-hour day across DST).
  */
-import { TIME_OFF_MAX_MS } from "../../db/schema";
 import {
   availabilityWindows,
   DAY_MS,
   type Interval,
   MINUTE_MS,
+  mergeIntervals,
   type OffsetPiece,
   offsetPieces,
   SESSION_MAX_SPAN_MS,
@@ -174,7 +174,7 @@ function firstInstantOfDay(timeZone: string, day: number): number {
 
 export function prepareCalendar(input: CalendarInput, coverFrom: number, coverTo: number): TutorCalendar {
   const sessions = [...input.sessions].sort(byStart);
-  const timeOff = [...input.timeOff].sort(byStart);
+  const timeOff = mergeIntervals(input.timeOff);
   const zone = input.timezone;
   const windows = zone ? availabilityWindows(input.weekly, zone, coverFrom, coverTo) : [];
   const pieces = zone
@@ -209,11 +209,9 @@ export function refusal(cal: TutorCalendar, start: number, end: number): Refusal
   if (!withinMerged(cal.windows, start, end)) {
     return { reason: "availability", message: "The tutor is not available at that time" };
   }
-  for (let i = firstStartAtOrAfter(cal.timeOff, end) - 1; i >= 0; i--) {
-    const [s, e] = cal.timeOff[i] as Interval;
-    if (s <= start - TIME_OFF_MAX_MS) break;
-    if (e > start) return { reason: "time_off", message: "The tutor is away at that time" };
-  }
+  // time off is merged (disjoint, sorted): only the last one starting before `end` can overlap
+  const away = cal.timeOff[firstStartAtOrAfter(cal.timeOff, end) - 1];
+  if (away && away[1] > start) return { reason: "time_off", message: "The tutor is away at that time" };
   const gap = gapMs(rules);
   for (let i = firstStartAtOrAfter(cal.sessions, end + gap) - 1; i >= 0; i--) {
     const [s, e] = cal.sessions[i] as Interval;

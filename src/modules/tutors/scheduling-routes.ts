@@ -53,7 +53,7 @@ schedulingRoutes.openapi(
       description: "The time off and the sessions already booked inside it",
       schema: createdTimeOffSchema,
     },
-    errors: ["not_found"],
+    errors: ["not_found", "conflict"],
   }),
   async (c) => c.json(await addTimeOff(c.var.svc, c.var.auth.userId, c.req.valid("json")), 201),
 );

@@ -2,13 +2,13 @@
  * A tutor's booking rules and time off, as stored. What they mean for a booking is decided in
  * booking-rules.ts; here they are only read and written (always the caller's own profile).
  */
-import { and, asc, eq, gt, lt, ne } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, lt } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
 import { keysetAfter } from "../../db/keyset";
 import { sessions, TIME_OFF_MAX_MS, tutorBookingRules, tutorTimeOff } from "../../db/schema";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
-import { badRequest, notFound } from "../../lib/errors";
+import { badRequest, conflict, notFound } from "../../lib/errors";
 import { SESSION_MAX_SPAN_MS } from "./availability";
 import type { BookingRules } from "./booking-rules";
 import type { TimeOffBody } from "./scheduling-schemas";
@@ -30,6 +30,9 @@ export async function putOwnRules(svc: ServiceContext, userId: string, rules: Bo
   return rules;
 }
 
+/** Most current and future time offs per tutor: keeps every slots listing's work bounded. */
+export const MAX_TIME_OFF = 200;
+
 type TimeOffRow = typeof tutorTimeOff.$inferSelect;
 const timeOffView = (r: TimeOffRow) => ({
   id: r.id,
@@ -48,6 +51,19 @@ export async function addTimeOff(svc: ServiceContext, userId: string, input: Tim
   const now = svc.clock.now();
   if (input.endTime <= now) {
     throw badRequest("The time off is over already", [{ path: "endTime", message: "Must be in the future" }]);
+  }
+  const [held] = await svc.db
+    .select({ n: count() })
+    .from(tutorTimeOff)
+    .where(
+      and(
+        eq(tutorTimeOff.tutorProfileId, profile.id),
+        gt(tutorTimeOff.startTime, now - TIME_OFF_MAX_MS),
+        gt(tutorTimeOff.endTime, now),
+      ),
+    );
+  if ((held?.n ?? 0) >= MAX_TIME_OFF) {
+    throw conflict(`At most ${MAX_TIME_OFF} current and future time offs; remove or join some first`);
   }
   const row: TimeOffRow = {
     id: newId("tof"),
@@ -68,7 +84,8 @@ export async function addTimeOff(svc: ServiceContext, userId: string, input: Tim
           lt(sessions.startTime, row.endTime),
           gt(sessions.startTime, row.startTime - SESSION_MAX_SPAN_MS),
           gt(sessions.endTime, row.startTime),
-          ne(sessions.status, "cancelled"),
+          // the lessons still to be held (a completed one is past handling)
+          inArray(sessions.status, ["scheduled", "in_progress"]),
         ),
       )
       .orderBy(asc(sessions.startTime)),

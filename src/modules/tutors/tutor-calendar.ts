@@ -105,7 +105,8 @@ export async function loadTutorCalendar(
   const profile = profiles[0];
   const calendar = prepareCalendar(
     {
-      timezone: availabilityRows[0]?.timezone ?? profile?.timezone ?? null,
+      // the profile's zone: the one the booking's SQL guard compares (availability rows copy it)
+      timezone: profile?.timezone ?? availabilityRows[0]?.timezone ?? null,
       weekly: availabilityRows.map(({ weekday, start, end }) => ({ weekday, start, end })),
       rules: rulesOf(ruleRows[0], svc.config.BOOKING_MIN_NOTICE_MINUTES),
       sessions: sessionRows.filter((s) => s.id !== opts.movingSessionId).map((s): Interval => [s.startTime, s.endTime]),
