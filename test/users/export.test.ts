@@ -12,7 +12,7 @@ interface ExportDoc {
   exportedAt: number;
   user: Row;
   studentProfile: Row | null;
-  tutorProfile: (Row & { subjectRefs: Row[]; availability: Row[] }) | null;
+  tutorProfile: (Row & { subjectRefs: Row[]; availability: Row[]; bookingRules: Row | null; timeOff: Row[] }) | null;
   sessionsAsStudent: (Row & { recordings: Row[]; report: Row | null })[];
   sessionsAsTutor: (Row & { recordings: Row[]; report: Row | null })[];
   ledger: Row[];
@@ -25,6 +25,8 @@ interface ExportDoc {
   earnings: Row[];
   payoutAccount: Row | null;
   payouts: Row[];
+  seriesBooked: Row[];
+  calendarFeed: Row | null;
   reviews: Row[];
 }
 
@@ -124,6 +126,50 @@ describe("GET /v1/me/export", () => {
       expect(text, foreign).not.toContain(foreign);
     }
     for (const secret of SECRETS) expect(text, secret).not.toContain(secret);
+  });
+
+  it("holds the tutor's booking rules and time off, the student's series and feed dates, never the feed's token", async () => {
+    const subject = await createSubject();
+    const tutor = await createTutor(subject.id);
+    const rules = {
+      minNoticeMinutes: 0,
+      bufferBeforeMinutes: 15,
+      bufferAfterMinutes: 0,
+      maxSessionsPerDay: 5,
+      horizonDays: 365,
+    };
+    expect(
+      (await call("/v1/me/tutor-profile/booking-rules", { method: "PUT", token: tutor.token, body: rules })).status,
+    ).toBe(200);
+    const day = Math.ceil((Date.now() + 3 * 86_400_000) / 86_400_000) * 86_400_000;
+    const off = await call("/v1/me/tutor-profile/time-off", {
+      token: tutor.token,
+      body: { startTime: day, endTime: day + 3_600_000, note: "Away" },
+    });
+    expect(off.status).toBe(201);
+    const student = await createUser("student");
+    await fund(student, 10);
+    const series = await call("/v1/sessions/series", {
+      token: student.token,
+      body: {
+        tutorProfileId: tutor.tutorProfileId,
+        subjectId: subject.id,
+        startTime: day + 7_200_000,
+        durationMinutes: 60,
+        count: 2,
+      },
+    });
+    expect(series.status).toBe(201);
+    const { url } = (await (await call("/v1/me/calendar", { token: student.token })).json()) as { url: string };
+    const tutorDoc = (await exportOf(tutor.token)).doc;
+    expect(tutorDoc.tutorProfile?.bookingRules).toMatchObject(rules);
+    expect(tutorDoc.tutorProfile?.timeOff).toEqual([expect.objectContaining({ startTime: day, note: "Away" })]);
+    const { doc, text } = await exportOf(student.token);
+    expect(doc.seriesBooked).toEqual([expect.objectContaining({ count: 2, firstStartTime: day + 7_200_000 })]);
+    expect(doc.calendarFeed).toEqual({ createdAt: expect.any(Number), rotatedAt: null });
+    const token = /calendar\/([^.]+)\.ics$/.exec(url)?.[1] ?? "missing";
+    expect(text).not.toContain(token);
+    expect(text).not.toContain("nonce");
   });
 
   it("holds the tutor's payout account and payouts, oldest first, and nobody else's", async () => {

@@ -41,6 +41,7 @@ import {
 } from "../../db/schema";
 import type { SessionRow } from "../sessions/access";
 import { keysetPages, PAGE_SIZE, type SessionRole, sessionPages } from "./account-pages";
+import { schedulingOf, tutorProfileOf } from "./export-profile";
 
 export const EXPORT_FORMAT = "tutorloop.export.v1";
 
@@ -309,24 +310,6 @@ async function* ownActionPages(db: Db, userId: string) {
   }
 }
 
-async function tutorProfileOf(db: Db, userId: string) {
-  const profile = await db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.userId, userId) });
-  if (!profile) return null;
-  const [taught, availability] = await db.batch([
-    db
-      .select({ id: subjects.id, name: subjects.name, slug: subjects.slug })
-      .from(tutorSubjects)
-      .innerJoin(subjects, eq(subjects.id, tutorSubjects.subjectId))
-      .where(eq(tutorSubjects.tutorProfileId, profile.id)),
-    db
-      .select()
-      .from(tutorAvailability)
-      .where(eq(tutorAvailability.tutorProfileId, profile.id))
-      .orderBy(asc(tutorAvailability.weekday), asc(tutorAvailability.start)),
-  ]);
-  return { ...profile, subjectRefs: taught, availability };
-}
-
 /** `,"name":[…]` from pages of rows, one page at a time. */
 async function* jsonArray(name: string, pages: AsyncIterable<unknown[]>): AsyncGenerator<string> {
   yield `,${JSON.stringify(name)}:[`;
@@ -346,6 +329,7 @@ async function* exportPieces(svc: ServiceContext, userId: string): AsyncGenerato
   if (!user) throw new Error(`export: user ${userId} vanished`);
   const studentProfile = await db.query.studentProfiles.findFirst({ where: eq(studentProfiles.userId, userId) });
   const tutorProfile = await tutorProfileOf(db, userId);
+  const scheduling = await schedulingOf(db, userId, studentProfile?.id ?? null);
   yield `{"format":${JSON.stringify(EXPORT_FORMAT)},"exportedAt":${svc.clock.now()},"user":${JSON.stringify(user)}`;
   yield `,"studentProfile":${JSON.stringify(studentProfile ?? null)},"tutorProfile":${JSON.stringify(tutorProfile)}`;
   yield* jsonArray("sessionsAsStudent", sessionsWithDetails(db, "student", studentProfile?.id ?? null));
@@ -360,6 +344,7 @@ async function* exportPieces(svc: ServiceContext, userId: string): AsyncGenerato
   yield* jsonArray("earnings", earningsPages(db, userId));
   yield `,"payoutAccount":${JSON.stringify((await payoutAccountOf(db, userId)) ?? null)}`;
   yield* jsonArray("payouts", payoutPages(db, userId));
+  yield `,"seriesBooked":${JSON.stringify(scheduling.series)},"calendarFeed":${JSON.stringify(scheduling.calendarFeed)}`;
   // not stored by this version of the platform yet: present, and empty, so the format is stable
   yield `,"reviews":[]}`;
 }
