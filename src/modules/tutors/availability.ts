@@ -115,6 +115,21 @@ export interface OffsetPiece {
   offset: number;
 }
 
+const gridOffsets = new Map<string, number>();
+
+/** The zone's offset at a grid instant, memoized per isolate (tz data does not change under it). */
+function gridOffset(timeZone: string, t: number): number {
+  const key = `${timeZone}|${t}`;
+  let offset = gridOffsets.get(key);
+  if (offset === undefined) {
+    // bounded: zone spellings come from input; a year of one zone is ~1,500 entries
+    if (gridOffsets.size >= 200_000) gridOffsets.clear();
+    offset = zoneOffsetMs(timeZone, t);
+    gridOffsets.set(key, offset);
+  }
+  return offset;
+}
+
 /** Splits `[fromMs, toMs)` into pieces of constant zone offset (at each DST or other transition). */
 export function offsetPieces(timeZone: string, fromMs: number, toMs: number): OffsetPiece[] {
   const pieces: OffsetPiece[] = [];
@@ -122,10 +137,14 @@ export function offsetPieces(timeZone: string, fromMs: number, toMs: number): Of
   let offset = zoneOffsetMs(timeZone, fromMs);
   let t = fromMs;
   while (t < toMs) {
-    const next = Math.min(t + SCAN_STEP_MS, toMs);
+    // Probes sit on a fixed grid (multiples of the step since the epoch), so the same probes recur
+    // from request to request and their offsets come from the isolate's cache.
+    const aligned = (Math.floor(t / SCAN_STEP_MS) + 1) * SCAN_STEP_MS;
+    const next = Math.min(aligned, toMs);
     // The last instant of the range is toMs − 1 (half-open): a change just before the end counts too.
     const probe = next === toMs ? toMs - 1 : next;
-    if (probe <= t || zoneOffsetMs(timeZone, probe) === offset) {
+    const probed = next === aligned ? gridOffset(timeZone, probe) : zoneOffsetMs(timeZone, probe);
+    if (probe <= t || probed === offset) {
       t = next;
       continue;
     }
