@@ -22,6 +22,9 @@ export default defineConfig(async () => {
               // The suite books, logs in and uploads from one client far faster than anyone could;
               // test/http/rate-limit.test.ts runs the Worker with RATE_LIMITS=on and these bindings.
               RATE_LIMITS: "off",
+              // Tutors the suite creates are bookable at once; test/tutors/approval.test.ts calls the
+              // Worker with the default (true) and walks the approval itself, as e2e does everywhere.
+              TUTOR_APPROVAL_REQUIRED: "false",
               PUBLIC_API_URL: "http://api.test",
               JWT_SECRET: TEST_JWT_SECRET,
               ADMIN_EMAILS: "root@admin.test",

@@ -153,6 +153,13 @@ const baseSchema = z.object({
   /** The UTC hour from which the daily payout run starts (the cron runs it once per UTC day). */
   PAYOUT_HOUR_UTC: int(2).pipe(z.number().max(23, "PAYOUT_HOUR_UTC must be an hour 0-23")),
   BOOKING_MIN_NOTICE_MINUTES: int(60),
+  /** New tutor profiles start `pending` until an admin approves them (`false`: approved at once). */
+  TUTOR_APPROVAL_REQUIRED: z
+    .enum(["true", "false"], { error: "TUTOR_APPROVAL_REQUIRED must be true or false" })
+    .default("true")
+    .transform((v) => v === "true"),
+  /** Hours a lesson report stays a draft for its tutor before it publishes itself (0: at once). */
+  REPORT_REVIEW_HOURS: int(24),
   MAX_RECORDING_BYTES: int(209715200, 1),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 30),
   OTP_MAX_PER_ADDRESS: int(5, 1),

@@ -7,7 +7,8 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 
 export function decodeCursor<T extends readonly (string | number)[]>(
   cursor: string | undefined,
-  shape: { [K in keyof T]: "string" | "number" },
+  /** `number`: a safe integer (times, counts, prices); `float`: any finite number (an average). */
+  shape: { [K in keyof T]: "string" | "number" | "float" },
 ): T | undefined {
   if (cursor === undefined) return undefined;
   try {
@@ -15,7 +16,11 @@ export function decodeCursor<T extends readonly (string | number)[]>(
     if (
       Array.isArray(parsed) &&
       parsed.length === shape.length &&
-      parsed.every((v, i) => typeof v === shape[i] && (typeof v !== "number" || Number.isSafeInteger(v)))
+      parsed.every((v, i) =>
+        shape[i] === "float"
+          ? typeof v === "number" && Number.isFinite(v)
+          : typeof v === shape[i] && (typeof v !== "number" || Number.isSafeInteger(v)),
+      )
     ) {
       return parsed as unknown as T;
     }

@@ -11,4 +11,6 @@ export * from "./money";
 export * from "./payouts";
 export * from "./people";
 export * from "./platform";
+export * from "./reports";
 export * from "./scheduling";
+export * from "./trust";

@@ -1,4 +1,4 @@
-/** Sessions (bookings), their recordings, Deepgram callbacks, lesson reports and notifications. */
+/** Sessions (bookings), their recordings, Deepgram callbacks and notifications (lesson reports: reports.ts). */
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
@@ -150,25 +150,6 @@ export const deepgramWebhooks = sqliteTable(
   (t) => [
     index("deepgramWebhooks_by_requestId").on(t.requestId),
     index("deepgramWebhooks_by_recording").on(t.sessionRecordingId),
-  ],
-);
-
-export const lessonReports = sqliteTable(
-  "lessonReports",
-  {
-    id: text("id").primaryKey(),
-    sessionId: text("sessionId").notNull(),
-    studentProfileId: text("studentProfileId").notNull(),
-    tutorProfileId: text("tutorProfileId").notNull(),
-    summary: text("summary").notNull(),
-    topicsCovered: text("topicsCovered", { mode: "json" }).$type<string[]>().notNull(),
-    nextSteps: text("nextSteps", { mode: "json" }).$type<string[]>().notNull(),
-    rawTranscript: text("rawTranscript"),
-    createdAt: integer("createdAt").notNull(),
-  },
-  (t) => [
-    uniqueIndex("lessonReports_by_session").on(t.sessionId),
-    index("lessonReports_by_student_and_createdAt").on(t.studentProfileId, t.createdAt),
   ],
 );
 

@@ -57,12 +57,26 @@ export const tutorProfiles = sqliteTable(
     /** (+) Only `approved` tutors are public and bookable; a closed account's profile is `suspended`. */
     status: text("status", { enum: tutorStatuses }).notNull().default("approved"),
     statusReason: text("statusReason"),
+    /** (+) When an admin last changed `status` (`POST /v1/admin/tutors/:id/status`). */
+    statusChangedAt: integer("statusChangedAt"),
+    /** (+) Σ and count of the tutor's review ratings, written in the review's own batch: the average is sum / count. */
+    ratingSum: integer("ratingSum").notNull().default(0),
+    ratingCount: integer("ratingCount").notNull().default(0),
+    /**
+     * (+) The start of the tutor's newest directory version (`tutorListings`); it only grows, so a
+     * tutor's versions never overlap in time even when two writers' clocks disagree.
+     */
+    listedAt: integer("listedAt").notNull().default(0),
     createdAt: integer("createdAt").notNull(),
     updatedAt: integer("updatedAt").notNull(),
   },
   (t) => [
     uniqueIndex("tutorProfiles_by_user").on(t.userId),
     check("tutorProfiles_price_positive", sql`${t.hourlyCreditsPrice} > 0`),
+    check(
+      "tutorProfiles_rating",
+      sql`${t.ratingCount} >= 0 AND ${t.ratingSum} BETWEEN ${t.ratingCount} AND 5 * ${t.ratingCount}`,
+    ),
     index("tutorProfiles_by_status").on(t.status, t.createdAt, t.id),
   ],
 );

@@ -13,6 +13,7 @@ import { subjects, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
 import { badRequest, conflict, notFound } from "../../lib/errors";
+import { relistStatements } from "./listing";
 import type { CreateTutorProfileInput, UpdateTutorProfileInput } from "./schemas";
 
 export type TutorProfileRow = typeof tutorProfiles.$inferSelect;
@@ -45,6 +46,10 @@ export function publicTutor(config: Config, row: TutorProfileRow, subjectRefs: S
     subjects: subjectRefs,
     hourlyCreditsPrice: row.hourlyCreditsPrice,
     avatarUrl: avatarUrl(config, row),
+    /** The exact mean of the tutor's review ratings; null before the first review. */
+    ratingAverage: row.ratingCount === 0 ? null : row.ratingSum / row.ratingCount,
+    ratingCount: row.ratingCount,
+    timezone: row.timezone,
   };
 }
 
@@ -53,7 +58,6 @@ export function ownTutorProfile(config: Config, row: TutorProfileRow, subjectRef
     ...publicTutor(config, row, subjectRefs),
     userId: row.userId,
     subjectIds: row.subjects,
-    timezone: row.timezone,
     status: row.status,
     statusReason: row.statusReason,
     createdAt: row.createdAt,
@@ -149,8 +153,12 @@ export async function createTutorProfile(
     avatarS3Key: null,
     avatarContentType: null,
     timezone: null,
-    status: "approved",
+    status: svc.config.TUTOR_APPROVAL_REQUIRED ? "pending" : "approved",
     statusReason: null,
+    statusChangedAt: null,
+    ratingSum: 0,
+    ratingCount: 0,
+    listedAt: 0,
     createdAt: now,
     updatedAt: now,
   };
@@ -159,6 +167,7 @@ export async function createTutorProfile(
       svc.db.insert(tutorProfiles).values(row),
       svc.db.insert(tutorSubjects).values(subjectIds.map((subjectId) => ({ tutorProfileId: row.id, subjectId }))),
       svc.db.update(users).set({ tutorProfileId: row.id, updatedAt: now }).where(eq(users.id, user.id)),
+      ...relistStatements(svc.db, row.id, now),
     ]);
   } catch (err) {
     const existing = await svc.db.query.tutorProfiles.findFirst({
@@ -188,7 +197,8 @@ export async function updateTutorProfile(
     patch.subjects = subjectIds;
   }
   if (Object.keys(patch).length === 0) return withSubjects(svc, row);
-  patch.updatedAt = svc.clock.now();
+  const now = svc.clock.now();
+  patch.updatedAt = now;
   const statements: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [
     svc.db.update(tutorProfiles).set(patch).where(eq(tutorProfiles.id, row.id)),
   ];
@@ -198,6 +208,8 @@ export async function updateTutorProfile(
       svc.db.insert(tutorSubjects).values(subjectIds.map((subjectId) => ({ tutorProfileId: row.id, subjectId }))),
     );
   }
+  // price and subjects are sort keys and filters of the directory: its rows follow in this batch
+  if (patch.hourlyCreditsPrice !== undefined || subjectIds) statements.push(...relistStatements(svc.db, row.id, now));
   await svc.db.batch(statements);
   return withSubjects(svc, { ...row, ...patch });
 }

@@ -18,6 +18,7 @@
  * user id: they are the accounting. A new login with the old address finds no user and creates a
  * new, empty account.
  */
+
 import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { ServiceContext } from "../../context";
@@ -37,6 +38,7 @@ import {
 } from "../../db/schema";
 import { DomainError } from "../../lib/errors";
 import { cancelThroughLedger } from "../sessions/service";
+import { relistStatements } from "../tutors/listing";
 import { eraseAccountFilesNowOrLater } from "./account-files";
 import { type AccountProfiles, profilesOf, type SessionRole, sessionPages } from "./account-pages";
 
@@ -153,6 +155,8 @@ function erasure(svc: ServiceContext, user: ClosingUser, now: number): [BatchIte
         updatedAt: now,
       })
       .where(eq(tutorProfiles.userId, user.id)),
+    // a suspended tutor leaves the directory in the same step
+    ...(user.tutorProfileId ? relistStatements(svc.db, user.tutorProfileId, now) : []),
     svc.db
       .update(refreshTokens)
       .set({ revokedAt: now })

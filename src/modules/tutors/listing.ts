@@ -1,0 +1,57 @@
+/**
+ * The directory's versioned listing (`tutorListings`, see its schema): how a tutor's rows follow
+ * the profile. Every change that moves a sort key or the tutor's visibility (price, subjects,
+ * status, a review) appends `relistStatements` to its own batch: the tutor's current rows close
+ * at the profile's `listedAt` and, if the tutor is approved, new rows open there, computed in SQL
+ * from the profile row as that batch leaves it. So the listing never disagrees with the profile,
+ * whatever the order in which concurrent batches commit.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { D1Like, Db } from "../../db/client";
+import { LISTING_ALL_SUBJECTS, LISTING_CURRENT, tutorListings, tutorProfiles } from "../../db/schema";
+
+/** How long a closed version is kept: a directory walk started longer ago than this starts again. */
+export const LISTING_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The statements that re-derive one tutor's listing, to run in the batch that changed the
+ * profile, after its writes. `listedAt` only grows (max with `now`), so versions never overlap even
+ * when a batch stamped earlier commits after one stamped later (the older version then spans
+ * nothing). Running them when nothing changed only adds an identical version.
+ */
+export function relistStatements(db: Db, tutorProfileId: string, now: number) {
+  const listedAt = db
+    .select({ listedAt: tutorProfiles.listedAt })
+    .from(tutorProfiles)
+    .where(eq(tutorProfiles.id, tutorProfileId));
+  return [
+    db
+      .update(tutorProfiles)
+      .set({ listedAt: sql`max(${tutorProfiles.listedAt}, ${now})` })
+      .where(eq(tutorProfiles.id, tutorProfileId)),
+    db
+      .update(tutorListings)
+      .set({ validTo: sql`(${listedAt})` })
+      .where(and(eq(tutorListings.tutorProfileId, tutorProfileId), eq(tutorListings.validTo, LISTING_CURRENT))),
+    db.insert(tutorListings).select(
+      sql`SELECT NULL, p.id, k.subjectKey, p.createdAt, p.hourlyCreditsPrice,
+                 CASE WHEN p.ratingCount = 0 THEN 0 ELSE p.ratingSum * 1.0 / p.ratingCount END,
+                 p.ratingCount, p.listedAt, ${LISTING_CURRENT}
+          FROM tutorProfiles p
+          JOIN (SELECT ${LISTING_ALL_SUBJECTS} AS subjectKey
+                UNION ALL SELECT subjectId FROM tutorSubjects WHERE tutorProfileId = ${tutorProfileId}) k
+          WHERE p.id = ${tutorProfileId} AND p.status = 'approved'`,
+    ),
+  ] as const;
+}
+
+/** Deletes up to `limit` versions closed before `cutoff` (the cron's housekeeping); returns how many. */
+export async function pruneListings(d1: D1Like, cutoff: number, limit = 500): Promise<number> {
+  const result = await d1
+    .prepare(
+      "DELETE FROM tutorListings WHERE id IN (SELECT id FROM tutorListings WHERE validTo < ? ORDER BY validTo LIMIT ?)",
+    )
+    .bind(cutoff, limit)
+    .run();
+  return result.meta.changes ?? 0;
+}
