@@ -15,6 +15,14 @@ import { importFromSrc } from "./src-modules.ts";
 type BookingSql = typeof import("../src/ledger/booking-sql.ts");
 type BookingRules = typeof import("../src/modules/tutors/booking-rules.ts");
 type Schema = typeof import("../src/db/schema/scheduling.ts");
+/** src/modules/tutors/directory.ts's `directorySql` (its module's types need the Workers runtime's). */
+interface Directory {
+  directorySql(
+    q: { subject?: string; sort: string; maxPrice?: number; minRating?: number; limit: number },
+    at: number | undefined,
+    after: readonly (string | number)[] | undefined,
+  ): { sql: string; params: unknown[] };
+}
 
 /** `sql` with each `?` replaced by its bind as a SQL literal (none of these statements quotes a `?`). */
 function inline(sql: string, binds: unknown[]): string {
@@ -24,11 +32,50 @@ function inline(sql: string, binds: unknown[]): string {
   return out;
 }
 
+/** `sql` with `?` and `?N` placeholders (SQLite's numbering) replaced by their binds as literals. */
+function inlineNumbered(sql: string, binds: unknown[]): string {
+  let last = 0;
+  return sql.replace(/\?(\d*)/g, (_, n: string) => {
+    last = n ? Number(n) : last + 1;
+    if (last > binds.length) throw new Error(`no bind ${last} of ${binds.length}`);
+    return sqlValue(binds[last - 1] as string | number | null);
+  });
+}
+
+/**
+ * The directory page (src/modules/tutors/directory.ts's own SQL) for every sort, on the subject
+ * all 5,000 filler tutors teach and on the whole directory, first and later pages, with filters.
+ */
+function directoryPlans(directorySql: Directory["directorySql"]) {
+  const sorts = ["newest", "rating", "price_asc", "price_desc"] as const;
+  const after: Record<(typeof sorts)[number], (string | number)[]> = {
+    newest: [NOW - 2_500_000, "tut_02500"],
+    rating: [3.5, 10, "tut_02500"],
+    price_asc: [3, "tut_02500"],
+    price_desc: [3, "tut_02500"],
+  };
+  return sorts.flatMap((sort) =>
+    [
+      { label: "first page by subject", q: { subject: ids.listSubjectSlug }, cursor: false },
+      { label: "later page, all tutors", q: {}, cursor: true },
+      {
+        label: "later page by subject, maxPrice and minRating",
+        q: { subject: ids.listSubjectSlug, maxPrice: 4, minRating: 2.5 },
+        cursor: true,
+      },
+    ].map(({ label, q, cursor }) => {
+      const page = directorySql({ sort, limit: 20, ...q }, cursor ? NOW : undefined, cursor ? after[sort] : undefined);
+      return { name: `directory ${sort}: ${label}`, sql: inlineNumbered(page.sql, page.params) };
+    }),
+  );
+}
+
 /** The main queries as the services issue them (drizzle's SQL shape), with real values. */
 async function explainQueries(): Promise<{ name: string; sql: string }[]> {
   const { slotFree } = await importFromSrc<BookingSql>("ledger/booking-sql.ts");
   const { SESSIONS_MARGIN_MS } = await importFromSrc<BookingRules>("modules/tutors/booking-rules.ts");
   const { TIME_OFF_MAX_MS } = await importFromSrc<Schema>("db/schema/scheduling.ts");
+  const { directorySql } = await importFromSrc<Directory>("modules/tutors/directory.ts");
   const { from, to } = slotsWindow(NOW);
   const rc = rulesCalendar(NOW);
   const lit = (s: string) => `'${s}'`;
@@ -51,14 +98,7 @@ async function explainQueries(): Promise<{ name: string; sql: string }[]> {
       name: "auth: user by id (every authenticated route)",
       sql: `SELECT id, email, name, context, studentProfileId, tutorProfileId, createdAt, updatedAt FROM users WHERE id = ${lit(ids.benchUser)} LIMIT 1`,
     },
-    {
-      name: "tutors: page by subject (slug resolved in SQL)",
-      sql: `select "tutorProfiles".* from "tutorSubjects" inner join "tutorProfiles" on "tutorProfiles"."id" = "tutorSubjects"."tutorProfileId" where "tutorSubjects"."subjectId" = (select "id" from "subjects" where "subjects"."slug" = ${lit(ids.listSubjectSlug)} limit 1) order by "tutorSubjects"."tutorProfileId" desc limit 21`,
-    },
-    {
-      name: "tutors: subjects of the page (same batch)",
-      sql: `select "tutorSubjects"."tutorProfileId", "subjects"."id", "subjects"."name", "subjects"."slug" from "tutorSubjects" inner join "subjects" on "subjects"."id" = "tutorSubjects"."subjectId" where "tutorSubjects"."tutorProfileId" in (select "tutorProfileId" from "tutorSubjects" where "tutorSubjects"."subjectId" = (select "id" from "subjects" where "subjects"."slug" = ${lit(ids.listSubjectSlug)} limit 1) order by "tutorSubjects"."tutorProfileId" desc limit 20)`,
-    },
+    ...directoryPlans(directorySql),
     {
       name: "slots: weekly availability",
       sql: `select "weekday", "start", "end", "timezone" from "tutorAvailability" where "tutorAvailability"."tutorProfileId" = ${lit(ids.slotsTutor)} order by "tutorAvailability"."weekday" asc, "tutorAvailability"."start" asc`,

@@ -29,7 +29,13 @@ export async function readRoutes(server: Server) {
   const { from, to } = slotsWindow(NOW);
   const rc = rulesCalendar(NOW);
   const routes: { name: string; path: string; auth?: string; check?: (body: unknown) => string | null }[] = [
-    { name: "tutors by subject", path: `/v1/tutors?subject=${ids.listSubjectSlug}` },
+    { name: "tutors by subject (newest)", path: `/v1/tutors?subject=${ids.listSubjectSlug}` },
+    { name: "tutors by subject, by rating", path: `/v1/tutors?subject=${ids.listSubjectSlug}&sort=rating` },
+    { name: "tutors by subject, cheapest first", path: `/v1/tutors?subject=${ids.listSubjectSlug}&sort=price_asc` },
+    {
+      name: "tutors, dearest first, maxPrice and minRating",
+      path: `/v1/tutors?sort=price_desc&maxPrice=4&minRating=2.5`,
+    },
     {
       name: "tutor slots (7 days)",
       path: `/v1/tutors/${ids.slotsTutor}/slots?from=${from}&to=${to}&durationMinutes=60`,

@@ -7,6 +7,7 @@
  * requests return the same shapes (first pages of 20) at both scales.
  */
 import { mkdirSync } from "node:fs";
+import { LISTING_CURRENT } from "../src/db/schema/trust.ts";
 import { DAY, ids, MINUTE, pad, type Row, type Scale, type SeedRun, SqlWriter } from "./seed-base.ts";
 import { writeBookingRulesAndTimeOff } from "./seed-scheduling.ts";
 import { writeSessions } from "./seed-sessions.ts";
@@ -124,10 +125,28 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
     tutors.map((t) => [t.user, `${t.user}@bench.test`, `Tutor ${t.id}`, "tutor", null, t.id, t0, t0]),
   );
   count("users", tutors.length);
+  // Ratings: every fourth tutor unrated, the others 1–30 reviews; creation times one second apart.
+  const rated = tutors.map((_, i) => {
+    const ratingCount = i % 4 === 0 ? 0 : 1 + (i % 30);
+    return { ratingCount, ratingSum: ratingCount === 0 ? 0 : ratingCount + ((i * 13) % (4 * ratingCount + 1)) };
+  });
+  const createdAt = (i: number) => t0 - (tutors.length - i) * 1000;
   w.insert(
     "tutorProfiles",
-    ["id", "userId", "displayName", "bio", "subjects", "hourlyCreditsPrice", "timezone", "createdAt", "updatedAt"],
-    tutors.map((t) => [
+    [
+      "id",
+      "userId",
+      "displayName",
+      "bio",
+      "subjects",
+      "hourlyCreditsPrice",
+      "timezone",
+      "ratingSum",
+      "ratingCount",
+      "createdAt",
+      "updatedAt",
+    ],
+    tutors.map((t, i) => [
       t.id,
       t.user,
       `Tutor ${t.id}`,
@@ -135,11 +154,45 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
       JSON.stringify(t.subjects),
       t.price,
       "UTC",
-      t0,
+      rated[i]?.ratingSum ?? 0,
+      rated[i]?.ratingCount ?? 0,
+      createdAt(i),
       t0,
     ]),
   );
   count("tutorProfiles", tutors.length);
+  // The directory's current versions, as relisting writes them (src/modules/tutors/listing.ts).
+  w.insert(
+    "tutorListings",
+    [
+      "tutorProfileId",
+      "subjectKey",
+      "createdAt",
+      "hourlyCreditsPrice",
+      "ratingAverage",
+      "ratingCount",
+      "validFrom",
+      "validTo",
+    ],
+    tutors.flatMap((t, i) => {
+      const r = rated[i] ?? { ratingSum: 0, ratingCount: 0 };
+      const average = r.ratingCount === 0 ? 0 : r.ratingSum / r.ratingCount;
+      return ["*", ...t.subjects].map((k) => [
+        t.id,
+        k,
+        createdAt(i),
+        t.price,
+        average,
+        r.ratingCount,
+        0,
+        LISTING_CURRENT,
+      ]);
+    }),
+  );
+  count(
+    "tutorListings",
+    tutors.reduce((n, t) => n + 1 + t.subjects.length, 0),
+  );
   w.insert(
     "tutorSubjects",
     ["tutorProfileId", "subjectId"],

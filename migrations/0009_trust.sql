@@ -4,7 +4,8 @@
 -- lesson reports (draft/published, versions, generation cap). Hand edits to drizzle-kit's output: the
 -- table rebuilds copy only the old columns (it selected the new ones too); reports written before
 -- review count as published (students already saw them) and get their text as version 1; approved
--- tutors get their current listing rows.
+-- tutors get their current listing rows. Three indexes gain their sort columns (a recording's latest
+-- upload, the Deepgram callback log newest first) so those reads need no sort step.
 CREATE TABLE `lessonReportVersions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`reportId` text NOT NULL,
@@ -119,4 +120,10 @@ ALTER TABLE `__new_tutorProfiles` RENAME TO `tutorProfiles`;--> statement-breakp
 CREATE UNIQUE INDEX `tutorProfiles_by_user` ON `tutorProfiles` (`userId`);--> statement-breakpoint
 CREATE INDEX `tutorProfiles_by_status` ON `tutorProfiles` (`status`,`createdAt`,`id`);--> statement-breakpoint
 INSERT INTO `tutorListings`("tutorProfileId", "subjectKey", "createdAt", "hourlyCreditsPrice", "ratingAverage", "ratingCount", "validFrom", "validTo") SELECT "id", '*', "createdAt", "hourlyCreditsPrice", 0, 0, 0, 9007199254740991 FROM `tutorProfiles` WHERE "status" = 'approved';--> statement-breakpoint
-INSERT INTO `tutorListings`("tutorProfileId", "subjectKey", "createdAt", "hourlyCreditsPrice", "ratingAverage", "ratingCount", "validFrom", "validTo") SELECT p."id", ts."subjectId", p."createdAt", p."hourlyCreditsPrice", 0, 0, 0, 9007199254740991 FROM `tutorProfiles` p JOIN `tutorSubjects` ts ON ts."tutorProfileId" = p."id" WHERE p."status" = 'approved';
+INSERT INTO `tutorListings`("tutorProfileId", "subjectKey", "createdAt", "hourlyCreditsPrice", "ratingAverage", "ratingCount", "validFrom", "validTo") SELECT p."id", ts."subjectId", p."createdAt", p."hourlyCreditsPrice", 0, 0, 0, 9007199254740991 FROM `tutorProfiles` p JOIN `tutorSubjects` ts ON ts."tutorProfileId" = p."id" WHERE p."status" = 'approved';--> statement-breakpoint
+DROP INDEX `deepgramWebhooks_by_requestId`;--> statement-breakpoint
+DROP INDEX `deepgramWebhooks_by_recording`;--> statement-breakpoint
+CREATE INDEX `deepgramWebhooks_by_requestId` ON `deepgramWebhooks` (`requestId`,`processedAt`,`id`);--> statement-breakpoint
+CREATE INDEX `deepgramWebhooks_by_recording` ON `deepgramWebhooks` (`sessionRecordingId`,`processedAt`,`id`);--> statement-breakpoint
+DROP INDEX `sessionRecordings_by_session`;--> statement-breakpoint
+CREATE INDEX `sessionRecordings_by_session` ON `sessionRecordings` (`sessionId`,`createdAt`,`id`);

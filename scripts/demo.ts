@@ -9,6 +9,7 @@ import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
 import { accountJourney } from "./demo-account.ts";
 import { lifecycleJourney } from "./demo-lifecycle.ts";
 import { payoutsJourney } from "./demo-payouts.ts";
+import { reviewsJourney } from "./demo-reviews.ts";
 import { schedulingJourney } from "./demo-scheduling.ts";
 
 const stack = findDevStack();
@@ -229,6 +230,16 @@ async function main() {
   await c.ok(`/v1/sessions/${session.id}/complete`, { method: "POST", token: tutor.accessToken });
   step("Tutor completed the session");
 
+  await reviewsJourney({
+    c,
+    step,
+    student,
+    tutor,
+    tutorProfileId: profile.id,
+    subjectSlug: subject.slug,
+    sessionId: session.id,
+  });
+
   const notes = await c.ok<{ items: { type: string; read: boolean }[] }>("/v1/notifications", {
     token: student.accessToken,
   });
@@ -320,7 +331,7 @@ async function main() {
   await payoutsJourney({ c, step, admin, tutor, tag });
 
   console.log(
-    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
+    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, a 5-star review ranking the tutor, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
   );
 }
 

@@ -26,6 +26,7 @@ import { earningsRoutes } from "./modules/earnings/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
 import { payoutRoutes } from "./modules/payouts/routes";
 import { recordingRoutes } from "./modules/recordings/routes";
+import { reviewRoutes } from "./modules/reviews/routes";
 import { sessionRoutes } from "./modules/sessions/routes";
 import { subjectRoutes } from "./modules/subjects/routes";
 import { tutorProfileRoutes } from "./modules/tutors/profile-routes";
@@ -58,6 +59,7 @@ const modules = [
   webhookRoutes,
   sessionRoutes,
   recordingRoutes,
+  reviewRoutes,
   notificationRoutes,
   adminRoutes,
   devRoutes,

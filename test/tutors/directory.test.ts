@@ -41,6 +41,9 @@ describe("GET /v1/tutors", () => {
         subjects: [physics],
         hourlyCreditsPrice: 4,
         avatarUrl: null,
+        ratingAverage: null,
+        ratingCount: 0,
+        timezone: null,
       },
       {
         id: both.profile.id,
@@ -49,6 +52,9 @@ describe("GET /v1/tutors", () => {
         subjects: [chemistry, physics],
         hourlyCreditsPrice: 6,
         avatarUrl: null,
+        ratingAverage: null,
+        ratingCount: 0,
+        timezone: null,
       },
     ].sort((x, y) => (x.id < y.id ? 1 : -1));
     expect(body.items).toEqual(expected);
@@ -110,6 +116,9 @@ describe("GET /v1/tutors/:id", () => {
       subjects: [subject],
       hourlyCreditsPrice: 4,
       avatarUrl: null,
+      ratingAverage: null,
+      ratingCount: 0,
+      timezone: null,
     });
   });
 

@@ -131,7 +131,8 @@ export const sessionRecordings = sqliteTable(
     updatedAt: integer("updatedAt").notNull(),
   },
   (t) => [
-    index("sessionRecordings_by_session").on(t.sessionId),
+    // (sessionId, createdAt, id): a session's latest recording is the first entry, no sort step
+    index("sessionRecordings_by_session").on(t.sessionId, t.createdAt, t.id),
     index("sessionRecordings_by_status").on(t.transcriptionStatus, t.updatedAt),
     index("sessionRecordings_by_updatedAt").on(t.updatedAt, t.id),
   ],
@@ -148,8 +149,9 @@ export const deepgramWebhooks = sqliteTable(
     processedAt: integer("processedAt").notNull(),
   },
   (t) => [
-    index("deepgramWebhooks_by_requestId").on(t.requestId),
-    index("deepgramWebhooks_by_recording").on(t.sessionRecordingId),
+    // newest first within a request or a recording (the callback log), read in index order
+    index("deepgramWebhooks_by_requestId").on(t.requestId, t.processedAt, t.id),
+    index("deepgramWebhooks_by_recording").on(t.sessionRecordingId, t.processedAt, t.id),
   ],
 );
 

@@ -7,19 +7,28 @@
  * whatever the order in which concurrent batches commit.
  */
 import { and, eq, sql } from "drizzle-orm";
-import type { D1Like, Db } from "../../db/client";
+import type { Db } from "../../db/client";
 import { LISTING_ALL_SUBJECTS, LISTING_CURRENT, tutorListings, tutorProfiles } from "../../db/schema";
 
 /** How long a closed version is kept: a directory walk started longer ago than this starts again. */
 export const LISTING_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The statements that re-derive one tutor's listing, to run in the batch that changed the
- * profile, after its writes. `listedAt` only grows (max with `now`), so versions never overlap even
- * when a batch stamped earlier commits after one stamped later (the older version then spans
- * nothing). Running them when nothing changed only adds an identical version.
+ * The database's own clock in epoch ms. Versions are stamped, and walks read, on this one clock,
+ * inside the statements themselves: D1 runs one writer at a time, so a version's stamp is taken
+ * while its batch commits and a walk's instant while it reads — a batch that commits after the
+ * first page stamps later than it (a Worker's clock, read before the batch was sent, could not
+ * promise that). The service's clock (a test clock in tests) plays no part in the listing.
  */
-export function relistStatements(db: Db, tutorProfileId: string, now: number) {
+export const DB_NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+/**
+ * The statements that re-derive one tutor's listing, to run in the batch that changed the
+ * profile, after its writes. `listedAt` only grows (max with the database's now), so a tutor's
+ * versions never overlap even if that clock steps back (a version then spans nothing). Running
+ * them when nothing changed only adds an identical version.
+ */
+export function relistStatements(db: Db, tutorProfileId: string) {
   const listedAt = db
     .select({ listedAt: tutorProfiles.listedAt })
     .from(tutorProfiles)
@@ -27,7 +36,7 @@ export function relistStatements(db: Db, tutorProfileId: string, now: number) {
   return [
     db
       .update(tutorProfiles)
-      .set({ listedAt: sql`max(${tutorProfiles.listedAt}, ${now})` })
+      .set({ listedAt: sql`max(${tutorProfiles.listedAt}, ${sql.raw(DB_NOW_MS)})` })
       .where(eq(tutorProfiles.id, tutorProfileId)),
     db
       .update(tutorListings)
@@ -43,15 +52,4 @@ export function relistStatements(db: Db, tutorProfileId: string, now: number) {
           WHERE p.id = ${tutorProfileId} AND p.status = 'approved'`,
     ),
   ] as const;
-}
-
-/** Deletes up to `limit` versions closed before `cutoff` (the cron's housekeeping); returns how many. */
-export async function pruneListings(d1: D1Like, cutoff: number, limit = 500): Promise<number> {
-  const result = await d1
-    .prepare(
-      "DELETE FROM tutorListings WHERE id IN (SELECT id FROM tutorListings WHERE validTo < ? ORDER BY validTo LIMIT ?)",
-    )
-    .bind(cutoff, limit)
-    .run();
-  return result.meta.changes ?? 0;
 }

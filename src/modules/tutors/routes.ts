@@ -2,9 +2,10 @@
 import { wellFormedIfNoneMatch } from "../../http/media-type";
 import { createRouter, defineRoute } from "../../http/openapi";
 import { AVATAR_CACHE_CONTROL, readAvatar } from "./avatar";
+import { listTutors } from "./directory";
 import { listSlots } from "./schedule";
 import { slotListSchema, slotsQuery, tutorIdParams, tutorListQuery, tutorPageSchema, tutorSchema } from "./schemas";
-import { getTutor, listTutorsBySubject } from "./service";
+import { getTutor } from "./service";
 
 const tags = ["Tutors"];
 export const tutorRoutes = createRouter();
@@ -13,12 +14,17 @@ tutorRoutes.openapi(
   defineRoute({
     method: "get",
     path: "/v1/tutors",
-    summary: "Tutors teaching a subject",
+    summary: "The tutor directory: approved tutors, by subject, sorted and filtered",
     tags,
     query: tutorListQuery,
-    ok: { status: 200, description: "A page of tutors, newest first", schema: tutorPageSchema },
+    ok: {
+      status: 200,
+      description: "A page of tutors in the chosen order; the cursor keeps the order of the walk's first page",
+      schema: tutorPageSchema,
+    },
+    errors: ["validation_failed"],
   }),
-  async (c) => c.json(await listTutorsBySubject(c.var.svc, c.req.valid("query")), 200),
+  async (c) => c.json(await listTutors(c.var.svc, c.req.valid("query")), 200),
 );
 
 tutorRoutes.openapi(

@@ -2,6 +2,7 @@ import { tutorStatuses } from "../../db/schema";
 import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from "./availability";
+import { tutorSorts } from "./directory";
 
 /** Most subjects one tutor may teach (also keeps every IN list small). */
 export const MAX_TUTOR_SUBJECTS = 20;
@@ -23,6 +24,12 @@ export const tutorSchema = z
     subjects: z.array(subjectRefSchema),
     hourlyCreditsPrice: z.number().int(),
     avatarUrl: z.string().nullable(),
+    ratingAverage: z
+      .number()
+      .nullable()
+      .openapi({ description: "The exact mean of the tutor's review ratings (1–5); null before the first review" }),
+    ratingCount: z.number().int(),
+    timezone: z.string().nullable().openapi({ description: "The tutor's IANA zone (of their availability)" }),
   })
   .openapi("Tutor");
 
@@ -31,7 +38,6 @@ export const tutorProfileSchema = tutorSchema
   .extend({
     userId: z.string(),
     subjectIds: z.array(z.string()),
-    timezone: z.string().nullable(),
     status: z.enum(tutorStatuses).openapi({ description: "Only `approved` profiles are public and bookable" }),
     statusReason: z.string().nullable().openapi({ description: "Why, when not approved (`account_closed`, …)" }),
     createdAt: z.number().int(),
@@ -100,6 +106,18 @@ export const tutorIdParams = z.object({ id: z.string().min(1).max(100) });
 
 export const tutorListQuery = z.object({
   subject: z.string().min(1).max(64).optional().openapi({ description: "Subject slug (all tutors when absent)" }),
+  sort: z.enum(tutorSorts).default("newest").openapi({
+    description:
+      "`newest` (default), `rating` (highest average first, then most reviews; unrated last), `price_asc`, `price_desc`",
+  }),
+  maxPrice: queryInt(1, 1_000_000).optional().openapi({ description: "Highest hourlyCreditsPrice" }),
+  minRating: z
+    .string()
+    .regex(/^\d(\.\d{1,2})?$/, "A rating such as 4 or 4.5")
+    .transform(Number)
+    .pipe(z.number().min(1).max(5))
+    .optional()
+    .openapi({ type: "number", minimum: 1, maximum: 5, description: "Lowest ratingAverage (excludes unrated tutors)" }),
   ...pageQuery,
 });
 

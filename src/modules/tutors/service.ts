@@ -38,7 +38,13 @@ export function avatarUrl(config: Config, profile: Pick<TutorProfileRow, "id" | 
   return `${config.PUBLIC_API_URL.replace(/\/+$/, "")}/v1/tutors/${encodeURIComponent(profile.id)}/avatar`;
 }
 
-export function publicTutor(config: Config, row: TutorProfileRow, subjectRefs: SubjectRef[]) {
+/** The profile columns the public view shows. */
+export type ShownTutor = Pick<
+  TutorProfileRow,
+  "id" | "displayName" | "bio" | "hourlyCreditsPrice" | "avatarS3Key" | "ratingSum" | "ratingCount" | "timezone"
+>;
+
+export function publicTutor(config: Config, row: ShownTutor, subjectRefs: SubjectRef[]) {
   return {
     id: row.id,
     displayName: row.displayName,
@@ -167,7 +173,7 @@ export async function createTutorProfile(
       svc.db.insert(tutorProfiles).values(row),
       svc.db.insert(tutorSubjects).values(subjectIds.map((subjectId) => ({ tutorProfileId: row.id, subjectId }))),
       svc.db.update(users).set({ tutorProfileId: row.id, updatedAt: now }).where(eq(users.id, user.id)),
-      ...relistStatements(svc.db, row.id, now),
+      ...relistStatements(svc.db, row.id),
     ]);
   } catch (err) {
     const existing = await svc.db.query.tutorProfiles.findFirst({
@@ -209,7 +215,7 @@ export async function updateTutorProfile(
     );
   }
   // price and subjects are sort keys and filters of the directory: its rows follow in this batch
-  if (patch.hourlyCreditsPrice !== undefined || subjectIds) statements.push(...relistStatements(svc.db, row.id, now));
+  if (patch.hourlyCreditsPrice !== undefined || subjectIds) statements.push(...relistStatements(svc.db, row.id));
   await svc.db.batch(statements);
   return withSubjects(svc, { ...row, ...patch });
 }
@@ -228,74 +234,4 @@ export async function getTutor(svc: ServiceContext, tutorProfileId: string) {
   const row = await publicTutorRow(svc, tutorProfileId);
   const refs = await subjectsOfTutors(svc, [row.id]);
   return publicTutor(svc.config, row, refs.get(row.id) ?? []);
-}
-
-/** Every approved tutor, newest first, keyset-paged on `tutorProfiles_by_status` (status, createdAt, id). */
-async function listApprovedTutors(svc: ServiceContext, query: { limit: number; cursor?: string }) {
-  const after = decodeCursor<[number, string]>(query.cursor, ["number", "string"]);
-  const rows = await svc.db
-    .select()
-    .from(tutorProfiles)
-    // a row-value bound is an index range (an OR of the two columns would walk from the start)
-    .where(and(isPublic, after && sql`(${tutorProfiles.createdAt}, ${tutorProfiles.id}) < (${after[0]}, ${after[1]})`))
-    .orderBy(desc(tutorProfiles.createdAt), desc(tutorProfiles.id))
-    .limit(query.limit + 1);
-  const refs = await subjectsOfTutors(
-    svc,
-    rows.slice(0, query.limit).map((r) => r.id),
-  );
-  return page(
-    rows,
-    query.limit,
-    (r) => publicTutor(svc.config, r, refs.get(r.id) ?? []),
-    (r) => [r.createdAt, r.id],
-  );
-}
-
-/**
- * Approved tutors teaching the subject with this slug (every approved tutor without one), newest
- * first (ids start with their creation time), keyset-paged on the `tutorProfiles_by_subject` index.
- * An unknown slug is an empty list. The status is checked on each linked profile (a primary-key
- * read); the link index has no status, so a page skips the subject's hidden tutors as it goes.
- */
-export async function listTutorsBySubject(
-  svc: ServiceContext,
-  query: { subject?: string; limit: number; cursor?: string },
-) {
-  if (query.subject === undefined) return listApprovedTutors(svc, query);
-  const after = decodeCursor<[string]>(query.cursor, ["string"]);
-  // One D1 round trip: the page and its subjects are two statements of one batch, each resolving
-  // the slug and the page in SQL (subqueries on the same indexes) instead of three dependent queries.
-  const subjectId = svc.db.select({ id: subjects.id }).from(subjects).where(eq(subjects.slug, query.subject)).limit(1);
-  const inSubject = and(
-    eq(tutorSubjects.subjectId, subjectId),
-    after ? lt(tutorSubjects.tutorProfileId, after[0]) : undefined,
-  );
-  const pageIds = svc.db
-    .select({ id: tutorSubjects.tutorProfileId })
-    .from(tutorSubjects)
-    .innerJoin(tutorProfiles, eq(tutorProfiles.id, tutorSubjects.tutorProfileId))
-    .where(and(inSubject, isPublic))
-    .orderBy(desc(tutorSubjects.tutorProfileId))
-    .limit(query.limit);
-  const [rows, subjectRows] = await svc.db.batch([
-    svc.db
-      .select({ profile: tutorProfiles })
-      .from(tutorSubjects)
-      .innerJoin(tutorProfiles, eq(tutorProfiles.id, tutorSubjects.tutorProfileId))
-      .where(and(inSubject, isPublic))
-      .orderBy(desc(tutorSubjects.tutorProfileId))
-      .limit(query.limit + 1),
-    subjectRowsOf(svc, pageIds),
-  ]);
-  const refs = groupSubjects(
-    rows.slice(0, query.limit).map((r) => r.profile.id),
-    subjectRows,
-  );
-  return page(
-    rows,
-    query.limit,
-    (r) => publicTutor(svc.config, r.profile, refs.get(r.profile.id) ?? []),
-    (r) => [r.profile.id],
-  );
 }

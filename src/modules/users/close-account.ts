@@ -30,6 +30,7 @@ import {
   lessonReports,
   otpCodes,
   refreshTokens,
+  reviews,
   sessionRecordings,
   sessions,
   studentProfiles,
@@ -155,8 +156,12 @@ function erasure(svc: ServiceContext, user: ClosingUser, now: number): [BatchIte
         updatedAt: now,
       })
       .where(eq(tutorProfiles.userId, user.id)),
+    // a review's rating stays (the tutor's average is built from it); its words were the student's
+    ...(user.studentProfileId
+      ? [svc.db.update(reviews).set({ comment: null }).where(eq(reviews.studentProfileId, user.studentProfileId))]
+      : []),
     // a suspended tutor leaves the directory in the same step
-    ...(user.tutorProfileId ? relistStatements(svc.db, user.tutorProfileId, now) : []),
+    ...(user.tutorProfileId ? relistStatements(svc.db, user.tutorProfileId) : []),
     svc.db
       .update(refreshTokens)
       .set({ revokedAt: now })

@@ -15,6 +15,7 @@
  * idempotency records repeat responses and expire after 25 hours; rate-limit events expire after an
  * hour), and other people's identities (which admin acted).
  */
+
 import { type AnyColumn, and, asc, eq, inArray, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
 import type { Db } from "../../db/client";
@@ -42,6 +43,7 @@ import {
 import type { SessionRow } from "../sessions/access";
 import { keysetPages, PAGE_SIZE, type SessionRole, sessionPages } from "./account-pages";
 import { schedulingOf, tutorProfileOf } from "./export-profile";
+import { reviewPages } from "./export-reviews";
 
 export const EXPORT_FORMAT = "tutorloop.export.v1";
 
@@ -345,8 +347,8 @@ async function* exportPieces(svc: ServiceContext, userId: string): AsyncGenerato
   yield `,"payoutAccount":${JSON.stringify((await payoutAccountOf(db, userId)) ?? null)}`;
   yield* jsonArray("payouts", payoutPages(db, userId));
   yield `,"seriesBooked":${JSON.stringify(scheduling.series)},"calendarFeed":${JSON.stringify(scheduling.calendarFeed)}`;
-  // not stored by this version of the platform yet: present, and empty, so the format is stable
-  yield `,"reviews":[]}`;
+  yield* jsonArray("reviews", reviewPages(db, studentProfile?.id ?? null, tutorProfile?.id ?? null));
+  yield "}";
 }
 
 /** The export as a byte stream, produced as the client reads it (back-pressure: one piece per pull). */

@@ -35,6 +35,8 @@ export const exportSchema = z
       .nullable()
       .openapi({ description: "A tutor's Stripe Connect account (null before onboarding starts)" }),
     payouts: rows("A tutor's payouts, oldest first (every stored field)"),
-    reviews: rows("Not stored yet: always empty"),
+    reviews: rows(
+      "Reviews the user wrote as a student (`role: author`) and reviews their lessons received as a tutor (`role: subject`, without the author), oldest first",
+    ),
   })
   .openapi("AccountExport");
