@@ -28,6 +28,7 @@ import { payoutRoutes } from "./modules/payouts/routes";
 import { recordingRoutes } from "./modules/recordings/routes";
 import { sessionRoutes } from "./modules/sessions/routes";
 import { subjectRoutes } from "./modules/subjects/routes";
+import { adminTutorRoutes } from "./modules/tutors/admin-routes";
 import { tutorProfileRoutes } from "./modules/tutors/profile-routes";
 import { tutorRoutes } from "./modules/tutors/routes";
 import { schedulingRoutes } from "./modules/tutors/scheduling-routes";
@@ -60,6 +61,7 @@ const modules = [
   recordingRoutes,
   notificationRoutes,
   adminRoutes,
+  adminTutorRoutes,
   devRoutes,
   subjectRoutes,
   tutorProfileRoutes,
