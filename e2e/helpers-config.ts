@@ -20,6 +20,7 @@ export const E2E_ADMIN_EMAILS = [
   "payouts",
   "calendar",
   "sched",
+  "approval",
 ]
   .map(adminEmail)
   .join(",");

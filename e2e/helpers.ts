@@ -78,7 +78,12 @@ export async function newTutor(admin: Tokens, subjectIds: string[], price = 2): 
 }
 
 /** An admin sets a tutor profile's status (the approval route); returns the profile. */
-export function setTutorStatus(admin: Tokens, profileId: string, status: "approved" | "rejected" | "suspended", reason?: string) {
+export function setTutorStatus(
+  admin: Tokens,
+  profileId: string,
+  status: "approved" | "rejected" | "suspended",
+  reason?: string,
+) {
   return c.ok<{ id: string; status: string; statusReason: string | null }>(`/v1/admin/tutors/${profileId}/status`, {
     token: admin.accessToken,
     body: reason === undefined ? { status } : { status, reason },

@@ -11,7 +11,17 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { call, createUser, env, eventually, expectProblem, fakeRequests, json, type TestUser, tokenFor } from "../helpers/api";
+import {
+  call,
+  createUser,
+  env,
+  eventually,
+  expectProblem,
+  fakeRequests,
+  json,
+  type TestUser,
+  tokenFor,
+} from "../helpers/api";
 import { balanceOf, book, createSubject, createTutor, fund, HOUR, slotAt } from "../sessions/helpers";
 
 /** One object, so the config parsed for it is reused. */
@@ -32,7 +42,12 @@ async function createPendingTutor(subjectId: string) {
     new Request("http://api.test/v1/me/tutor-profile", {
       method: "POST",
       headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ displayName: "Pat Pending", bio: "New here", subjectIds: [subjectId], hourlyCreditsPrice: 2 }),
+      body: JSON.stringify({
+        displayName: "Pat Pending",
+        bio: "New here",
+        subjectIds: [subjectId],
+        hourlyCreditsPrice: 2,
+      }),
     }),
     defaultEnv,
     ctx,
@@ -99,7 +114,9 @@ describe("tutor approval", () => {
     expect(approved.filter((id) => mine.includes(id))).toEqual(mine.slice(0, 3).reverse());
     expect((await walk(admin, "pending", 50)).filter((id) => mine.includes(id))).toEqual(mine.slice(3));
     // the default status is pending
-    const byDefault = await json<{ items: Profile[] }>(await call("/v1/admin/tutors?limit=100", { token: admin.token }));
+    const byDefault = await json<{ items: Profile[] }>(
+      await call("/v1/admin/tutors?limit=100", { token: admin.token }),
+    );
     expect(byDefault.items.every((p) => p.status === "pending")).toBe(true);
   });
 
@@ -149,7 +166,7 @@ describe("tutor approval", () => {
     expect(await audit()).toHaveLength(1);
 
     // a reason reaches the tutor, escaped in the HTML
-    const reason = "Missing <b>ID</b> & \"diploma\"";
+    const reason = 'Missing <b>ID</b> & "diploma"';
     const suspended = await json<Profile>(await setStatus(admin, profile.id, { status: "suspended", reason }));
     expect(suspended).toMatchObject({ status: "suspended", statusReason: reason });
     expect((await notices())[0]?.data).toEqual({ tutorProfileId: profile.id, status: "suspended", reason });
@@ -248,16 +265,8 @@ describe("a tutor who is not approved", () => {
       expect(await tutorVisible()).toEqual([false, false]);
       // the page: 404 to anyone else, shown to the tutor and admins
       await expectProblem(await call(`/v1/tutors/${tutor.tutorProfileId}`), 404, "not_found");
-      await expectProblem(
-        await call(`/v1/tutors/${tutor.tutorProfileId}`, { token: student.token }),
-        404,
-        "not_found",
-      );
-      await expectProblem(
-        await call(`/v1/tutors/${tutor.tutorProfileId}`, { token: "not-a-token" }),
-        404,
-        "not_found",
-      );
+      await expectProblem(await call(`/v1/tutors/${tutor.tutorProfileId}`, { token: student.token }), 404, "not_found");
+      await expectProblem(await call(`/v1/tutors/${tutor.tutorProfileId}`, { token: "not-a-token" }), 404, "not_found");
       for (const token of [tutor.token, admin.token]) {
         const seen = await call(`/v1/tutors/${tutor.tutorProfileId}`, { token });
         expect(seen.status).toBe(200);
@@ -321,7 +330,10 @@ describe("a tutor who is not approved", () => {
     expect(await tutorVisible()).toEqual([true, true]);
     expect((await call(`/v1/tutors/${tutor.tutorProfileId}`)).status).toBe(200);
     expect((await book(other, tutor, subject.id, slotAt(30))).status).toBe(201);
-    const moved = await call(`/v1/sessions/${toMove}/reschedule`, { token: student.token, body: { startTime: slotAt(60) } });
+    const moved = await call(`/v1/sessions/${toMove}/reschedule`, {
+      token: student.token,
+      body: { startTime: slotAt(60) },
+    });
     expect(moved.status).toBe(200);
   });
 });

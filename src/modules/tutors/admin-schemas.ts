@@ -14,10 +14,10 @@ export const adminTutorSchema = tutorProfileSchema
 
 export const adminTutorListQuery = z.object({
   ...pageQuery,
-  status: z
-    .enum(tutorStatuses)
-    .default("pending")
-    .openapi({ description: "`pending` (the default) oldest first; any other status newest first", default: "pending" }),
+  status: z.enum(tutorStatuses).default("pending").openapi({
+    description: "`pending` (the default) oldest first; any other status newest first",
+    default: "pending",
+  }),
 });
 
 export const adminTutorPageSchema = pageOf(adminTutorSchema).openapi("AdminTutorPage");

@@ -40,7 +40,8 @@ export async function listTutorsByStatus(
   const ascending = query.status === "pending";
   const key = sql`(${tutorProfiles.createdAt}, ${tutorProfiles.id})`;
   // a row-value bound is an index range (an OR of the two columns would walk from the start)
-  const bound = after && (ascending ? sql`${key} > (${after[0]}, ${after[1]})` : sql`${key} < (${after[0]}, ${after[1]})`);
+  const bound =
+    after && (ascending ? sql`${key} > (${after[0]}, ${after[1]})` : sql`${key} < (${after[0]}, ${after[1]})`);
   const order = ascending
     ? [asc(tutorProfiles.createdAt), asc(tutorProfiles.id)]
     : [desc(tutorProfiles.createdAt), desc(tutorProfiles.id)];
