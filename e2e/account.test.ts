@@ -41,7 +41,7 @@ describe("account export, closing and a new login", () => {
   });
 
   it("exports, closes with the tutor told and the lesson refunded, and a re-login starts from zero", async () => {
-    const tutor = await newTutor([subject.id], 3);
+    const tutor = await newTutor(admin, [subject.id], 3);
     const student = await newStudent();
     await fund(admin, student.userId, 10);
     const booked = await book(student, tutor, subject.id, slotIn(48), 60);
@@ -107,7 +107,7 @@ describe("account export, closing and a new login", () => {
   });
 
   it("a tutor who closes leaves the directory and every booked student is refunded", async () => {
-    const tutor = await newTutor([subject.id], 2);
+    const tutor = await newTutor(admin, [subject.id], 2);
     const student = await newStudent();
     await fund(admin, student.userId, 6);
     const booked = await book(student, tutor, subject.id, slotIn(30), 60);

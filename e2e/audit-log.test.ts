@@ -140,7 +140,7 @@ describe("admin audit log", () => {
 
   it("a recording retry: one row per restart", async () => {
     const subject = await newSubject(admin);
-    const t = await newTutor([subject.id], 1);
+    const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const booked = await book(s, t, subject.id, nextQuarter(), 60);

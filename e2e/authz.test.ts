@@ -98,7 +98,7 @@ describe("authorization matrix, bad input, notifications, admin and service rout
   before(async () => {
     admin = await c.login(adminEmail("authz"));
     subject = await newSubject(admin);
-    t = await newTutor([subject.id], 2);
+    t = await newTutor(admin, [subject.id], 2);
     s = await newStudent();
     other = await newStudent();
     await fund(admin, s.userId, 10);

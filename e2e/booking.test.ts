@@ -28,7 +28,7 @@ describe("subjects, tutors, slots and bookings", () => {
   });
 
   it("publishes subjects, tutors and their slots", async () => {
-    const t = await newTutor([subject.id], 4);
+    const t = await newTutor(admin, [subject.id], 4);
     const subjects = await c.ok<{ items: Subject[] }>("/v1/subjects");
     assert.ok(subjects.items.some((s) => s.id === subject.id));
     await expectProblem(
@@ -88,7 +88,7 @@ describe("subjects, tutors, slots and bookings", () => {
   });
 
   it("debits ceil(price × minutes / 60), notifies both, and the booked slot disappears", async () => {
-    const t = await newTutor([subject.id], 3);
+    const t = await newTutor(admin, [subject.id], 3);
     const s = await newStudent();
     await fund(admin, s.userId, 10);
     const at = slotIn(30);
@@ -116,7 +116,7 @@ describe("subjects, tutors, slots and bookings", () => {
   });
 
   it("concurrent bookings of one slot: exactly one 201, nobody else is charged", async () => {
-    const t = await newTutor([subject.id], 2);
+    const t = await newTutor(admin, [subject.id], 2);
     const students = await Promise.all(Array.from({ length: 6 }, () => newStudent()));
     await Promise.all(students.map((s) => fund(admin, s.userId, 5)));
     const at = slotIn(72);
@@ -127,7 +127,7 @@ describe("subjects, tutors, slots and bookings", () => {
     const balances = await Promise.all(students.map(balance));
     assert.deepEqual(balances.sort(), [3, 5, 5, 5, 5, 5]);
     // and one student racing two overlapping sessions with two tutors
-    const t2 = await newTutor([subject.id], 2);
+    const t2 = await newTutor(admin, [subject.id], 2);
     const s = students[results.findIndex((r) => r.status === 409)];
     assert.ok(s);
     const at2 = slotIn(96);
@@ -137,7 +137,7 @@ describe("subjects, tutors, slots and bookings", () => {
   });
 
   it("Idempotency-Key replays a booking and refuses another body (422)", async () => {
-    const t = await newTutor([subject.id], 2);
+    const t = await newTutor(admin, [subject.id], 2);
     const s = await newStudent();
     await fund(admin, s.userId, 10);
     const at = slotIn(120);
@@ -154,7 +154,7 @@ describe("subjects, tutors, slots and bookings", () => {
   });
 
   it("refuses bad input (400), unaffordable (402) and unavailable (409) bookings", async () => {
-    const t = await newTutor([subject.id], 50);
+    const t = await newTutor(admin, [subject.id], 50);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const other = await newSubject(admin);
@@ -187,13 +187,13 @@ describe("subjects, tutors, slots and bookings", () => {
       "validation_failed",
     );
     await expectProblem(await book(s, t, subject.id, at, 60), 402, "insufficient_credits");
-    const cheap = await newTutor([subject.id], 1);
+    const cheap = await newTutor(admin, [subject.id], 1);
     await expectProblem(await book(s, cheap, subject.id, slotIn(-2), 60), 409, "slot_unavailable");
     assert.equal(await balance(s), 5);
   });
 
   it("cancellation refunds by policy, exactly once", async () => {
-    const t = await newTutor([subject.id], 2);
+    const t = await newTutor(admin, [subject.id], 2);
     const s = await newStudent();
     await fund(admin, s.userId, 10);
     // student, well ahead: refunded
@@ -225,7 +225,7 @@ describe("subjects, tutors, slots and bookings", () => {
   });
 
   it("join links after the room exists; start from 15 minutes before; complete", async () => {
-    const t = await newTutor([subject.id], 1);
+    const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const later = (await book(s, t, subject.id, slotIn(5), 60)).body;

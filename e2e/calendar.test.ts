@@ -53,7 +53,7 @@ describe("calendar feed", () => {
   });
 
   it("book → the feed shows it → reschedule raises SEQUENCE → cancel → rotate: the old URL is 404", async () => {
-    const t = await newTutor([subject.id], 2);
+    const t = await newTutor(admin, [subject.id], 2);
     const s = await newStudent();
     await fund(admin, s.userId, 10);
     const first = slotIn(48);

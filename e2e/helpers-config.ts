@@ -21,6 +21,7 @@ export const E2E_ADMIN_EMAILS = [
   "calendar",
   "sched",
   "reviews",
+  "approval",
 ]
   .map(adminEmail)
   .join(",");

@@ -56,7 +56,11 @@ export interface Tutor {
   email: string;
 }
 
-export async function newTutor(subjectIds: string[], price = 2): Promise<Tutor> {
+/**
+ * A new tutor with all-week availability, approved by `admin` (wrangler dev runs with the default
+ * TUTOR_APPROVAL_REQUIRED=true: a new profile is pending, invisible and unbookable until then).
+ */
+export async function newTutor(admin: Tokens, subjectIds: string[], price = 2): Promise<Tutor> {
   const mail = email("tutor");
   const first = await c.login(mail);
   const profile = await c.ok<{ id: string }>(
@@ -69,8 +73,24 @@ export async function newTutor(subjectIds: string[], price = 2): Promise<Tutor> 
   );
   const tokens = await c.ok<Tokens>("/v1/me/context", { token: first.accessToken, body: { context: "tutor" } });
   await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token: tokens.accessToken, body: ALL_WEEK });
+  await approve(admin, profile.id);
   return { tokens, token: tokens.accessToken, profileId: profile.id, userId: tokens.user.id, email: mail };
 }
+
+/** An admin sets a tutor profile's status (the approval route); returns the profile. */
+export function setTutorStatus(
+  admin: Tokens,
+  profileId: string,
+  status: "approved" | "rejected" | "suspended",
+  reason?: string,
+) {
+  return c.ok<{ id: string; status: string; statusReason: string | null }>(`/v1/admin/tutors/${profileId}/status`, {
+    token: admin.accessToken,
+    body: reason === undefined ? { status } : { status, reason },
+  });
+}
+
+export const approve = (admin: Tokens, profileId: string) => setTutorStatus(admin, profileId, "approved");
 
 export interface Student {
   tokens: Tokens;

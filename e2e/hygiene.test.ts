@@ -58,7 +58,7 @@ describe("hygiene: text, e-mails, avatars, uploads", () => {
   });
 
   it("the tutor's booking e-mail names the student without their address", async () => {
-    const t = await newTutor([subject.id], 1);
+    const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const since = Date.now() - 1000;
@@ -72,7 +72,7 @@ describe("hygiene: text, e-mails, avatars, uploads", () => {
   });
 
   it("avatars: HTML labelled image/png is 415; JPEG EXIF (GPS) and PNG text chunks are not stored", async () => {
-    const t = await newTutor([subject.id]);
+    const t = await newTutor(admin, [subject.id]);
     const put = (raw: Uint8Array, type: string) =>
       c.call("/v1/me/tutor-profile/avatar", { method: "PUT", token: t.token, raw, headers: { "content-type": type } });
     await expectProblem(
@@ -99,7 +99,7 @@ describe("hygiene: text, e-mails, avatars, uploads", () => {
   });
 
   it("a session takes 3 recording uploads; the 4th is 409", async () => {
-    const t = await newTutor([subject.id], 1);
+    const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const booked = await book(s, t, subject.id, nextQuarter(), 60);

@@ -65,7 +65,7 @@ describe("money after the fact", () => {
 
   it("buy → spend → dispute → negative balance → 402 → buy again → dispute won gives the credits back once", async () => {
     const subject = await newSubject(admin);
-    const tutor = await newTutor([subject.id], 2);
+    const tutor = await newTutor(admin, [subject.id], 2);
     const s = await newStudent();
     const first = await buy(s);
     assert.equal((await book(s, tutor, subject.id, slotIn(50), 120)).status, 201); // 4 credits

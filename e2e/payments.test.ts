@@ -214,7 +214,7 @@ describe("credits and payments through the emulator's hosted checkout", () => {
       "validation_failed",
     );
     const subject = await newSubject(admin);
-    const t = await newTutor([subject.id]);
+    const t = await newTutor(admin, [subject.id]);
     await expectProblem(
       await c.call("/v1/credits/checkout", { token: t.token, body: { packId: "pack_5" } }),
       403,

@@ -70,7 +70,7 @@ describe("recordings → Deepgram → OpenAI reports", () => {
 
   /** A started session (booked at the next quarter) with its own tutor and student. */
   async function lesson(): Promise<{ t: Tutor; s: Student; sessionId: string; studentProfileId: string }> {
-    const t = await newTutor([subject.id], 1);
+    const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const r = await book(s, t, subject.id, nextQuarter(), 60);

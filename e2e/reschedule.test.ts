@@ -33,7 +33,7 @@ describe("rescheduling", () => {
   });
 
   it("book → reschedule → the tutor is told → slots follow → the room still works", async () => {
-    const t = await newTutor([subject.id], 2);
+    const t = await newTutor(admin, [subject.id], 2);
     const s = await newStudent();
     await fund(admin, s.userId, 10);
     const first = slotIn(48);

@@ -33,7 +33,7 @@ describe("reviews and the ranked directory", () => {
   });
 
   it("a student reviews a completed lesson once; the rating ranks the tutor at once", async () => {
-    const [cheap, dear] = [await newTutor([subject.id], 1), await newTutor([subject.id], 3)];
+    const [cheap, dear] = [await newTutor(admin, [subject.id], 1), await newTutor(admin, [subject.id], 3)];
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const lesson = (await book(s, dear, subject.id, nextQuarter(), 60)).body as Session;
@@ -93,7 +93,7 @@ describe("reviews and the ranked directory", () => {
 
   it("pages a sorted directory with a stable order while a rating changes mid-walk", async () => {
     const tutors: Tutor[] = [];
-    for (let i = 0; i < 5; i++) tutors.push(await newTutor([subject.id], 2));
+    for (let i = 0; i < 5; i++) tutors.push(await newTutor(admin, [subject.id], 2));
     const walk = async (between?: () => Promise<void>) => {
       const ids: string[] = [];
       let cursor: string | null = null;

@@ -59,7 +59,7 @@ describe("scheduling: rules, time off, weekly series", () => {
   });
 
   it("rules and time off shape the slots; booking agrees", async () => {
-    const t = await newTutor([subject.id], 2);
+    const t = await newTutor(admin, [subject.id], 2);
     await c.ok("/v1/me/tutor-profile/availability", {
       method: "PUT",
       token: t.token,
@@ -129,7 +129,7 @@ describe("scheduling: rules, time off, weekly series", () => {
   });
 
   it("books 12 weekly lessons across the DST change at 17:00 local, refuses a colliding series whole, cancels", async () => {
-    const t = await newTutor([subject.id], 2);
+    const t = await newTutor(admin, [subject.id], 2);
     await c.ok("/v1/me/tutor-profile/availability", {
       method: "PUT",
       token: t.token,

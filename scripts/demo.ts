@@ -86,6 +86,31 @@ async function main() {
   await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token: tutor.accessToken, body: ALL_WEEK });
   step("Tutor set availability: every day 00:00–24:00 UTC");
 
+  // TUTOR_APPROVAL_REQUIRED (default true): a new profile waits for an admin, unlisted and unbookable
+  const own = await c.ok<{ status: string }>("/v1/me/tutor-profile", { token: tutor.accessToken });
+  const hidden = await c.call(`/v1/tutors/${profile.id}`);
+  step("The new profile waits for approval: the public page answers 404", {
+    status: own.status,
+    publicPage: hidden.status,
+  });
+  if (own.status !== "approved") {
+    const queue = await c.ok<{ items: { id: string }[] }>("/v1/admin/tutors?status=pending&limit=100", {
+      token: admin.accessToken,
+    });
+    const approved = await c.ok<{ status: string; statusChangedAt: number }>(`/v1/admin/tutors/${profile.id}/status`, {
+      token: admin.accessToken,
+      body: { status: "approved" },
+    });
+    const notice = await c.ok<{ items: { type: string; data: unknown }[] }>("/v1/notifications", {
+      token: tutor.accessToken,
+    });
+    step("Admin found the profile in GET /v1/admin/tutors?status=pending and approved it; the tutor was notified", {
+      inQueue: queue.items.some((t) => t.id === profile.id),
+      status: approved.status,
+      notification: notice.items.find((x) => x.type === "tutor_status_changed"),
+    });
+  }
+
   const studentEmail = `sam.${tag}@example.com`;
   const student = await c.login(studentEmail);
   step(`Student ${studentEmail} logged in`, { userId: student.user.id, context: student.user.context });

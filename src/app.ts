@@ -29,6 +29,7 @@ import { recordingRoutes } from "./modules/recordings/routes";
 import { reviewRoutes } from "./modules/reviews/routes";
 import { sessionRoutes } from "./modules/sessions/routes";
 import { subjectRoutes } from "./modules/subjects/routes";
+import { adminTutorRoutes } from "./modules/tutors/admin-routes";
 import { tutorProfileRoutes } from "./modules/tutors/profile-routes";
 import { tutorRoutes } from "./modules/tutors/routes";
 import { schedulingRoutes } from "./modules/tutors/scheduling-routes";
@@ -62,6 +63,7 @@ const modules = [
   reviewRoutes,
   notificationRoutes,
   adminRoutes,
+  adminTutorRoutes,
   devRoutes,
   subjectRoutes,
   tutorProfileRoutes,

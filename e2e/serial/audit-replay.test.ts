@@ -35,7 +35,7 @@ describe("dead-letter replay in the audit log", () => {
 
   it("a replayed video-room job creates the room and is logged once", async () => {
     const subject = await newSubject(admin);
-    const t = await newTutor([subject.id], 1);
+    const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     await control("/__control/fail", { path: "/v1/channel", status: 400, times: 1000 });

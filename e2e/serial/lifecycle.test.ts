@@ -78,7 +78,7 @@ describe("lesson lifecycle on the test clock", () => {
   before(async () => {
     admin = await c.login(adminEmail("life"));
     const subject = await newSubject(admin);
-    t = await newTutor([subject.id], 2);
+    t = await newTutor(admin, [subject.id], 2);
     s = await newStudent();
     await fund(admin, s.userId, 20);
     t0 = Math.ceil((await serverNow()) / QUARTER) * QUARTER;

@@ -102,8 +102,8 @@ describe("tutor payouts on the test clock", () => {
   before(async () => {
     admin = await c.login(adminEmail("payouts"));
     subjectId = (await newSubject(admin)).id;
-    paid = await newTutor([subjectId], PRICE);
-    refused = await newTutor([subjectId], PRICE);
+    paid = await newTutor(admin, [subjectId], PRICE);
+    refused = await newTutor(admin, [subjectId], PRICE);
     s = await newStudent();
     await fund(admin, s.userId, 2 * PRICE);
   });

@@ -188,6 +188,23 @@ export const templates = {
       quoted(summary, SUMMARY_MAX),
       "Open tutorloop to see the topics covered and next steps.",
     ]),
+  /** To a tutor: an administrator changed their profile's status; `reason` is the admin's text (cut to 300 here). */
+  tutorStatusChanged: (status: "approved" | "rejected" | "suspended", reason: string | null) =>
+    layout(
+      status === "approved"
+        ? "Your tutor profile is approved"
+        : status === "rejected"
+          ? "Your tutor profile was not approved"
+          : "Your tutor profile is suspended",
+      [
+        status === "approved"
+          ? "Students can now find you in the directory and book your slots."
+          : status === "rejected"
+            ? "An administrator reviewed your tutor profile and did not approve it. Students cannot find or book you."
+            : "An administrator suspended your tutor profile: students cannot find or book you. Sessions already booked stay booked.",
+        ...(reason ? [`Reason: ${quoted(reason, SUMMARY_MAX)}`] : []),
+      ],
+    ),
   sessionReminder: (when: string, hours: number) =>
     layout(`Reminder: session in ${hours} hour${hours === 1 ? "" : "s"}`, [
       `Your session starts at ${plain(when)} (UTC).`,

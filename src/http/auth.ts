@@ -71,3 +71,19 @@ export async function withCaller<Row>(
   c.set("auth", auth);
   return { auth, rows: (result?.results ?? []) as Row[] };
 }
+
+/**
+ * The caller of a public route, when it matters (a hidden tutor shown to its owner and admins): the
+ * bearer token's user, or null — no header, a bad or expired token and a closed account all read as
+ * anonymous here, so a public route never answers 401.
+ */
+export async function optionalCaller(c: Context<AppEnv>): Promise<AuthUser | null> {
+  if (!c.req.header("authorization")) return null;
+  try {
+    const claims = await verifiedClaims(c, "user");
+    return (await c.get("svc").d1.prepare(USER_BY_ID).bind(claims.sub).first<AuthUser>()) ?? null;
+  } catch (err) {
+    if (err instanceof ApiError) return null;
+    throw err;
+  }
+}

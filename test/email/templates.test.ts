@@ -89,6 +89,12 @@ const renders: { [K in keyof typeof templates]: () => Rendered[] } = {
   reportReady: () =>
     hostile.flatMap((h) => [templates.reportReady(h, "A good lesson."), templates.reportReady("Maths", h)]),
   sessionReminder: () => hostile.map((h) => templates.sessionReminder(h, 1)),
+  tutorStatusChanged: () =>
+    hostile.flatMap((h) => [
+      templates.tutorStatusChanged("approved", null),
+      templates.tutorStatusChanged("rejected", h),
+      templates.tutorStatusChanged("suspended", h),
+    ]),
 };
 
 /** The only tags the layout writes; anything else in the HTML came from user text. */

@@ -29,6 +29,8 @@ describe("POST /v1/me/tutor-profile", () => {
       subjectIds: [math.id, art.id],
       hourlyCreditsPrice: 3,
       avatarUrl: null,
+      ratingAverage: null,
+      ratingCount: 0,
       timezone: null,
       status: "approved",
       statusReason: null,

@@ -127,6 +127,7 @@ interface TutorProfile {
   subjectIds: string[];
   hourlyCreditsPrice: number;
   avatarUrl: string | null;
+  status: "pending" | "approved" | "rejected" | "suspended";
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -174,8 +175,8 @@ async function ensureTutor(c: Client, admin: Tokens, t: DemoTutor, subjects: Map
       headers: { "content-type": "image/png" },
     });
   }
-  // Where tutors need an admin's approval before they are listed, give it.
-  if ((await c.call(`/v1/tutors/${profile.id}`)).status === 404) {
+  // Where tutors need an admin's approval before they are listed (TUTOR_APPROVAL_REQUIRED), give it.
+  if (profile.status !== "approved") {
     await c.ok(`/v1/admin/tutors/${profile.id}/status`, { token: admin.accessToken, body: { status: "approved" } });
   }
   return { id: profile.id, email: t.email, displayName: t.displayName, timezone: t.timezone };

@@ -26,6 +26,8 @@ export const AUDIT_ACTIONS = {
   "session.no_show": "session",
   /** POST /v1/admin/payouts/run; target: the payout run (its payouts carry its id as `runId`). */
   "payout.run": "payout_run",
+  /** POST /v1/admin/tutors/:id/status (an actual change, not a repeat); target: the tutor profile. */
+  "tutor.status": "tutor_profile",
   /** POST /v1/admin/subjects; target: the new subject. */
   "subject.create": "subject",
 } as const;

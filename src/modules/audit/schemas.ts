@@ -8,7 +8,7 @@ export const auditLogQuery = z.object({
   actorId: id.optional().openapi({ description: "Only this admin's actions (`system` for the platform's own)" }),
   targetId: id
     .optional()
-    .openapi({ description: "Only actions on this user, order, dead letter, recording or subject" }),
+    .openapi({ description: "Only actions on this user, order, dead letter, recording, subject or tutor profile" }),
 });
 
 export const auditLogEntrySchema = z

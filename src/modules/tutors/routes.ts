@@ -1,4 +1,5 @@
 /** Public tutor directory: listing by subject, one tutor, its avatar and its bookable slots. */
+import { optionalCaller } from "../../http/auth";
 import { wellFormedIfNoneMatch } from "../../http/media-type";
 import { createRouter, defineRoute } from "../../http/openapi";
 import { AVATAR_CACHE_CONTROL, readAvatar } from "./avatar";
@@ -31,13 +32,13 @@ tutorRoutes.openapi(
   defineRoute({
     method: "get",
     path: "/v1/tutors/{id}",
-    summary: "One tutor",
+    summary: "One tutor (a tutor who is not approved: 404, except to themselves and admins)",
     tags,
     params: tutorIdParams,
     ok: { status: 200, description: "The tutor", schema: tutorSchema },
     errors: ["not_found"],
   }),
-  async (c) => c.json(await getTutor(c.var.svc, c.req.valid("param").id), 200),
+  async (c) => c.json(await getTutor(c.var.svc, c.req.valid("param").id, () => optionalCaller(c)), 200),
 );
 
 tutorRoutes.openapi(

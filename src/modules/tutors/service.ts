@@ -8,7 +8,7 @@
 import { and, desc, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Config } from "../../config";
-import type { ServiceContext } from "../../context";
+import type { AuthUser, ServiceContext } from "../../context";
 import { subjects, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -229,9 +229,22 @@ export async function publicTutorRow(svc: ServiceContext, tutorProfileId: string
   return row;
 }
 
-/** One tutor's public view; 404 if there is no such approved tutor. */
-export async function getTutor(svc: ServiceContext, tutorProfileId: string) {
-  const row = await publicTutorRow(svc, tutorProfileId);
+/**
+ * One tutor's public view; 404 if there is no such approved tutor — except to the tutor themselves
+ * and to admins, who see a hidden profile too (`viewer` is asked only then: the public path reads
+ * no caller).
+ */
+export async function getTutor(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  viewer: () => Promise<Pick<AuthUser, "context" | "tutorProfileId"> | null> = async () => null,
+) {
+  const row = await svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, tutorProfileId) });
+  if (!row) throw notFound("Tutor");
+  if (row.status !== PUBLIC_TUTOR_STATUS) {
+    const caller = await viewer();
+    if (!caller || (caller.context !== "admin" && caller.tutorProfileId !== row.id)) throw notFound("Tutor");
+  }
   const refs = await subjectsOfTutors(svc, [row.id]);
   return publicTutor(svc.config, row, refs.get(row.id) ?? []);
 }
