@@ -15,7 +15,7 @@ import { importFromSrc } from "./src-modules.ts";
 type BookingSql = typeof import("../src/ledger/booking-sql.ts");
 type BookingRules = typeof import("../src/modules/tutors/booking-rules.ts");
 type Schema = typeof import("../src/db/schema/scheduling.ts");
-/** src/modules/tutors/directory.ts's `directorySql` (its module's types need the Workers runtime's). */
+/** src/modules/tutors/directory-sql.ts's `directorySql` (its module's types need the Workers runtime's). */
 interface Directory {
   directorySql(
     q: { subject?: string; sort: string; maxPrice?: number; minRating?: number; limit: number },
@@ -43,7 +43,7 @@ function inlineNumbered(sql: string, binds: unknown[]): string {
 }
 
 /**
- * The directory page (src/modules/tutors/directory.ts's own SQL) for every sort, on the subject
+ * The directory page (src/modules/tutors/directory-sql.ts's own SQL) for every sort, on the subject
  * all 5,000 filler tutors teach and on the whole directory, first and later pages, with filters.
  */
 function directoryPlans(directorySql: Directory["directorySql"]) {
@@ -75,7 +75,7 @@ async function explainQueries(): Promise<{ name: string; sql: string }[]> {
   const { slotFree } = await importFromSrc<BookingSql>("ledger/booking-sql.ts");
   const { SESSIONS_MARGIN_MS } = await importFromSrc<BookingRules>("modules/tutors/booking-rules.ts");
   const { TIME_OFF_MAX_MS } = await importFromSrc<Schema>("db/schema/scheduling.ts");
-  const { directorySql } = await importFromSrc<Directory>("modules/tutors/directory.ts");
+  const { directorySql } = await importFromSrc<Directory>("modules/tutors/directory-sql.ts");
   const { from, to } = slotsWindow(NOW);
   const rc = rulesCalendar(NOW);
   const lit = (s: string) => `'${s}'`;

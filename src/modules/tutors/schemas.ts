@@ -2,7 +2,7 @@ import { tutorStatuses } from "../../db/schema";
 import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from "./availability";
-import { tutorSorts } from "./directory";
+import { tutorSorts } from "./directory-sql";
 
 /** Most subjects one tutor may teach (also keeps every IN list small). */
 export const MAX_TUTOR_SUBJECTS = 20;
