@@ -40,7 +40,7 @@ interface Version {
 describe("lesson report review", () => {
   let admin: Tokens;
   before(async () => {
-    admin = await c.login(adminEmail("review"));
+    admin = await c.login(adminEmail("rec"));
   });
 
   it("tutor sees the draft, the student 404; edit, regenerate with instructions, publish; the student reads it", async () => {

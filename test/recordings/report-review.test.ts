@@ -174,7 +174,9 @@ describe("report review", () => {
     expect(await json(res)).toMatchObject({ id: report.id, generations: 2, maxGenerations: 5 });
     const fresh = await waitForVersion(w.sessionId, w.tutor.token, 3);
     expect(fresh).toMatchObject({ status: "draft", version: 3, editedByTutor: false });
-    expect(fresh.summary).toContain(instructions);
+    expect(fresh.summary).toBe(
+      `We practised solving quadratic equations by factoring and with the formula. Revised as the tutor asked: ${instructions}`,
+    );
 
     const chats = await fakeRequests("/v1/chat/completions", marker);
     expect(chats).toHaveLength(2);

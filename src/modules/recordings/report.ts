@@ -53,7 +53,11 @@ export function reportPrompt(input: {
     input.transcript.length > MAX_TRANSCRIPT_CHARS
       ? `${input.transcript.slice(0, MAX_TRANSCRIPT_CHARS)}\n[transcript truncated]`
       : input.transcript;
-  const instructions = input.instructions?.trim().slice(0, MAX_INSTRUCTIONS_CHARS);
+  // the section's own tags inside the text would let it end the section early
+  const instructions = input.instructions
+    ?.replace(/<\/?tutor_instructions>/gi, "")
+    .trim()
+    .slice(0, MAX_INSTRUCTIONS_CHARS);
   return [
     {
       role: "system" as const,

@@ -20,7 +20,9 @@ export const REPORT_HINTS: Hints = {
  * differs (its summary quotes them), so a test can see that they reached the model.
  */
 export function reportHintsFor(prompt: string): Hints {
-  const instructions = prompt.match(/<tutor_instructions>\s*([\s\S]*?)\s*<\/tutor_instructions>/)?.[1];
+  // the section itself: the tag on a line of its own (the system message may name the tags in prose)
+  const sections = [...prompt.matchAll(/^<tutor_instructions>\n([\s\S]*?)\n<\/tutor_instructions>$/gm)];
+  const instructions = sections.at(-1)?.[1]?.trim();
   if (!instructions) return REPORT_HINTS;
   return {
     ...REPORT_HINTS,
