@@ -37,6 +37,7 @@ interface Report {
   summary: string;
   topicsCovered: string[];
   nextSteps: string[];
+  status: "draft" | "published";
 }
 interface Delivery {
   kind: string;
@@ -90,18 +91,26 @@ describe("recordings → Deepgram → OpenAI reports", () => {
     assert.match(done.transcriptionText ?? "", /quadratic equations/);
     assert.deepEqual(done.transcriptionMeta, { confidence: 0.97, language: "en" });
 
-    const report = await poll("the report", 30_000, async () => {
-      const r = await c.call<Report>(`/v1/sessions/${sessionId}/report`, { token: s.token });
+    // the model's report is a draft for the tutor; the student sees it once it is published
+    const report = await poll("the report draft", 30_000, async () => {
+      const r = await c.call<Report>(`/v1/sessions/${sessionId}/report`, { token: t.token });
       return r.status === 200 ? r.body : undefined;
     });
+    assert.equal(report.status, "draft");
     assert.equal(report.sessionId, sessionId);
     assert.equal(report.studentProfileId, studentProfileId);
     assert.equal(report.tutorProfileId, t.profileId);
     assert.ok(report.summary.length > 0);
     assert.ok(report.topicsCovered.length > 0 && report.topicsCovered.every((x) => typeof x === "string"));
     assert.ok(report.nextSteps.length > 0);
-    assert.equal((await c.call(`/v1/sessions/${sessionId}/report`, { token: t.token })).status, 200);
+    await expectProblem(await c.call(`/v1/sessions/${sessionId}/report`, { token: s.token }), 404, "not_found");
     assert.equal((await c.call(`/v1/sessions/${sessionId}/report`, { token: admin.accessToken })).status, 200);
+    const published = await c.ok<Report>(`/v1/sessions/${sessionId}/report/publish`, {
+      method: "POST",
+      token: t.token,
+    });
+    assert.equal(published.status, "published");
+    assert.equal((await c.call(`/v1/sessions/${sessionId}/report`, { token: s.token })).status, 200);
     const mine = await c.ok<{ items: Report[] }>("/v1/reports", { token: s.token });
     assert.deepEqual(
       mine.items.map((x) => x.id),

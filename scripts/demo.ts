@@ -9,6 +9,7 @@ import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
 import { accountJourney } from "./demo-account.ts";
 import { lifecycleJourney } from "./demo-lifecycle.ts";
 import { payoutsJourney } from "./demo-payouts.ts";
+import { reportsJourney } from "./demo-reports.ts";
 import { reviewsJourney } from "./demo-reviews.ts";
 import { schedulingJourney } from "./demo-scheduling.ts";
 
@@ -237,20 +238,7 @@ async function main() {
     transcriptionText: recording.transcriptionText,
   });
 
-  const report = await poll("the lesson report", 30_000, async () => {
-    const r = await c.call<{ summary: string; topicsCovered: string[]; nextSteps: string[] }>(
-      `/v1/sessions/${session.id}/report`,
-      {
-        token: student.accessToken,
-      },
-    );
-    return r.status === 200 ? r.body : undefined;
-  });
-  step("OpenAI (emulated) wrote the lesson report", {
-    summary: report.summary,
-    topicsCovered: report.topicsCovered,
-    nextSteps: report.nextSteps,
-  });
+  await reportsJourney({ c, step, student, tutor, sessionId: session.id });
 
   await c.ok(`/v1/sessions/${session.id}/complete`, { method: "POST", token: tutor.accessToken });
   step("Tutor completed the session");
@@ -356,7 +344,7 @@ async function main() {
   await payoutsJourney({ c, step, admin, tutor, tag });
 
   console.log(
-    "\nDemo complete: a lesson report, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, a 5-star review ranking the tutor, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
+    "\nDemo complete: a tutor approved by an admin, a lesson report reviewed, regenerated and published by its tutor, a 5-star review ranking the tutor, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
   );
 }
 

@@ -4,6 +4,7 @@ import { purgeExpired } from "./jobs/cleanup";
 import { jobContext } from "./jobs/context";
 import { recoverPendingOrders } from "./modules/credits/recovery";
 import { scheduledPayouts } from "./modules/payouts/run";
+import { autoPublishReports } from "./modules/recordings/auto-publish";
 import { sweepStaleRecordings } from "./modules/recordings/sweep";
 import { sendReminders } from "./modules/sessions/reminders";
 import { sweepMissingRooms } from "./modules/sessions/rooms";
@@ -16,6 +17,7 @@ export async function runScheduled(controller: ScheduledController, env: Env, ct
     ["pending orders", () => recoverPendingOrders(svc)],
     ["reminders", () => sendReminders(svc)],
     ["stale recordings", () => sweepStaleRecordings(svc)],
+    ["report auto-publish", () => autoPublishReports(svc)],
     ["missing video rooms", () => sweepMissingRooms(svc)],
     ["expired records", () => purgeExpired(svc)],
     // One bounded batch of each lifecycle sweep; a full batch continues on the jobs queue.

@@ -205,6 +205,12 @@ export const templates = {
         ...(reason ? [`Reason: ${quoted(reason, SUMMARY_MAX)}`] : []),
       ],
     ),
+  /** To the tutor: the model wrote a draft (a new version); the student sees it once it is published. */
+  reportDraftReady: (subject: string, summary: string, reviewHours: number) =>
+    layout(`A lesson report draft is ready for review: ${userText(subject, NAME_MAX)}`, [
+      quoted(summary, SUMMARY_MAX),
+      `Open tutorloop to edit, regenerate or publish it. Your student sees it once it is published; unless you publish it earlier, that happens automatically in ${Math.max(0, Math.floor(reviewHours))} hour${reviewHours === 1 ? "" : "s"}.`,
+    ]),
   sessionReminder: (when: string, hours: number) =>
     layout(`Reminder: session in ${hours} hour${hours === 1 ? "" : "s"}`, [
       `Your session starts at ${plain(when)} (UTC).`,

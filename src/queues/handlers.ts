@@ -7,7 +7,7 @@ import { fulfilOrderJob } from "../modules/credits/fulfil";
 import { alertPaymentJobExhausted, refundPaymentJob } from "../modules/credits/recovery";
 import { payoutRunJob } from "../modules/payouts/run";
 import { transferPayoutJob } from "../modules/payouts/transfer";
-import { reportJob } from "../modules/recordings/report";
+import { regenerateJob, reportJob } from "../modules/recordings/report";
 import { markFailed, transcriptionJob } from "../modules/recordings/transcribe";
 import { createRoomJob } from "../modules/sessions/rooms";
 import { sweepJob } from "../modules/sessions/sweeps";
@@ -28,6 +28,7 @@ export const jobHandlers: Handlers = {
   "video.create_room": createRoomJob,
   "transcription.request": transcriptionJob,
   "report.generate": reportJob,
+  "report.regenerate": regenerateJob,
   "account.erase_files": eraseAccountFilesJob,
   "sessions.sweep": sweepJob,
 };

@@ -73,6 +73,14 @@ export const reportGenerateMessage = z.object({
   recordingId: z.string().min(1),
 });
 
+/** A tutor's (or an admin's) regeneration of a report draft, holding the report's generation slot. */
+export const reportRegenerateMessage = z.object({
+  type: z.literal("report.regenerate"),
+  reportId: z.string().min(1),
+  generationId: z.string().min(1).max(64),
+  instructions: z.string().max(500).optional(),
+});
+
 /** A closed account's files in R2 (avatar, lesson audio), when deleting them inline failed: retried. */
 export const eraseAccountFilesMessage = z.object({
   type: z.literal("account.erase_files"),
@@ -107,6 +115,7 @@ export const queueMessage = z.discriminatedUnion("type", [
   createRoomMessage,
   transcriptionRequestMessage,
   reportGenerateMessage,
+  reportRegenerateMessage,
   eraseAccountFilesMessage,
   sessionSweepMessage,
 ]);

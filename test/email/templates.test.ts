@@ -88,6 +88,11 @@ const renders: { [K in keyof typeof templates]: () => Rendered[] } = {
     ]),
   reportReady: () =>
     hostile.flatMap((h) => [templates.reportReady(h, "A good lesson."), templates.reportReady("Maths", h)]),
+  reportDraftReady: () =>
+    hostile.flatMap((h) => [
+      templates.reportDraftReady(h, "A good lesson.", 24),
+      templates.reportDraftReady("Maths", h, 1),
+    ]),
   sessionReminder: () => hostile.map((h) => templates.sessionReminder(h, 1)),
   tutorStatusChanged: () =>
     hostile.flatMap((h) => [

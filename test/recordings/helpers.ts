@@ -143,3 +143,42 @@ export async function processingRecording() {
     .first<string>("deepgramRequestId")) as string;
   return { w, rec, cb, requestId, marker };
 }
+
+export interface Report {
+  id: string;
+  sessionId: string;
+  summary: string;
+  topicsCovered: string[];
+  nextSteps: string[];
+  status: "draft" | "published";
+  version: number;
+  editedByTutor: boolean;
+  publishedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The session's report as `token` sees it (undefined while 404). */
+export async function reportOf(sessionId: string, token: string): Promise<Report | undefined> {
+  const res = await call(`/v1/sessions/${sessionId}/report`, { token });
+  return res.status === 200 ? json<Report>(res) : undefined;
+}
+
+/** A session whose recording went through the pipeline: the model's first draft exists. */
+export async function draftReport() {
+  const p = await processingRecording();
+  const transcript = `Today we solved quadratic equations ${p.marker}. Great work on factoring.`;
+  expect(
+    (await postCallback(p.cb.path, deepgramResult({ requestId: p.requestId, secret: p.cb.secret, transcript }))).status,
+  ).toBe(200);
+  const report = await eventually(async () => reportOf(p.w.sessionId, p.w.tutor.token));
+  return { ...p, transcript, report };
+}
+
+/** Waits until the tutor sees version `version` of the session's report. */
+export async function waitForVersion(sessionId: string, token: string, version: number) {
+  return eventually(async () => {
+    const r = await reportOf(sessionId, token);
+    return r && r.version >= version ? r : undefined;
+  });
+}

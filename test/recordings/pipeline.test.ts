@@ -16,13 +16,14 @@ import {
 
 interface Notification {
   type: string;
-  data: { sessionId?: string; reportId?: string };
+  data: { sessionId?: string; reportId?: string; version?: number };
 }
 
-const reportReady = async (token: string, sessionId: string) =>
+const notes = async (token: string, sessionId: string, type: string) =>
   (await json<{ items: Notification[] }>(await call("/v1/notifications", { token }))).items.filter(
-    (n) => n.type === "report_ready" && n.data.sessionId === sessionId,
+    (n) => n.type === type && n.data.sessionId === sessionId,
   );
+const reportReady = (token: string, sessionId: string) => notes(token, sessionId, "report_ready");
 
 describe("recording → transcript → report pipeline", () => {
   it("runs end to end with Deepgram and OpenAI fakes", async () => {
@@ -109,8 +110,9 @@ describe("recording → transcript → report pipeline", () => {
     expect(prompt).toContain(w.student.email.split("@")[0]);
     expect(prompt).toContain(transcript);
 
+    // the model's report is a draft: its tutor sees it (and is told), the student not yet
     const report = await eventually(async () => {
-      const r = await call(`/v1/sessions/${w.sessionId}/report`, { token: w.student.token });
+      const r = await call(`/v1/sessions/${w.sessionId}/report`, { token: w.tutor.token });
       return r.status === 200 ? json<Record<string, unknown>>(r) : undefined;
     });
     expect(report).toEqual({
@@ -121,32 +123,56 @@ describe("recording → transcript → report pipeline", () => {
       summary: expect.stringContaining("quadratic"),
       topicsCovered: ["quadratic equations", "factoring"],
       nextSteps: ["practise completing the square"],
+      status: "draft",
+      version: 1,
+      editedByTutor: false,
+      publishedAt: null,
       createdAt: expect.any(Number),
+      updatedAt: expect.any(Number),
     });
-    const tutorView = await call(`/v1/sessions/${w.sessionId}/report`, { token: w.tutor.token });
-    expect(tutorView.status).toBe(200);
-
-    const studentNotes = await eventually(async () => {
-      const n = await reportReady(w.student.token, w.sessionId);
+    await expectProblem(await call(`/v1/sessions/${w.sessionId}/report`, { token: w.student.token }), 404, "not_found");
+    const draftNotes = await eventually(async () => {
+      const n = await notes(w.tutor.token, w.sessionId, "report_draft_ready");
       return n.length > 0 ? n : undefined;
     });
+    expect(draftNotes).toHaveLength(1);
+    expect(draftNotes[0]?.data).toEqual({ sessionId: w.sessionId, reportId: report.id, version: 1 });
+    const draftMail = await eventually(async () =>
+      (await fakeRequests("/emails", w.tutor.email)).find((m) =>
+        m.headers["idempotency-key"]?.startsWith("report_draft_ready:"),
+      ),
+    );
+    expect(draftMail.headers["idempotency-key"]).toBe(`report_draft_ready:${report.id}:1:${w.tutor.id}`);
+    expect(await reportReady(w.student.token, w.sessionId)).toHaveLength(0);
+    expect(await json(await call("/v1/reports", { token: w.student.token }))).toEqual({ items: [], nextCursor: null });
+
+    // publishing shows it to the student, who alone is told (the tutor no longer gets report_ready)
+    const pub = await call(`/v1/sessions/${w.sessionId}/report/publish`, { method: "POST", token: w.tutor.token });
+    expect(pub.status).toBe(200);
+    expect(await json(pub)).toMatchObject({ id: report.id, status: "published", publishedAt: expect.any(Number) });
+    expect((await call(`/v1/sessions/${w.sessionId}/report`, { token: w.student.token })).status).toBe(200);
+    const studentNotes = await reportReady(w.student.token, w.sessionId);
     expect(studentNotes).toHaveLength(1);
     expect(studentNotes[0]?.data.reportId).toBe(report.id);
-    expect(await reportReady(w.tutor.token, w.sessionId)).toHaveLength(1);
+    expect(await reportReady(w.tutor.token, w.sessionId)).toHaveLength(0);
     const reportMail = await eventually(async () =>
       (await fakeRequests("/emails", w.student.email)).find((m) =>
         m.headers["idempotency-key"]?.startsWith("report_ready:"),
       ),
     );
-    expect(reportMail.headers["idempotency-key"]).toBe(`report_ready:${accepted.id}:${w.student.id}`);
+    expect(reportMail.headers["idempotency-key"]).toBe(`report_ready:${report.id}:1:${w.student.id}`);
     expect(JSON.parse(reportMail.body).text).toContain(String(report.summary));
-    // a redelivered report job neither calls the model again nor writes a second report
+    // a redelivered report job neither calls the model again nor writes a second version
     const calls = (await fakeRequests("/v1/chat/completions", marker)).length;
     const { reportJob } = await import("../../src/modules/recordings/report");
     const { jobContext } = await import("../../src/jobs/context");
     await reportJob(await jobContext(env, "test"), { type: "report.generate", recordingId: accepted.id });
     expect(await fakeRequests("/v1/chat/completions", marker)).toHaveLength(calls);
     expect(await reportReady(w.student.token, w.sessionId)).toHaveLength(1);
+    expect(await json(await call(`/v1/sessions/${w.sessionId}/report`, { token: w.tutor.token }))).toMatchObject({
+      version: 1,
+      status: "published",
+    });
 
     const mine = await json<{ items: { id: string }[]; nextCursor: string | null }>(
       await call("/v1/reports", { token: w.student.token }),
@@ -291,7 +317,7 @@ describe("recording → transcript → report pipeline", () => {
     const retry = await call(`/v1/admin/recordings/${rec.id}/retry`, { method: "POST", token: admin.token });
     expect(await json(retry)).toEqual({ id: rec.id, action: "report" });
     await eventually(async () => {
-      const r = await call(`/v1/sessions/${w.sessionId}/report`, { token: w.student.token });
+      const r = await call(`/v1/sessions/${w.sessionId}/report`, { token: w.tutor.token });
       return r.status === 200 ? true : undefined;
     });
     expect((await recordingOf(w.sessionId, w.tutor.token))?.transcriptionError).toBeUndefined();

@@ -122,6 +122,16 @@ describe("GET /v1/me/export", () => {
     expect(doc.sessionsAsTutor.map((s) => s.id).sort()).toEqual(
       [...w.future.map((s) => s.id), w.past.id, w.otherFuture.id].sort(),
     );
+    // a report draft is the tutor's (and in the tutor's export), not yet the student's
+    await env.DB.prepare(
+      "UPDATE lessonReports SET status = 'draft', publishedAt = NULL, autoPublishAt = ? WHERE id = ?",
+    )
+      .bind(Date.now() + 3_600_000, w.past.reportId)
+      .run();
+    const asTutor = (await exportOf(w.tutor.token)).doc.sessionsAsTutor.find((s) => s.id === w.past.id);
+    expect(asTutor?.report).toMatchObject({ id: w.past.reportId, status: "draft" });
+    const asStudent = (await exportOf(w.student.token)).doc.sessionsAsStudent.find((s) => s.id === w.past.id);
+    expect(asStudent?.report).toBeNull();
     for (const foreign of [w.student.email, w.other.email, w.student.id, w.other.id]) {
       expect(text, foreign).not.toContain(foreign);
     }

@@ -87,8 +87,8 @@ async function pastLesson(sessionId: string, transcript: string) {
       "INSERT INTO sessionRecordings (id, sessionId, s3Key, transcriptionStatus, transcriptionText, transcriptionMeta, callbackSecretHash, createdAt, updatedAt) VALUES (?, ?, ?, 'completed', ?, ?, 'secret-hash', ?, ?)",
     ).bind(recordingId, sessionId, s3Key, transcript, JSON.stringify({ confidence: 0.9, language: "en" }), now, now),
     env.DB.prepare(
-      "INSERT INTO lessonReports (id, sessionId, studentProfileId, tutorProfileId, summary, topicsCovered, nextSteps, rawTranscript, createdAt) SELECT ?, id, studentProfileId, tutorProfileId, 'Fractions', '[\"fractions\"]', '[\"decimals\"]', ?, ? FROM sessions WHERE id = ?",
-    ).bind(reportId, transcript, now, sessionId),
+      "INSERT INTO lessonReports (id, sessionId, studentProfileId, tutorProfileId, summary, topicsCovered, nextSteps, rawTranscript, status, publishedAt, createdAt) SELECT ?, id, studentProfileId, tutorProfileId, 'Fractions', '[\"fractions\"]', '[\"decimals\"]', ?, 'published', ?, ? FROM sessions WHERE id = ?",
+    ).bind(reportId, transcript, now, now, sessionId),
     env.DB.prepare(
       "INSERT INTO deepgramWebhooks (id, sessionRecordingId, requestId, eventType, payload, processedAt) VALUES (?, ?, 'dg_req', 'transcription_complete', ?, ?)",
     ).bind(

@@ -79,10 +79,14 @@ WHERE t.email = ${v(tutor.email)} AND s.email = ${v(DEMO_STUDENT.email)} AND t.t
     );
     if (lesson.report) {
       const r = lesson.report;
-      out.push(`INSERT OR IGNORE INTO lessonReports (id, sessionId, studentProfileId, tutorProfileId, summary, topicsCovered, nextSteps, rawTranscript, createdAt)
+      // a past lesson's report was reviewed and published long ago: version 1, the model's, published
+      out.push(`INSERT OR IGNORE INTO lessonReports (id, sessionId, studentProfileId, tutorProfileId, summary, topicsCovered, nextSteps, rawTranscript, status, publishedAt, createdAt, updatedAt)
 SELECT ${v(`rpt_${lesson.id}`)}, id, studentProfileId, tutorProfileId, ${v(r.summary)}, ${v(JSON.stringify(r.topicsCovered))},
-  ${v(JSON.stringify(r.nextSteps))}, ${v(r.transcript)}, endTime + 600000
+  ${v(JSON.stringify(r.nextSteps))}, ${v(r.transcript)}, 'published', endTime + 3600000, endTime + 600000, endTime + 3600000
 FROM sessions WHERE id = ${v(lesson.id)};`);
+      out.push(`INSERT OR IGNORE INTO lessonReportVersions (id, reportId, sessionId, version, summary, topicsCovered, nextSteps, source, createdAt)
+SELECT ${v(`rpv_${lesson.id}`)}, id, sessionId, 1, summary, topicsCovered, nextSteps, 'model', createdAt
+FROM lessonReports WHERE id = ${v(`rpt_${lesson.id}`)};`);
     }
   }
   return `${out.join("\n")}\n`;

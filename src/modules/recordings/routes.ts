@@ -1,27 +1,26 @@
 import { readTextLimited } from "../../http/body";
 import { createRouter, defineRoute, z } from "../../http/openapi";
+import { editReport, getReport, listMyReports, listReportVersions, publishReport, regenerateReport } from "./review";
 import {
   adminRecordingPage,
   adminRecordingsQuery,
   recordingIdParams,
   recordingSchema,
+  regenerateAccepted,
+  regenerateBody,
+  reportEditBody,
   reportListQuery,
   reportPage,
   reportSchema,
+  reportVersionPage,
+  reportVersionQuery,
   sessionIdParams,
   uploadAccepted,
   webhookAck,
   webhookLogPage,
   webhookLogQuery,
 } from "./schemas";
-import {
-  getRecording,
-  getReport,
-  listMyReports,
-  listRecordingsByStatus,
-  retryRecording,
-  uploadRecording,
-} from "./service";
+import { getRecording, listRecordingsByStatus, retryRecording, uploadRecording } from "./service";
 import { handleDeepgramCallback } from "./webhook";
 import { listDeepgramCallbacks } from "./webhook-log";
 
@@ -76,7 +75,7 @@ recordingRoutes.openapi(
   defineRoute({
     method: "get",
     path: "/v1/sessions/{id}/report",
-    summary: "The session's lesson report (404 until ready)",
+    summary: "The session's lesson report (404 until ready; a draft only for its tutor and admins)",
     tags: ["Reports"],
     guard: "user",
     params: sessionIdParams,
@@ -88,9 +87,79 @@ recordingRoutes.openapi(
 
 recordingRoutes.openapi(
   defineRoute({
+    method: "patch",
+    path: "/v1/sessions/{id}/report",
+    summary: "Edit the report draft (a new version; 409 once published or while a generation runs)",
+    tags: ["Reports"],
+    guard: "user",
+    params: sessionIdParams,
+    body: reportEditBody,
+    ok: { status: 200, description: "The edited draft", schema: reportSchema },
+    errors: ["validation_failed", "not_found", "conflict"],
+  }),
+  async (c) => c.json(await editReport(c.var.svc, c.var.auth, c.req.valid("param").id, c.req.valid("json")), 200),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/report/publish",
+    summary: "Publish the report draft to the student (report_ready)",
+    tags: ["Reports"],
+    guard: "user",
+    params: sessionIdParams,
+    ok: { status: 200, description: "The published report", schema: reportSchema },
+    errors: ["not_found", "conflict"],
+  }),
+  async (c) => c.json(await publishReport(c.var.svc, c.var.auth, c.req.valid("param").id), 200),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "post",
+    path: "/v1/sessions/{id}/report/regenerate",
+    summary: "Write a new draft version from the stored transcript, with optional instructions",
+    tags: ["Reports"],
+    guard: "user",
+    params: sessionIdParams,
+    body: regenerateBody,
+    optionalBody: true,
+    ok: { status: 202, description: "Generation started", schema: regenerateAccepted },
+    errors: ["validation_failed", "not_found", "conflict"],
+  }),
+  async (c) =>
+    c.json(
+      await regenerateReport(
+        c.var.svc,
+        c.var.auth,
+        c.req.valid("param").id,
+        (c.req.valid("json") as { instructions?: string } | undefined)?.instructions,
+      ),
+      202,
+    ),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/sessions/{id}/report/versions",
+    summary: "Every version of the report, newest first",
+    tags: ["Reports"],
+    guard: "user",
+    params: sessionIdParams,
+    query: reportVersionQuery,
+    ok: { status: 200, description: "Versions", schema: reportVersionPage },
+    errors: ["not_found"],
+  }),
+  async (c) =>
+    c.json(await listReportVersions(c.var.svc, c.var.auth, c.req.valid("param").id, c.req.valid("query")), 200),
+);
+
+recordingRoutes.openapi(
+  defineRoute({
     method: "get",
     path: "/v1/reports",
-    summary: "The caller's lesson reports, newest first",
+    summary: "The caller's published lesson reports, newest publication first",
     tags: ["Reports"],
     guard: "student",
     query: reportListQuery,

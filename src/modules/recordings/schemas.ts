@@ -1,4 +1,4 @@
-import { transcriptionStatuses } from "../../db/schema";
+import { reportStatuses, reportVersionSources, transcriptionStatuses } from "../../db/schema";
 import { pageOf, pageQuery, z } from "../../http/openapi";
 
 export const sessionIdParams = z.object({ id: z.string().min(1).max(100) });
@@ -30,9 +30,63 @@ export const reportSchema = z
     summary: z.string(),
     topicsCovered: z.array(z.string()),
     nextSteps: z.array(z.string()),
+    status: z.enum(reportStatuses),
+    /** The number of the current text among the report's versions. */
+    version: z.number().int(),
+    /** The current text is a person's edit of the model's. */
+    editedByTutor: z.boolean(),
+    publishedAt: z.number().int().nullable(),
     createdAt: z.number().int(),
+    updatedAt: z.number().int(),
   })
   .openapi("LessonReport");
+
+export const reportVersionSchema = z
+  .object({
+    id: z.string(),
+    reportId: z.string(),
+    version: z.number().int(),
+    summary: z.string(),
+    topicsCovered: z.array(z.string()),
+    nextSteps: z.array(z.string()),
+    source: z.enum(reportVersionSources),
+    instructions: z.string().nullable(),
+    authorUserId: z.string().nullable(),
+    createdAt: z.number().int(),
+  })
+  .openapi("LessonReportVersion");
+export const reportVersionPage = pageOf(reportVersionSchema);
+export const reportVersionQuery = z.object(pageQuery);
+
+/** Bounds of an edited report: what a lesson report reasonably holds. */
+const reportText = z.string().trim().min(1).max(4000);
+const reportItems = z.array(z.string().trim().min(1).max(300)).max(30);
+
+export const reportEditBody = z
+  .strictObject({
+    summary: reportText.optional(),
+    topicsCovered: reportItems.optional(),
+    nextSteps: reportItems.optional(),
+  })
+  .refine((b) => b.summary !== undefined || b.topicsCovered !== undefined || b.nextSteps !== undefined, {
+    message: "Send at least one of summary, topicsCovered, nextSteps",
+  })
+  .openapi("LessonReportEdit");
+
+export const regenerateBody = z
+  .strictObject({ instructions: z.string().trim().min(1).max(500).optional() })
+  .openapi("LessonReportRegenerate");
+
+export const regenerateAccepted = z
+  .object({
+    id: z.string(),
+    sessionId: z.string(),
+    generationId: z.string(),
+    /** Generations used so far, this one included, of the session's maximum. */
+    generations: z.number().int(),
+    maxGenerations: z.number().int(),
+  })
+  .openapi("LessonReportRegenerating");
 
 export const reportPage = pageOf(reportSchema);
 export const reportListQuery = z.object(pageQuery);

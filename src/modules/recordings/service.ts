@@ -18,7 +18,7 @@ import { and, desc, eq } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
 import { toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
-import { lessonReports, sessionRecordings } from "../../db/schema";
+import { lessonReports, MAX_REPORT_GENERATIONS, sessionRecordings } from "../../db/schema";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
 import { badRequest, conflict, DomainError, forbidden, notFound } from "../../lib/errors";
@@ -28,7 +28,6 @@ import { auditEntry, insertAudit } from "../audit/store";
 import { accessSession } from "../sessions/access";
 
 export type RecordingRow = typeof sessionRecordings.$inferSelect;
-export type ReportRow = typeof lessonReports.$inferSelect;
 
 export function recordingView(r: RecordingRow) {
   return {
@@ -40,19 +39,6 @@ export function recordingView(r: RecordingRow) {
     ...(r.transcriptionError !== null ? { transcriptionError: r.transcriptionError } : {}),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
-  };
-}
-
-export function reportView(r: ReportRow) {
-  return {
-    id: r.id,
-    sessionId: r.sessionId,
-    studentProfileId: r.studentProfileId,
-    tutorProfileId: r.tutorProfileId,
-    summary: r.summary,
-    topicsCovered: r.topicsCovered,
-    nextSteps: r.nextSteps,
-    createdAt: r.createdAt,
   };
 }
 
@@ -265,28 +251,6 @@ export async function getRecording(svc: ServiceContext, auth: Auth, sessionId: s
   return recordingView(row);
 }
 
-export async function getReport(svc: ServiceContext, auth: Auth, sessionId: string) {
-  const { session } = await accessSession(svc, auth, sessionId);
-  const row = await svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.sessionId, session.id) });
-  if (!row) throw notFound("Report");
-  return reportView(row);
-}
-
-export async function listMyReports(svc: ServiceContext, auth: Auth, q: { limit: number; cursor?: string }) {
-  const profileId = auth.user.studentProfileId;
-  if (!profileId) return { items: [], nextCursor: null };
-  const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);
-  const rows = await svc.db
-    .select()
-    .from(lessonReports)
-    .where(
-      and(eq(lessonReports.studentProfileId, profileId), keysetAfter(lessonReports.createdAt, lessonReports.id, after)),
-    )
-    .orderBy(desc(lessonReports.createdAt), desc(lessonReports.id))
-    .limit(q.limit + 1);
-  return page(rows, q.limit, reportView, (r) => [r.createdAt, r.id]);
-}
-
 export async function listRecordingsByStatus(
   svc: ServiceContext,
   q: { status?: RecordingRow["transcriptionStatus"]; limit: number; cursor?: string },
@@ -347,6 +311,10 @@ export async function retryRecording(svc: ServiceContext, adminId: string, id: s
   }
   if (row.transcriptionStatus === "completed") {
     const report = await svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.sessionId, row.sessionId) });
+    // each report generation is a paid model call: the session's cap holds for admins too
+    if (report && report.generations >= MAX_REPORT_GENERATIONS) {
+      throw conflict(`This session already had ${MAX_REPORT_GENERATIONS} report generations, the most it may have`);
+    }
     if (!report || row.transcriptionError !== null) {
       const [written] = await svc.d1.batch([audit("report", "completed")]);
       if ((written?.meta.changes ?? 0) === 0) throw conflict("The recording changed; reload it");

@@ -15,7 +15,6 @@ import { type DirectoryQuery, directorySql, plans, type Row, type SortPlan } fro
 import { LISTING_RETENTION_MS } from "./listing";
 import { publicTutor, type SubjectRef } from "./service";
 
-
 function readCursor(plan: SortPlan, cursor: string | undefined) {
   const decoded = decodeCursor<(string | number)[]>(cursor, ["number", ...plan.shape]);
   if (!decoded) return { at: undefined, after: undefined };

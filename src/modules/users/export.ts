@@ -80,10 +80,16 @@ async function* sessionsWithDetails(db: Db, role: SessionRole, profileId: string
         })
         .from(sessionRecordings)
         .where(inArray(sessionRecordings.sessionId, idsOf(ids))),
+      // the student has a report once it is published (as GET /v1/reports); the tutor's drafts are theirs
       db
         .select()
         .from(lessonReports)
-        .where(inArray(lessonReports.sessionId, idsOf(ids))),
+        .where(
+          and(
+            inArray(lessonReports.sessionId, idsOf(ids)),
+            role === "student" ? eq(lessonReports.status, "published") : undefined,
+          ),
+        ),
     ]);
     yield page.map((s) => ({
       ...exportedSession(s),

@@ -15,6 +15,22 @@ export const REPORT_HINTS: Hints = {
   nextSteps: ["practise completing the square"],
 };
 
+/**
+ * A regeneration's prompt carries the tutor's instructions in a delimited section: the answer then
+ * differs (its summary quotes them), so a test can see that they reached the model.
+ */
+export function reportHintsFor(prompt: string): Hints {
+  // the section itself: the tag on a line of its own (the system message may name the tags in prose)
+  const sections = [...prompt.matchAll(/^<tutor_instructions>\n([\s\S]*?)\n<\/tutor_instructions>$/gm)];
+  const instructions = sections.at(-1)?.[1]?.trim();
+  if (!instructions) return REPORT_HINTS;
+  return {
+    ...REPORT_HINTS,
+    summary: `${REPORT_HINTS.summary} Revised as the tutor asked: ${instructions.slice(0, 500)}`,
+    nextSteps: ["practise completing the square", "review the tutor's notes"],
+  };
+}
+
 const openaiError = (
   res: ServerResponse,
   status: number,
@@ -79,7 +95,7 @@ function formatOf(
     }
   }
   const schema = spec.schema as Schema;
-  return { ok: true, content: () => JSON.stringify(generate(schema, REPORT_HINTS)) };
+  return { ok: true, content: () => JSON.stringify(generate(schema, reportHintsFor(text))) };
 }
 
 const textOfMessages = (messages: unknown[]): string =>
