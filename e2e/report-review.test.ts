@@ -45,7 +45,7 @@ describe("lesson report review", () => {
 
   it("tutor sees the draft, the student 404; edit, regenerate with instructions, publish; the student reads it", async () => {
     const subject = await newSubject(admin);
-    const t = await newTutor([subject.id], 1);
+    const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     const booked = await book(s, t, subject.id, nextQuarter(), 60);
