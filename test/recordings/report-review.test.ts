@@ -272,12 +272,10 @@ describe("report review", () => {
     expect((await row(w.sessionId))?.generations).toBe(5);
   });
 
-  it("a new upload's report is a new draft version of the same report (a published one too)", async () => {
+  it("a new upload's report is a new draft version of the same report; a published report or a spent cap refuses uploads", async () => {
     const { w, report } = await draftReport();
-    expect((await publish(w.sessionId, w.tutor.token)).status).toBe(200);
     const marker = crypto.randomUUID();
     expect((await upload(w.sessionId, w.tutor.token, audio(marker))).status).toBe(202);
-    // the session's report is not visible to the student again until the new draft is published
     const cb = await callbackOf(marker);
     await waitForStatus(w.sessionId, w.tutor.token, "processing");
     const dg = await env.DB.prepare("SELECT deepgramRequestId FROM sessionRecordings WHERE sessionId = ?")
@@ -292,8 +290,16 @@ describe("report review", () => {
     await expectProblem(await call(path(w.sessionId), { token: w.student.token }), 404, "not_found");
     expect((await row(w.sessionId))?.generations).toBe(2);
     expect((await publish(w.sessionId, w.tutor.token)).status).toBe(200);
-    // one report_ready per publication
-    expect((await notes(w.student.token, w.sessionId, "report_ready")).map((n) => n.data.version)).toEqual([2, 1]);
+    expect((await notes(w.student.token, w.sessionId, "report_ready")).map((n) => n.data.version)).toEqual([2]);
+    // published is final: a new recording would take the student's report away again
+    const refused = await expectProblem(await upload(w.sessionId, w.tutor.token, audio("late")), 409, "conflict");
+    expect(String(refused.detail)).toMatch(/published/);
+    expect(await reportOf(w.sessionId, w.student.token)).toMatchObject({ status: "published", version: 2 });
+
+    // a draft whose generations are spent: the transcription would be paid for a report never written
+    const spent = await draftReport();
+    await env.DB.prepare("UPDATE lessonReports SET generations = 5 WHERE sessionId = ?").bind(spent.w.sessionId).run();
+    await expectProblem(await upload(spent.w.sessionId, spent.w.tutor.token, audio("spent")), 409, "conflict");
   });
 
   it("REPORT_REVIEW_HOURS=0 publishes the model's report at once", async () => {

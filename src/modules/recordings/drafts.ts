@@ -103,8 +103,27 @@ function notify(
   );
 }
 
-/** The e-mails of a write that happened (after its batch; the queue delivers them once by key). */
+/**
+ * The e-mails of a write that happened (after its batch; the queue delivers them once by key). The
+ * change is committed and its in-app notification with it: a queue failure here is logged, never
+ * turned into an error (a client retrying a publish would only get 409; a job retry would skip).
+ */
 async function mailAfter(
+  svc: ServiceContext,
+  parties: ReportParties,
+  report: { id: string; version: number; summary: string },
+  what: { draft: boolean; published: boolean },
+) {
+  try {
+    await sendMails(svc, parties, report, what);
+  } catch (err) {
+    console.log(
+      JSON.stringify({ level: "error", msg: "report e-mail not enqueued", reportId: report.id, error: String(err) }),
+    );
+  }
+}
+
+async function sendMails(
   svc: ServiceContext,
   parties: ReportParties,
   report: { id: string; version: number; summary: string },

@@ -195,6 +195,17 @@ export async function uploadRecording(
   if (!deepgramConfigured(svc.config)) throw new DomainError("provider_unavailable", "Transcription is not configured");
   // refused before any byte is streamed; the claim after storing is what makes the limit hold
   if (((await latestRecording(svc, session.id))?.uploadCount ?? 0) >= MAX_RECORDING_UPLOADS) throw uploadsUsedUp();
+  // a new recording means a new report: not once the student has the published one (it is final,
+  // like PATCH and regenerate), and not when no generation is left (the transcription would be paid for nothing)
+  const report = await svc.db.query.lessonReports.findFirst({
+    where: eq(lessonReports.sessionId, session.id),
+    columns: { status: true, generations: true },
+  });
+  if (report?.status === "published")
+    throw conflict("The lesson report is published: a new recording cannot replace it");
+  if (report && report.generations >= MAX_REPORT_GENERATIONS) {
+    throw conflict(`This session already had ${MAX_REPORT_GENERATIONS} report generations`);
+  }
   const limit = svc.config.MAX_RECORDING_BYTES;
   const id = newId("rec");
   const key = `recordings/${session.id}/${id}`;

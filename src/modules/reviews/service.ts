@@ -8,7 +8,7 @@
  */
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
-import { toStatement } from "../../db/client";
+import { openPrimary, toStatement } from "../../db/client";
 import { reviews, studentProfiles } from "../../db/schema";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -110,12 +110,14 @@ export async function reviewSession(
         : []),
     ]);
   } catch (err) {
-    if (await svc.db.query.reviews.findFirst({ where: eq(reviews.sessionId, session.id), columns: { id: true } })) {
+    // on the primary: the review that won the race may not have reached a replica yet
+    const { db } = openPrimary(svc.env.DB);
+    if (await db.query.reviews.findFirst({ where: eq(reviews.sessionId, session.id), columns: { id: true } })) {
       throw conflict("This lesson has already been reviewed");
     }
     throw err;
   }
-  const stored = await svc.db.query.reviews.findFirst({ where: eq(reviews.id, row.id) });
+  const stored = await openPrimary(svc.env.DB).db.query.reviews.findFirst({ where: eq(reviews.id, row.id) });
   if (!stored) throw conflict("Only a completed lesson (without a tutor no-show) can be reviewed");
   return stored;
 }

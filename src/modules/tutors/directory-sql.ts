@@ -116,7 +116,17 @@ export function directorySql(
     where.push(`(${cols}) ${plan.direction === "DESC" ? "<" : ">"} (${plan.keys.map(() => "?").join(", ")})`);
     params.push(...after);
   }
+  // the profile as it is now must still pass: a tutor who left the filter mid-walk drops out
+  // rather than being shown with a price or rating the filter excludes
   where.push("p.status = 'approved'");
+  if (q.maxPrice !== undefined) {
+    where.push("p.hourlyCreditsPrice <= ?");
+    params.push(q.maxPrice);
+  }
+  if (q.minRating !== undefined) {
+    where.push("p.ratingCount > 0 AND p.ratingSum * 1.0 / p.ratingCount >= ?");
+    params.push(q.minRating);
+  }
   const keys = plan.keys.map((k, i) => `l.${k} AS k${i}`).join(", ");
   const shown = SHOWN.map((c) => `p.${c}`).join(", ");
   const order = plan.keys.map((k) => `l.${k} ${plan.direction}`).join(", ");

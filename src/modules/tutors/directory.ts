@@ -9,6 +9,7 @@
  * The SQL and its plan: directory-sql.ts.
  */
 import type { ServiceContext } from "../../context";
+import { openPrimary } from "../../db/client";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { DomainError } from "../../lib/errors";
 import { type DirectoryQuery, directorySql, plans, type Row, type SortPlan } from "./directory-sql";
@@ -33,8 +34,10 @@ export async function listTutors(svc: ServiceContext, q: DirectoryQuery) {
   const plan = plans[q.sort];
   const { at, after } = readCursor(plan, q.cursor);
   const page = directorySql(q, at, after);
-  const { results } = await svc.d1
-    .prepare(page.sql)
+  // on the primary: the walk's instant is the primary's clock, and a replica behind it could show
+  // a page older than that instant (a tutor twice, or skipped, between two pages)
+  const { results } = await openPrimary(svc.env.DB)
+    .d1.prepare(page.sql)
     .bind(...page.params)
     .all<Row>();
   const more = results.length > q.limit;
