@@ -5,13 +5,12 @@
  * other status (pending, rejected, suspended — a closed account's profile is suspended) is 404 on
  * the public routes and cannot be booked; the owner still sees the profile and its status.
  */
-import { and, desc, eq, inArray, lt, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Config } from "../../config";
 import type { AuthUser, ServiceContext } from "../../context";
 import { subjects, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { newId } from "../../lib/crypto";
-import { decodeCursor, page } from "../../lib/cursor";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import { relistStatements } from "./listing";
 import type { CreateTutorProfileInput, UpdateTutorProfileInput } from "./schemas";

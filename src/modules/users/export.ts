@@ -34,10 +34,6 @@ import {
   sessionRecordings,
   stripeEvents,
   studentProfiles,
-  subjects,
-  tutorAvailability,
-  tutorProfiles,
-  tutorSubjects,
   users,
 } from "../../db/schema";
 import type { SessionRow } from "../sessions/access";
