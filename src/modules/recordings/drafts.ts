@@ -9,14 +9,15 @@
  * version the model writes; `report_ready` to the student for every publication (a version is
  * published at most once: after publication only a new generation makes a new version).
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
 import { toStatement } from "../../db/client";
-import { lessonReports, type sessions, studentProfiles, subjects, tutorProfiles, users } from "../../db/schema";
+import { lessonReports, type sessions, studentProfiles, subjects, tutorProfiles } from "../../db/schema";
 import { templates } from "../../email/templates";
 import { newId } from "../../lib/crypto";
 import { enqueueEmail } from "../../queues/enqueue";
 import { insertNotification } from "../notifications/store";
+import { userEmail } from "../sessions/service";
 import type { ReportContent } from "./schemas";
 
 export type ReportRow = typeof lessonReports.$inferSelect;
@@ -66,15 +67,6 @@ export async function reportParties(
     ...(student ? { student: { userId: student.userId, name: student.displayName } } : {}),
     ...(tutor ? { tutor: { userId: tutor.userId, name: tutor.displayName } } : {}),
   };
-}
-
-/** A closed account's address is a pseudonym: nobody to write to. */
-async function addressOf(svc: ServiceContext, userId: string) {
-  const user = await svc.db.query.users.findFirst({
-    where: and(eq(users.id, userId), isNull(users.deletedAt)),
-    columns: { email: true },
-  });
-  return user?.email;
 }
 
 const draftReadyKey = (reportId: string, version: number, userId: string) =>
@@ -130,7 +122,7 @@ async function sendMails(
   what: { draft: boolean; published: boolean },
 ) {
   if (what.draft && parties.tutor) {
-    const to = await addressOf(svc, parties.tutor.userId);
+    const to = await userEmail(svc, parties.tutor.userId);
     if (to) {
       await enqueueEmail(svc, {
         to,
@@ -140,7 +132,7 @@ async function sendMails(
     }
   }
   if (what.published && parties.student) {
-    const to = await addressOf(svc, parties.student.userId);
+    const to = await userEmail(svc, parties.student.userId);
     if (to) {
       await enqueueEmail(svc, {
         to,
