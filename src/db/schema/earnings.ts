@@ -1,10 +1,9 @@
 /** (+) The tutors' earnings: money (cents), not credits, in its own append-only chain per tutor. */
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ledgerTypes } from "./money";
+import { earningsSources, ledgerTypes } from "./enums";
 
-export const earningsSources = ["session_earning", "payout", "payout_reversal", "manual_adjustment"] as const;
-export type EarningsSource = (typeof earningsSources)[number];
+export { type EarningsSource, earningsSources } from "./enums";
 
 /**
  * The earnings statement of each tutor (`userId` is the tutor's user id), with the credit ledger's

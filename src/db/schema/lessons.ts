@@ -1,19 +1,20 @@
 /** Sessions (bookings), their recordings, Deepgram callbacks and notifications (lesson reports: reports.ts). */
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { cancelledByValues, noShowParties, sessionStatuses, settlementStatuses, transcriptionStatuses } from "./enums";
 
-export const sessionStatuses = ["scheduled", "in_progress", "completed", "cancelled"] as const;
-export type SessionStatus = (typeof sessionStatuses)[number];
-/**
- * Where a session's credits are: `open` (held), `disputed` (held, an admin decides), `settled` (the
- * tutor earned some or all of it) or `refunded` (all of it went back to the student).
- */
-export const settlementStatuses = ["open", "disputed", "settled", "refunded"] as const;
-export type SettlementStatus = (typeof settlementStatuses)[number];
-export const cancelledByValues = ["student", "tutor", "admin", "system"] as const;
-export type CancelledBy = (typeof cancelledByValues)[number];
-export const noShowParties = ["student", "tutor"] as const;
-export type NoShowParty = (typeof noShowParties)[number];
+export {
+  type CancelledBy,
+  cancelledByValues,
+  type NoShowParty,
+  noShowParties,
+  type SessionStatus,
+  type SettlementStatus,
+  sessionStatuses,
+  settlementStatuses,
+  type TranscriptionStatus,
+  transcriptionStatuses,
+} from "./enums";
 
 export const sessions = sqliteTable(
   "sessions",
@@ -110,8 +111,6 @@ export const sessions = sqliteTable(
     check("sessions_disputed_completed", sql`${t.settlementStatus} != 'disputed' OR ${t.status} = 'completed'`),
   ],
 );
-
-export const transcriptionStatuses = ["pending", "processing", "completed", "failed"] as const;
 
 export const sessionRecordings = sqliteTable(
   "sessionRecordings",

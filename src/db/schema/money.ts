@@ -1,11 +1,27 @@
 /** Purchases, the credit ledger, Stripe events and the refunds this platform asked for. */
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  cardRefundReasons,
+  cardRefundStatuses,
+  disputeStatuses,
+  ledgerSources,
+  ledgerTypes,
+  orderStatuses,
+} from "./enums";
 
-export const orderStatuses = ["pending", "completed", "failed", "expired"] as const;
-export type OrderStatus = (typeof orderStatuses)[number];
-export const disputeStatuses = ["open", "won", "lost"] as const;
-export type DisputeStatus = (typeof disputeStatuses)[number];
+export {
+  cardRefundReasons,
+  cardRefundStatuses,
+  type DisputeStatus,
+  disputeStatuses,
+  type LedgerSource,
+  type LedgerType,
+  ledgerSources,
+  ledgerTypes,
+  type OrderStatus,
+  orderStatuses,
+} from "./enums";
 
 export const creditPurchaseOrders = sqliteTable(
   "creditPurchaseOrders",
@@ -60,18 +76,6 @@ export const creditPurchaseOrders = sqliteTable(
     ),
   ],
 );
-
-export const ledgerTypes = ["credit", "debit"] as const;
-export const ledgerSources = [
-  "purchase",
-  "session_booking",
-  "session_refund",
-  "manual_adjustment",
-  "purchase_reversal",
-  "purchase_reinstated",
-] as const;
-export type LedgerType = (typeof ledgerTypes)[number];
-export type LedgerSource = (typeof ledgerSources)[number];
 
 /**
  * The credit statement. Append-only (triggers in the first migration abort UPDATE/DELETE), one chain
@@ -130,9 +134,6 @@ export const stripeEvents = sqliteTable(
   },
   (t) => [index("stripeEvents_by_order").on(t.orderId)],
 );
-
-export const cardRefundReasons = ["admin", "late_payment"] as const;
-export const cardRefundStatuses = ["pending", "succeeded", "failed"] as const;
 
 /** (+) Refunds this platform asked Stripe for (admin refunds, payments that arrived for settled orders). */
 export const cardRefunds = sqliteTable(

@@ -1,12 +1,9 @@
 /** (+) Paying tutors: their Stripe Connect accounts, the payout runs and each payout (a Transfer). */
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { payoutRunTriggers, payoutStatuses } from "./enums";
 
-export const payoutStatuses = ["pending", "paid", "failed"] as const;
-export type PayoutStatus = (typeof payoutStatuses)[number];
-
-export const payoutRunTriggers = ["admin", "cron"] as const;
-export type PayoutRunTrigger = (typeof payoutRunTriggers)[number];
+export { type PayoutRunTrigger, type PayoutStatus, payoutRunTriggers, payoutStatuses } from "./enums";
 
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`"${column}" IN (${values.map((v) => `'${v}'`).join(", ")})`);

@@ -1,9 +1,9 @@
 /** Accounts and profiles: users, student and tutor profiles, the tutor catalogue links and availability, subjects. */
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { tutorStatuses, userContexts } from "./enums";
 
-export const userContexts = ["student", "tutor", "admin"] as const;
-export type UserContext = (typeof userContexts)[number];
+export { type TutorStatus, tutorStatuses, type UserContext, userContexts } from "./enums";
 
 export const users = sqliteTable(
   "users",
@@ -37,9 +37,6 @@ export const studentProfiles = sqliteTable(
   },
   (t) => [uniqueIndex("studentProfiles_by_user").on(t.userId)],
 );
-
-export const tutorStatuses = ["pending", "approved", "rejected", "suspended"] as const;
-export type TutorStatus = (typeof tutorStatuses)[number];
 
 export const tutorProfiles = sqliteTable(
   "tutorProfiles",

@@ -6,12 +6,10 @@
  */
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { reportStatuses, reportVersionSources } from "./enums";
 
-export const reportStatuses = ["draft", "published"] as const;
-export type ReportStatus = (typeof reportStatuses)[number];
-/** Who wrote a version: the model, or a person editing the draft. */
-export const reportVersionSources = ["model", "tutor", "admin"] as const;
-export type ReportVersionSource = (typeof reportVersionSources)[number];
+export { type ReportStatus, type ReportVersionSource, reportStatuses, reportVersionSources } from "./enums";
+
 /** The provider bill a session may run up: report generations, whatever started them. */
 export const MAX_REPORT_GENERATIONS = 5;
 
