@@ -68,6 +68,7 @@ const stack = await startStack({
   wranglerLog: "inherit",
   devVars,
   emulate,
+  adminPage: "watch",
 }).catch((err: Error) => {
   console.error(`Could not start the local stack: ${err.message}`);
   process.exit(1);

@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../emulator/server.ts";
+import { type AdminBuild, buildAdmin } from "./admin-build.ts";
 import { PROVIDERS, type Provider, workerVars, writeEnvFile } from "./vars.ts";
 import { applyMigrations, startWorker, type Worker } from "./wrangler.ts";
 
@@ -34,6 +35,8 @@ export interface StackOptions {
   /** Variables that win over everything else. */
   extraVars?: Record<string, string>;
   healthTimeoutMs?: number;
+  /** The back-office page: rebuilt on every change (`npm run dev`), or built once (default). */
+  adminPage?: "watch" | "build";
 }
 
 export interface Stack {
@@ -45,6 +48,7 @@ export interface Stack {
   /** The variables the Worker runs with. */
   vars: Record<string, string>;
   worker: Worker;
+  admin: AdminBuild;
   /** Resolves when wrangler exits. */
   exited: Promise<number>;
   stop(): Promise<void>;
@@ -65,7 +69,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const envFile = join(o.workDir, "worker.env");
   writeEnvFile(envFile, vars);
 
-  await applyMigrations(o.persistTo);
+  // the page is static assets: built before wrangler starts, so /admin answers as soon as the API does
+  const [, admin] = await Promise.all([
+    applyMigrations(o.persistTo),
+    buildAdmin({ watch: o.adminPage === "watch", log: (m) => console.log(m) }),
+  ]);
 
   const emulator = emulatorUrl
     ? await startEmulator({
@@ -87,13 +95,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       timeoutMs: o.healthTimeoutMs ?? 120_000,
     });
   } catch (err) {
-    await emulator?.close();
+    await Promise.all([emulator?.close(), admin.close()]);
     throw err;
   }
   let stopping: Promise<void> | null = null;
   const stop = () => {
-    stopping ??= worker.stop().then(() => emulator?.close());
+    stopping ??= worker.stop().then(() => Promise.all([emulator?.close(), admin.close()]).then(() => undefined));
     return stopping;
   };
-  return { apiUrl, emulatorUrl, emulator, emulated, vars, worker, exited: worker.exited, stop };
+  return { apiUrl, emulatorUrl, emulator, emulated, vars, worker, admin, exited: worker.exited, stop };
 }

@@ -1,0 +1,202 @@
+/**
+ * The shapes the page reads from the API. The enums come from the server's own schema modules
+ * (one source; drizzle is side-effect free, so only the arrays reach the bundle); the object shapes
+ * are the fields the page uses of the objects docs/api-guide.md describes.
+ */
+export {
+  earningsSources,
+  ledgerSources,
+  orderStatuses,
+  payoutStatuses,
+  sessionStatuses,
+  settlementStatuses,
+  transcriptionStatuses,
+  tutorStatuses,
+  userContexts,
+} from "../../../src/db/schema/enums";
+
+import type {
+  LedgerSource,
+  LedgerType,
+  OrderStatus,
+  SessionStatus,
+  SettlementStatus,
+  TranscriptionStatus,
+  TutorStatus,
+  UserContext,
+} from "../../../src/db/schema/enums";
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  context: UserContext;
+  studentProfileId: string | null;
+  tutorProfileId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UserDetail extends User {
+  studentProfile: { id: string; displayName: string } | null;
+  tutorProfile: {
+    id: string;
+    displayName: string;
+    hourlyCreditsPrice: number;
+    status: TutorStatus;
+    statusReason: string | null;
+  } | null;
+  balance: number;
+  earningsBalanceCents: number;
+  payoutAccount: { accountId: string; payoutsEnabled: boolean; detailsSubmitted: boolean } | null;
+  pendingPayoutCents: number;
+}
+
+export interface LedgerEntry {
+  id: string;
+  userId?: string;
+  type: LedgerType;
+  amount: number;
+  balanceAfter: number;
+  source: LedgerSource;
+  purchaseOrderId: string | null;
+  sessionId: string | null;
+  description: string | null;
+  createdAt: number;
+}
+
+export interface EarningsEntry {
+  id: string;
+  userId?: string;
+  type: LedgerType;
+  amountCents: number;
+  balanceAfterCents: number;
+  source: string;
+  sessionId: string | null;
+  payoutId: string | null;
+  description: string | null;
+  createdAt: number;
+}
+
+export interface Order {
+  id: string;
+  packId: string;
+  status: OrderStatus;
+  totalCredits: number;
+  totalCents: number;
+  currency: string;
+  paymentIntentId: string | null;
+  refundedCents: number;
+  reversedCredits: number;
+  disputeStatus: "open" | "won" | "lost" | null;
+  createdAt: number;
+  completedAt?: number | null;
+}
+
+export interface TutorProfile {
+  id: string;
+  userId?: string;
+  displayName: string;
+  bio: string | null;
+  hourlyCreditsPrice: number;
+  status: TutorStatus;
+  statusReason: string | null;
+  statusChangedAt: number | null;
+  subjects?: { id: string; name: string; slug: string }[];
+  createdAt: number;
+}
+
+export interface Session {
+  id: string;
+  tutorProfileId: string;
+  studentProfileId: string;
+  subjectId: string;
+  startTime: number;
+  endTime: number;
+  status: SessionStatus;
+  creditsCost: number;
+  noShow: "student" | "tutor" | null;
+  settlementStatus: SettlementStatus;
+  refundedCredits: number;
+  tutorEarningsCents: number | null;
+  settledAt: number | null;
+  cancelledAt?: number | null;
+  cancelledBy?: string | null;
+  cancellationReason?: string | null;
+  seriesId: string | null;
+  createdAt: number;
+}
+
+export interface Recording {
+  id: string;
+  sessionId: string;
+  transcriptionStatus: TranscriptionStatus;
+  transcriptionText?: string | null;
+  transcriptionError?: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Report {
+  id: string;
+  sessionId: string;
+  summary: string;
+  topicsCovered: string[];
+  nextSteps: string[];
+  status: "draft" | "published";
+  version: number;
+  editedByTutor: boolean;
+  publishedAt: number | null;
+  updatedAt: number;
+}
+
+export interface Payout {
+  id: string;
+  userId?: string;
+  amountCents: number;
+  currency: string;
+  status: string;
+  stripeTransferId: string | null;
+  failureReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  messageId: string;
+  queue: string;
+  type: string | null;
+  body: string;
+  attempts: number;
+  createdAt: number;
+  replayedAt: number | null;
+  replayCount: number;
+}
+
+export interface AuditEntry {
+  id: string;
+  actorUserId: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown> | null;
+  requestId: string | null;
+  createdAt: number;
+}
+
+export interface CreditsSold {
+  timezone: string;
+  from: number;
+  to: number;
+  days: { date: string; orders: number; credits: number }[];
+  totals: { orders: number; credits: number; amounts: { currency: string; cents: number }[] };
+}
+
+export interface PayoutDue {
+  userId: string;
+  tutorProfileId: string;
+  displayName: string;
+  balanceCents: number;
+  currency: string;
+}
