@@ -22,10 +22,11 @@ const isoDate = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 1
 export async function creditsSold(svc: ServiceContext, q: RangeQuery & { timezone: string }): Promise<CreditsSoldView> {
   const { from, to } = reportRange(svc, q);
   const pieces = offsetPieces(q.timezone, from, to);
-  // One CASE arm per offset piece (a 31-day range has at most a few). The numerator is shifted by a
-  // day (and the result back) so it is never negative: SQLite's integer division truncates toward 0.
-  const arms = pieces.map(() => "WHEN completedAt < ? THEN (completedAt + ?) / ?").join(" ");
-  const binds = pieces.flatMap((p) => [p.end, p.offset + DAY_MS, DAY_MS]);
+  // One CASE arm per offset piece (a 31-day range has at most a few). D1 binds a JS number as a REAL:
+  // the CAST keeps the division an integer one. The numerator is shifted by a day (and the result
+  // back) so it is never negative: SQLite's integer division truncates toward 0, not down.
+  const arms = pieces.map(() => `WHEN completedAt < ? THEN (completedAt + CAST(? AS INTEGER)) / ${DAY_MS}`).join(" ");
+  const binds = pieces.flatMap((p) => [p.end, p.offset + DAY_MS]);
   const { results } = await svc.d1
     .prepare(
       `SELECT CASE ${arms} END - 1 AS day, currency, COUNT(*) AS orders, SUM(totalCredits) AS credits, SUM(totalCents) AS cents
