@@ -1,12 +1,14 @@
 import { withCaller } from "../../http/auth";
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute } from "../../http/openapi";
+import { adminSessionDetail } from "./admin-detail";
 import { adminSessionsStatement } from "./admin-list";
 import { disputeSession, reportNoShow, resolveSession } from "./lifecycle";
 import { completeSession, startSession } from "./progress";
 import { rescheduleSession } from "./reschedule";
 import {
   adminListQuery,
+  adminSessionSchema,
   bookBody,
   cancelBody,
   disputeBody,
@@ -256,6 +258,20 @@ sessionRoutes.openapi(
     const { rows } = await withCaller<RawSession>(c, "admin", () => adminSessionsStatement(c.var.svc, q));
     return c.json(sessionsPage(rows, q.limit), 200);
   },
+);
+
+sessionRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/sessions/{id}",
+    summary: "One session with its student and tutor, and the state of its recording and report",
+    tags: ["Admin"],
+    guard: "admin",
+    params: idParams,
+    ok: { status: 200, description: "The session", schema: adminSessionSchema },
+    errors: ["not_found"],
+  }),
+  async (c) => c.json(await adminSessionDetail(c.var.svc, c.req.valid("param").id), 200),
 );
 
 sessionRoutes.openapi(

@@ -1,4 +1,12 @@
-import { cancelledByValues, noShowParties, SERIES_COUNT, sessionStatuses, settlementStatuses } from "../../db/schema";
+import {
+  cancelledByValues,
+  noShowParties,
+  reportStatuses,
+  SERIES_COUNT,
+  sessionStatuses,
+  settlementStatuses,
+  transcriptionStatuses,
+} from "../../db/schema";
 import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { MAX_EPOCH_MS } from "../tutors/schemas";
@@ -42,6 +50,38 @@ export const sessionSchema = z
   .openapi("Session");
 
 export const sessionPage = pageOf(sessionSchema);
+
+const partySchema = z.object({ userId: z.string(), displayName: z.string() }).nullable();
+
+/** The back office's view of one session: who is in it, and whether a recording and a report exist. */
+export const adminSessionSchema = sessionSchema
+  .extend({
+    student: partySchema.openapi({ description: "The student's user and display name" }),
+    tutor: partySchema.openapi({ description: "The tutor's user and display name" }),
+    recording: z
+      .object({
+        id: z.string(),
+        transcriptionStatus: z.enum(transcriptionStatuses),
+        createdAt: z.number().int(),
+        updatedAt: z.number().int(),
+      })
+      .nullable()
+      .openapi({
+        description: "The current upload (a new one replaces it); null when none (`GET /v1/sessions/:id/recording` has the transcript)",
+      }),
+    report: z
+      .object({
+        id: z.string(),
+        status: z.enum(reportStatuses),
+        version: z.number().int(),
+        publishedAt: z.number().int().nullable(),
+      })
+      .nullable()
+      .openapi({
+        description: "The lesson report's state; null when none (`GET /v1/sessions/:id/report` has its text)",
+      }),
+  })
+  .openapi("AdminSession");
 
 export const bookBody = z
   .strictObject({

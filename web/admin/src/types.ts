@@ -195,8 +195,9 @@ export interface CreditsSold {
 
 export interface PayoutDue {
   userId: string;
-  tutorProfileId: string;
-  displayName: string;
+  /** Null for an account without a tutor profile (the run pays by earnings balance, not by profile). */
+  tutorProfileId: string | null;
+  displayName: string | null;
   balanceCents: number;
   currency: string;
 }
