@@ -67,7 +67,8 @@ export const adminSessionSchema = sessionSchema
       })
       .nullable()
       .openapi({
-        description: "The current upload (a new one replaces it); null when none (`GET /v1/sessions/:id/recording` has the transcript)",
+        description:
+          "The current upload (a new one replaces it); null when none (`GET /v1/sessions/:id/recording` has the transcript)",
       }),
     report: z
       .object({
