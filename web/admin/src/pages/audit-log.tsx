@@ -121,7 +121,7 @@ export function AuditLog({ route }: { route: Route }) {
                     <Time ms={a.createdAt} />
                   </td>
                   <td>
-                    <code>{a.action}</code>
+                    <code class="word">{a.action}</code>
                   </td>
                   <td>
                     {a.actorUserId === SYSTEM ? (
