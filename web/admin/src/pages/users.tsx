@@ -197,26 +197,30 @@ function UserPage({ id }: { id: string }) {
     orders.reload();
   };
   const u = profile.data;
+  const back = (
+    <p class="muted">
+      <a href={href("users")}>← Users</a>
+    </p>
+  );
+  // an unknown id (or a failed read) fails the three reads alike: say it once
+  if (profile.error)
+    return (
+      <>
+        {back}
+        <h1>User</h1>
+        <ErrorState error={profile.error} retry={reloadAll} />
+      </>
+    );
   return (
     <>
-      <p class="muted">
-        <a href={href("users")}>← Users</a>
-      </p>
+      {back}
       <h1>{u ? u.email : "User"}</h1>
       {u && (
         <p>
           <a href={href("audit-log", { targetId: u.id })}>Audit trail</a> of admin actions on this user
         </p>
       )}
-      <Section title="Profile">
-        {profile.error ? (
-          <ErrorState error={profile.error} retry={profile.reload} />
-        ) : u ? (
-          <Profile u={u} />
-        ) : (
-          <Loading what="the user" />
-        )}
-      </Section>
+      <Section title="Profile">{u ? <Profile u={u} /> : <Loading what="the user" />}</Section>
       <Section title="Credits ledger">
         <p class="muted">Newest first, in the order the lines were written.</p>
         <Ledger list={ledger} />
