@@ -6,6 +6,7 @@
 export {
   earningsSources,
   ledgerSources,
+  ledgerTypes,
   orderStatuses,
   payoutStatuses,
   sessionStatuses,

@@ -1,8 +1,10 @@
 /** Every page of the back office: its hash path, its navigation title, its component. */
 import type { ComponentType } from "preact";
 import type { Route } from "../router";
+import { AuditLog } from "./audit-log";
 import { Dashboard } from "./dashboard";
 import { Tutors } from "./tutors";
+import { Users } from "./users";
 
 export interface PageDef {
   path: string;
@@ -14,5 +16,7 @@ export interface PageDef {
 
 export const pages: PageDef[] = [
   { path: "", title: "Dashboard", nav: true, component: Dashboard },
+  { path: "users", title: "Users", nav: true, component: Users },
   { path: "tutors", title: "Tutors", nav: true, component: Tutors },
+  { path: "audit-log", title: "Audit log", nav: true, component: AuditLog },
 ];
