@@ -2,6 +2,10 @@
 import type { ComponentType } from "preact";
 import type { Route } from "../router";
 import { Dashboard } from "./dashboard";
+import { DeadLetters } from "./dead-letters";
+import { Payouts } from "./payouts";
+import { Recordings } from "./recordings";
+import { Sessions } from "./sessions";
 import { Tutors } from "./tutors";
 
 export interface PageDef {
@@ -15,4 +19,8 @@ export interface PageDef {
 export const pages: PageDef[] = [
   { path: "", title: "Dashboard", nav: true, component: Dashboard },
   { path: "tutors", title: "Tutors", nav: true, component: Tutors },
+  { path: "sessions", title: "Sessions", nav: true, component: Sessions },
+  { path: "recordings", title: "Recordings", nav: true, component: Recordings },
+  { path: "payouts", title: "Payouts", nav: true, component: Payouts },
+  { path: "dead-letters", title: "Dead letters", nav: true, component: DeadLetters },
 ];
