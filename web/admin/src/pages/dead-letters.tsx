@@ -8,6 +8,15 @@ import { ConfirmAction } from "../ui/confirm";
 import { PagedView, usePaged } from "../ui/paged";
 import { Time } from "../ui/values";
 
+/** The stored body is JSON (the job and why it stopped): indented for reading, as is when it is not. */
+function readable(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
 export function DeadLetters() {
   const list = usePaged<DeadLetter>("/v1/admin/dead-letters");
   return (
@@ -55,10 +64,10 @@ export function DeadLetters() {
                   <td>
                     <details>
                       <summary>Show</summary>
-                      <pre class="body">{d.body}</pre>
+                      <pre class="body">{readable(d.body)}</pre>
                     </details>
                   </td>
-                  <td class="actions">
+                  <td>
                     <ConfirmAction
                       label="Replay"
                       title={`Replay this ${d.type ?? "job"}?`}

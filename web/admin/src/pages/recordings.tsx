@@ -12,6 +12,13 @@ import { Badge, Time } from "../ui/values";
 
 type Status = (typeof transcriptionStatuses)[number];
 
+/**
+ * What the retry route restarts: a failed transcription, or the report of a completed transcription
+ * whose report job failed (it keeps its transcript and carries the report's error).
+ */
+const retryable = (r: Recording) =>
+  r.transcriptionStatus === "failed" || (r.transcriptionStatus === "completed" && !!r.transcriptionError);
+
 const emptyText: Record<Status, string> = {
   failed: "No failed recording: every transcription and report went through. Nothing to retry.",
   pending: "No recording waits to be sent for transcription.",
@@ -63,8 +70,8 @@ export function Recordings({ route }: { route: Route }) {
                     <Badge value={r.transcriptionStatus} />
                   </td>
                   <td>{r.transcriptionError ?? <span class="muted">—</span>}</td>
-                  <td class="actions">
-                    {r.transcriptionStatus === "failed" && (
+                  <td>
+                    {retryable(r) && (
                       <ConfirmAction
                         label="Retry"
                         title="Retry this recording?"

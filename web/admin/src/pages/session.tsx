@@ -62,7 +62,13 @@ function Facts({ s }: { s: Session }) {
       )}
       <dt>Tutor earnings</dt>
       <dd>
-        <Cents cents={s.tutorEarningsCents ?? 0} currency={currency} />
+        {s.tutorEarningsCents ? (
+          <Cents cents={s.tutorEarningsCents} currency={currency} />
+        ) : (
+          <span class="muted">
+            none{s.settlementStatus === "open" || s.settlementStatus === "disputed" ? " yet" : ""}
+          </span>
+        )}
       </dd>
       <dt>No-show</dt>
       <dd>{s.noShow ?? "—"}</dd>
@@ -286,7 +292,7 @@ function ReportView({ q, possible, onDone }: { q: Loaded<Report>; possible: bool
         <dd class="pre-line">{r.summary}</dd>
         <dt>Topics covered</dt>
         <dd>
-          <ul>
+          <ul class="facts-list">
             {r.topicsCovered.map((t) => (
               <li key={t}>{t}</li>
             ))}
@@ -294,7 +300,7 @@ function ReportView({ q, possible, onDone }: { q: Loaded<Report>; possible: bool
         </dd>
         <dt>Next steps</dt>
         <dd>
-          <ul>
+          <ul class="facts-list">
             {r.nextSteps.map((t) => (
               <li key={t}>{t}</li>
             ))}
