@@ -345,7 +345,7 @@ function ResolveAction({ s, onDone }: { s: Session; onDone: () => void }) {
             value={String(back)}
             onInput={(e) => setBack(Number(e.currentTarget.value))}
           />
-          <p>
+          <p aria-live="polite">
             {formatCredits(refund)} back to the student; the rest, {formatCredits(s.creditsCost - refund)}, is earned by
             the tutor.
           </p>

@@ -75,7 +75,10 @@ function SessionList({ route }: { route: Route }) {
             Clear filters
           </button>
         )}
-        <p class="muted">Times in {adminTimeZone}; by start time.</p>
+        <p class="muted">
+          Times in {adminTimeZone}. By start time: {filters.from ? "earliest first from From" : "latest first"}; To is
+          exclusive.
+        </p>
       </form>
       <PagedView
         list={list}
@@ -137,5 +140,6 @@ function SessionList({ route }: { route: Route }) {
 
 export function Sessions({ route }: { route: Route }) {
   const id = route.parts[1];
-  return id ? <SessionDetail id={id} /> : <SessionList route={route} />;
+  // keyed by id: another session starts from empty state, never from the previous one's data
+  return id ? <SessionDetail key={id} id={id} /> : <SessionList route={route} />;
 }
