@@ -7,8 +7,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
+import { buildAdmin } from "../tools/offline/admin-build.ts";
 import { runWrangler } from "../tools/offline/wrangler.ts";
-import { BUNDLE_BUDGET_GZIP, ROOT, round, STARTUP_LIMIT_MS } from "./config.ts";
+import { ADMIN_JS_BUDGET_GZIP, BUNDLE_BUDGET_GZIP, ROOT, round, STARTUP_LIMIT_MS } from "./config.ts";
 
 export function machine() {
   const cpus = os.cpus();
@@ -61,6 +62,33 @@ export async function measureBundle(tmp: string) {
     budgetKiB: BUNDLE_BUDGET_GZIP / 1024,
     ok: gzipBytes <= BUNDLE_BUDGET_GZIP,
     wranglerReports: wranglerSays ? { total: wranglerSays[1], gzip: wranglerSays[2] } : null,
+  };
+}
+
+/**
+ * The back-office page as a browser downloads it: a fresh production build, then every JS and CSS
+ * file under public/admin/assets gzipped (source maps are only fetched by developer tools).
+ */
+export async function measureAdminBundle() {
+  const build = await buildAdmin({ watch: false });
+  const dir = join(ROOT, "public", "admin", "assets");
+  const files = filesUnder(dir)
+    .filter((f) => f.endsWith(".js") || f.endsWith(".css"))
+    .map((f) => {
+      const bytes = readFileSync(f);
+      return { file: relative(dir, f), bytes: bytes.length, gzipBytes: gzipSync(bytes).length };
+    });
+  const sum = (ext: string, k: "bytes" | "gzipBytes") =>
+    files.filter((f) => f.file.endsWith(ext)).reduce((s, f) => s + f[k], 0);
+  const jsGzipBytes = sum(".js", "gzipBytes");
+  return {
+    files,
+    buildMs: build.firstBuildMs,
+    jsBytes: sum(".js", "bytes"),
+    jsGzipKiB: round(jsGzipBytes / 1024, 1),
+    cssGzipKiB: round(sum(".css", "gzipBytes") / 1024, 1),
+    budgetKiB: ADMIN_JS_BUDGET_GZIP / 1024,
+    ok: jsGzipBytes <= ADMIN_JS_BUDGET_GZIP && jsGzipBytes > 0,
   };
 }
 

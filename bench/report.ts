@@ -32,6 +32,10 @@ export function markdown(r: Results): string {
   lines.push(
     `| bundle (gzip, \`wrangler deploy --dry-run\`) | ${r.bundle.gzipKiB} KiB (raw ${round(r.bundle.bytes / 1024, 1)} KiB) | ${r.bundle.budgetKiB} KiB | ${yes(r.bundle.ok)} |`,
   );
+  const a = r.adminBundle;
+  lines.push(
+    `| back-office page JS (gzip, fresh \`vite build\`; CSS ${a.cssGzipKiB} KiB more) | ${a.jsGzipKiB} KiB (raw ${round(a.jsBytes / 1024, 1)} KiB) | ${a.budgetKiB} KiB | ${yes(a.ok)} |`,
+  );
   lines.push(
     `| Worker startup (\`wrangler check startup\` CPU profile, global scope) | ${r.startup.profileMs ?? "–"} ms (busy ${r.startup.busyMs ?? "–"} ms) | ${r.startup.limitMs} ms | ${yes(r.startup.ok)} |`,
   );

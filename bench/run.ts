@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: boots `wrangler dev` on seeded local state and measures what a client feels.
  *
- * 1. Bundle size (`wrangler deploy --dry-run`, gzip) against a 600 KiB budget, and the Worker's
- *    startup CPU time (`wrangler check startup`).
+ * 1. Bundle size (`wrangler deploy --dry-run`, gzip) against a 600 KiB budget, the back-office page's
+ *    JS (a fresh Vite build, gzip) against 100 KiB, and the Worker's startup CPU time
+ *    (`wrangler check startup`).
  * 2. For the small and then the large data set: a fresh state dir, migrations, seed SQL applied with
  *    `wrangler d1 execute --local --file`, EXPLAIN QUERY PLAN of the main read queries (large), a
  *    `wrangler dev` server, then the bare ceiling (GET /v1/health) and every read route under the
@@ -38,7 +39,7 @@ import {
   WARMUP_S,
   WRITES,
 } from "./config.ts";
-import { machine, measureBundle, measureStartup } from "./measure.ts";
+import { machine, measureAdminBundle, measureBundle, measureStartup } from "./measure.ts";
 import { explainOnLarge } from "./plans.ts";
 import { readRoutes } from "./reads.ts";
 import { markdown } from "./report.ts";
@@ -58,6 +59,11 @@ async function main() {
   log("bundle: wrangler deploy --dry-run");
   const bundle = await measureBundle(tmp);
   log(`  ${bundle.gzipKiB} KiB gzip`);
+  log("back-office page: vite build");
+  const adminBundle = await measureAdminBundle();
+  log(
+    `  JS ${adminBundle.jsGzipKiB} KiB gzip, CSS ${adminBundle.cssGzipKiB} KiB gzip (built in ${adminBundle.buildMs} ms)`,
+  );
   log("startup: wrangler check startup");
   const startup = await measureStartup(tmp);
   log(`  ${startup.profileMs} ms`);
@@ -119,6 +125,7 @@ async function main() {
   const floors = writes ? checkFloors(writes) : null;
   const targets = [
     { name: `bundle ≤ ${BUNDLE_BUDGET_GZIP / 1024} KiB gzip`, ok: bundle.ok },
+    { name: `back-office JS ≤ ${adminBundle.budgetKiB} KiB gzip`, ok: adminBundle.ok },
     { name: `Worker startup ≤ ${STARTUP_LIMIT_MS} ms`, ok: startup.ok },
     ...scales.map((s) => ({
       name: `every read route ≥ ${READ_RATIO_TARGET} × health throughput (${s.scale})`,
@@ -160,6 +167,7 @@ async function main() {
     machine: info,
     settings: { durationS: DURATION_S, warmupS: WARMUP_S, connections: CONNECTIONS, scales: SCALES, writes: WRITES },
     bundle,
+    adminBundle,
     startup,
     scales,
     scaleInvariance,

@@ -7,6 +7,7 @@ import { ALL_WEEK, Client, poll, QUARTER, rand, wav } from "../tools/offline/cli
 import { findDevStack } from "../tools/offline/dev-state.ts";
 import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
 import { accountJourney } from "./demo-account.ts";
+import { backOfficeJourney } from "./demo-admin.ts";
 import { lifecycleJourney } from "./demo-lifecycle.ts";
 import { payoutsJourney } from "./demo-payouts.ts";
 import { reportsJourney } from "./demo-reports.ts";
@@ -343,8 +344,10 @@ async function main() {
 
   await payoutsJourney({ c, step, admin, tutor, tag });
 
+  await backOfficeJourney({ c, step, admin, adminEmail: ADMIN, emulatorUrl: emu });
+
   console.log(
-    "\nDemo complete: a tutor approved by an admin, a lesson report reviewed, regenerated and published by its tutor, a 5-star review ranking the tutor, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, and the tutor onboarded to Stripe Connect and paid.",
+    "\nDemo complete: a tutor approved by an admin, a lesson report reviewed, regenerated and published by its tutor, a 5-star review ranking the tutor, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, the tutor onboarded to Stripe Connect and paid, and the back office's dashboard.",
   );
 }
 

@@ -115,6 +115,8 @@ export interface PastLesson {
   /** Local start time at the tutor's, "HH:MM". */
   localStart: string;
   report?: { summary: string; topicsCovered: string[]; nextSteps: string[]; transcript: string };
+  /** The student contested it: it waits, disputed, for an admin's resolution (the back office's queue). */
+  dispute?: string;
 }
 
 /** Written as rows (the API cannot book in the past); one has a lesson report. */
@@ -147,8 +149,18 @@ export const PAST_LESSONS: PastLesson[] = [
     subject: "spanish",
     daysAgo: 2,
     localStart: "09:00",
+    dispute: "The tutor joined twenty minutes late and we stopped early, so I only had half a lesson.",
   },
 ];
+
+/** A tutor who applied and waits for an admin's approval (the back office's approval queue). */
+export const DEMO_APPLICANT = {
+  email: "noor.haddad@tutorloop.local",
+  displayName: "Noor Haddad",
+  bio: "Chemistry graduate from Amman. I tutor GCSE and IB chemistry with lots of worked examples.",
+  subjects: ["chemistry"],
+  hourlyCreditsPrice: 2,
+} as const;
 
 /** Upcoming lessons the seed books through the API (the first free slot from tomorrow). */
 export const UPCOMING_WITH = ["amara.okafor@tutorloop.local", "priya.raman@tutorloop.local"];

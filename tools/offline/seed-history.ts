@@ -59,9 +59,12 @@ export function historySql(now: number): string {
     const end = start + HOUR;
     const booked = start - 5 * DAY;
     const cost = tutor.hourlyCreditsPrice;
-    out.push(`INSERT OR IGNORE INTO sessions (id, tutorProfileId, studentProfileId, subjectId, startTime, endTime, status, creditsCost, refunded, createdAt, updatedAt)
+    // a disputed lesson was contested two hours after it ended and still waits for an admin
+    const disputedAt = lesson.dispute ? end + 2 * HOUR : null;
+    out.push(`INSERT OR IGNORE INTO sessions (id, tutorProfileId, studentProfileId, subjectId, startTime, endTime, status, creditsCost, refunded, settlementStatus, disputedAt, disputeReason, createdAt, updatedAt)
 SELECT ${v(lesson.id)}, t.tutorProfileId, s.studentProfileId, (SELECT id FROM subjects WHERE slug = ${v(lesson.subject)}),
-  ${start}, ${end}, 'completed', ${cost}, 0, ${booked}, ${end}
+  ${start}, ${end}, 'completed', ${cost}, 0, ${v(lesson.dispute ? "disputed" : "open")}, ${v(disputedAt)}, ${v(lesson.dispute ?? null)},
+  ${booked}, ${disputedAt ?? end}
 FROM users t, users s
 WHERE t.email = ${v(tutor.email)} AND s.email = ${v(DEMO_STUDENT.email)} AND t.tutorProfileId IS NOT NULL AND s.studentProfileId IS NOT NULL;`);
     // the booking's debit, keyed like the ledger's own (`booking:<sessionId>`)

@@ -12,6 +12,7 @@ import { avatarPng } from "./avatar.ts";
 import { type Client, poll, type Tokens } from "./client.ts";
 import {
   availabilityOf,
+  DEMO_APPLICANT,
   DEMO_STUDENT,
   DEMO_SUBJECTS,
   DEMO_TUTORS,
@@ -92,6 +93,7 @@ export async function seedDemo(o: SeedOptions): Promise<SeedSummary> {
 
   const tutors = await Promise.all(DEMO_TUTORS.map((t) => ensureTutor(c, admin, t, subjects)));
   log(`tutors: ${tutors.map((t) => t.displayName).join(", ")}`);
+  if (await ensureApplicant(c, subjects)) log(`applicant: ${DEMO_APPLICANT.displayName} waits for approval`);
 
   let student = await c.login(DEMO_STUDENT.email);
   if (student.user.name !== DEMO_STUDENT.name) {
@@ -180,6 +182,27 @@ async function ensureTutor(c: Client, admin: Tokens, t: DemoTutor, subjects: Map
     await c.ok(`/v1/admin/tutors/${profile.id}/status`, { token: admin.accessToken, body: { status: "approved" } });
   }
   return { id: profile.id, email: t.email, displayName: t.displayName, timezone: t.timezone };
+}
+
+/**
+ * The applicant's tutor profile, once: it starts `pending` where approval is required and is left
+ * for an admin (the back office's approval queue); a later decision is never undone by a re-seed.
+ * True when it was created now.
+ */
+async function ensureApplicant(c: Client, subjects: Map<string, string>): Promise<boolean> {
+  const a = await c.login(DEMO_APPLICANT.email);
+  if (a.user.tutorProfileId) return false;
+  if (a.user.name !== DEMO_APPLICANT.displayName) {
+    await c.ok("/v1/me", { method: "PATCH", token: a.accessToken, body: { name: DEMO_APPLICANT.displayName } });
+  }
+  const body = {
+    displayName: DEMO_APPLICANT.displayName,
+    bio: DEMO_APPLICANT.bio,
+    subjectIds: DEMO_APPLICANT.subjects.map((slug) => subjects.get(slug) as string),
+    hourlyCreditsPrice: DEMO_APPLICANT.hourlyCreditsPrice,
+  };
+  await c.ok("/v1/me/tutor-profile", { token: a.accessToken, body }, 201);
+  return true;
 }
 
 const DEMO_CREDITS_NOTE = "Demo credits (seed)";

@@ -1,4 +1,4 @@
-/** Back-office lists that belong to no other module: users by context, dead letters, the audit log. */
+/** Back-office lists that belong to no other module: users by context or address, dead letters, the audit log. */
 import { tutorStatuses, userContexts } from "../../db/schema";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { auditRoutes } from "../audit/routes";
@@ -15,10 +15,15 @@ adminRoutes.openapi(
   defineRoute({
     method: "get",
     path: "/v1/admin/users",
-    summary: "Users (optionally by context), newest first",
+    summary: "Users (optionally by context), newest first; `email` finds the one user of an address (any letter case)",
     tags,
     guard: "admin",
-    query: z.object({ ...pageQuery, context: z.enum(userContexts).optional() }),
+    query: z.object({
+      ...pageQuery,
+      context: z.enum(userContexts).optional(),
+      // the same rule as the login's address (OtpRequest)
+      email: z.email().max(254).optional(),
+    }),
     ok: { status: 200, description: "Users", schema: pageOf(userSchema) },
   }),
   async (c) => c.json(await listUsers(c.var.svc, c.req.valid("query")), 200),

@@ -1,17 +1,24 @@
 import { idempotent } from "../../http/idempotency";
-import { createRouter, defineRoute, pageOf, pageQuery, queryInt, z } from "../../http/openapi";
+import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { adjustCredits } from "./adjustments";
 import { refundOrder } from "./admin-refund";
 import { reconcile } from "./reconciliation";
+import { creditsSold } from "./sales-stats";
 import {
   adjustmentBody,
   adjustmentResponse,
+  creditsSoldQuery,
+  creditsSoldSchema,
   ledgerEntrySchema,
   orderRefundBody,
   orderSchema,
+  rangeQuery,
   reconciliationSchema,
+  sessionLedgerSchema,
 } from "./schemas";
 import { listUserLedger } from "./service";
+import { sessionLedger } from "./session-ledger";
+import { listUserOrders } from "./user-orders";
 
 const tags = ["Admin"];
 export const adminCreditRoutes = createRouter();
@@ -82,7 +89,48 @@ adminCreditRoutes.openapi(
   async (c) => c.json(await listUserLedger(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
 );
 
-const epochMs = queryInt(0, 8.64e15);
+adminCreditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/users/{id}/orders",
+    summary: "A user's purchase orders, newest first (as GET /v1/credits/orders shows them)",
+    tags,
+    guard: "admin",
+    params: idParam,
+    query: z.object(pageQuery),
+    ok: { status: 200, description: "Orders", schema: pageOf(orderSchema) },
+    errors: ["not_found"],
+  }),
+  async (c) => c.json(await listUserOrders(c.var.svc, c.req.valid("param").id, c.req.valid("query")), 200),
+);
+
+adminCreditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/sessions/{id}/ledger",
+    summary: "A session's credit-ledger entries and its tutor's earnings entry, oldest first",
+    tags,
+    guard: "admin",
+    params: idParam,
+    ok: { status: 200, description: "The session's entries", schema: sessionLedgerSchema },
+    errors: ["not_found"],
+  }),
+  async (c) => c.json(await sessionLedger(c.var.svc, c.req.valid("param").id), 200),
+);
+
+adminCreditRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/stats/credits-sold",
+    summary:
+      "Credits sold per calendar day of a time zone over completed orders (gross: refunds are not subtracted), every day of the range listed",
+    tags,
+    guard: "admin",
+    query: creditsSoldQuery,
+    ok: { status: 200, description: "Days and totals", schema: creditsSoldSchema },
+  }),
+  async (c) => c.json(await creditsSold(c.var.svc, c.req.valid("query")), 200),
+);
 
 adminCreditRoutes.openapi(
   defineRoute({
@@ -91,7 +139,7 @@ adminCreditRoutes.openapi(
     summary: "Money totals over a time range and whether every money identity holds",
     tags,
     guard: "admin",
-    query: z.object({ from: epochMs.optional(), to: epochMs.optional() }),
+    query: z.object(rangeQuery),
     ok: { status: 200, description: "Totals and identities", schema: reconciliationSchema },
   }),
   async (c) => c.json(await reconcile(c.var.svc, c.req.valid("query")), 200),

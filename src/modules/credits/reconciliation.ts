@@ -25,32 +25,23 @@
  * read = those tutors' entries and payouts, all time).
  */
 import type { ServiceContext } from "../../context";
-import { badRequest } from "../../lib/errors";
 import {
   payoutEntryOffenders,
   payoutTotals,
   tutorBalanceOffenders,
   tutorChainOffenders,
 } from "./earnings-reconciliation";
+import { type RangeQuery, reportRange } from "./time-range";
 
 const OFFENDERS = 20;
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** The longest range one request reconciles: bounds the rows it reads (ask month by month). */
-export const RECONCILIATION_MAX_RANGE_MS = 31 * DAY_MS;
 
 type Totals = { source: string; type: string; total: number }[];
 
 const sum = (rows: Totals, source: string, type?: string) =>
   rows.filter((r) => r.source === source && (!type || r.type === type)).reduce((a, r) => a + r.total, 0);
 
-export async function reconcile(svc: ServiceContext, q: { from?: number; to?: number }) {
-  const to = q.to ?? svc.clock.now() + 1;
-  const from = q.from ?? to - 30 * DAY_MS;
-  if (to <= from || to - from > RECONCILIATION_MAX_RANGE_MS) {
-    throw badRequest("The range must be non-empty and at most 31 days long", [
-      { path: "from", message: "from < to and to − from ≤ 31 days" },
-    ]);
-  }
+export async function reconcile(svc: ServiceContext, q: RangeQuery) {
+  const { from, to } = reportRange(svc, q);
   const d1 = svc.d1;
   const [
     ledger,

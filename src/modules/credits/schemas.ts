@@ -1,6 +1,8 @@
 import { disputeStatuses, ledgerSources, ledgerTypes, orderStatuses } from "../../db/schema";
-import { z } from "../../http/openapi";
+import { queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
+import { earningsEntrySchema } from "../earnings/schemas";
+import { isValidTimeZone } from "../tutors/availability";
 
 export const packSchema = z
   .object({ id: z.string(), credits: z.number().int(), priceCents: z.number().int(), currency: z.string() })
@@ -106,8 +108,57 @@ export const reconciliationSchema = z
   })
   .openapi("Reconciliation");
 
+/** `from` / `to` of the admin's money reports: ms since the epoch (time-range.ts has the defaults and limits). */
+const epochMs = queryInt(0, 8.64e15);
+export const rangeQuery = { from: epochMs.optional(), to: epochMs.optional() };
+
+/** `GET /v1/admin/sessions/:id/ledger`: the entries of both ledgers that carry the session, oldest first. */
+export const sessionLedgerSchema = z
+  .object({
+    /** The student's credit entries of the session (booking, refunds), each with its owner. */
+    credits: z.array(ledgerEntrySchema.extend({ userId: z.string() }).openapi("AdminLedgerEntry")),
+    /** The tutor's earnings entry of the session (at most one `session_earning`), with its owner. */
+    earnings: z.array(earningsEntrySchema.extend({ userId: z.string() }).openapi("AdminEarningsEntry")),
+  })
+  .openapi("SessionLedger");
+
+export const creditsSoldQuery = z.object({
+  ...rangeQuery,
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, "Unknown IANA time zone")
+    .default("UTC")
+    .openapi({ example: "Europe/Paris", default: "UTC" }),
+});
+
+export const creditsSoldSchema = z
+  .object({
+    timezone: z.string(),
+    from: z.number().int(),
+    to: z.number().int(),
+    /** Every calendar day (in `timezone`) the range touches, oldest first, zero days included. */
+    days: z.array(
+      z
+        .object({
+          date: z.string().openapi({ example: "2026-03-29" }),
+          orders: z.number().int(),
+          credits: z.number().int(),
+        })
+        .openapi("CreditsSoldDay"),
+    ),
+    totals: z.object({
+      orders: z.number().int(),
+      credits: z.number().int(),
+      /** Gross cents paid, per currency (refunds not subtracted). */
+      amounts: z.array(z.object({ currency: z.string(), cents: z.number().int() })),
+    }),
+  })
+  .openapi("CreditsSold");
+
 /** Response types, inferred from the schemas that document them (tests use these too). */
 export type OrderView = z.infer<typeof orderSchema>;
 export type LedgerEntryView = z.infer<typeof ledgerEntrySchema>;
 export type AdjustmentView = z.infer<typeof adjustmentResponse>;
 export type ReconciliationView = z.infer<typeof reconciliationSchema>;
+export type SessionLedgerView = z.infer<typeof sessionLedgerSchema>;
+export type CreditsSoldView = z.infer<typeof creditsSoldSchema>;

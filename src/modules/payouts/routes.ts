@@ -1,10 +1,11 @@
 /**
  * Tutor payouts over HTTP: the tutor's Stripe Connect onboarding and payout list (tutor role only:
- * 403 otherwise), the admin's list and manual run.
+ * 403 otherwise), the admin's list, the tutors due a payout and the manual run.
  */
 import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
 import { getPayoutAccount, openPayoutAccount } from "./accounts";
+import { listPayoutsDue } from "./due";
 import { listAdminPayouts, listMyPayouts } from "./list";
 import { runPayouts } from "./run";
 import {
@@ -14,6 +15,7 @@ import {
   payoutAccountSchema,
   payoutRunSchema,
   payoutSchema,
+  payoutsDueSchema,
 } from "./schemas";
 
 const tags = ["Payouts"];
@@ -89,6 +91,20 @@ payoutRoutes.openapi(
     ok: { status: 200, description: "Payouts", schema: pageOf(adminPayoutSchema) },
   }),
   async (c) => c.json(await listAdminPayouts(c.var.svc, c.req.valid("query")), 200),
+);
+
+payoutRoutes.openapi(
+  defineRoute({
+    method: "get",
+    path: "/v1/admin/payouts/due",
+    summary:
+      "The tutors the next payout run would pay (payouts enabled, balance ≥ the minimum, nothing pending), by user id",
+    tags: ["Admin"],
+    guard: "admin",
+    query: z.object(pageQuery),
+    ok: { status: 200, description: "Tutors due a payout", schema: payoutsDueSchema },
+  }),
+  async (c) => c.json(await listPayoutsDue(c.var.svc, c.req.valid("query")), 200),
 );
 
 payoutRoutes.openapi(

@@ -12,6 +12,7 @@ import { newId } from "../../lib/crypto";
 import { enqueue, enqueueMany } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { auditEntry, insertAudit } from "../audit/store";
+import { payoutCandidatesSql } from "./candidates";
 
 /** Candidate tutors per slice: each is one Durable Object call (a subrequest). */
 export const PAYOUT_RUN_BATCH = 100;
@@ -29,15 +30,8 @@ export interface RunResult {
   continuing: boolean;
 }
 
-/**
- * Candidates after `after` in user-id order: enabled accounts (partial index), whose latest earnings
- * entry (one index search each) reaches the minimum, with no pending payout (partial unique index).
- */
-const candidatesSql = `SELECT a.userId, a.stripeAccountId FROM payoutAccounts AS a INDEXED BY payoutAccounts_enabled_by_user
-WHERE a.payoutsEnabled = 1 AND a.userId > ?
-  AND (SELECT e.balanceAfterCents FROM earningsLedger AS e WHERE e.userId = a.userId ORDER BY e.seq DESC LIMIT 1) >= ?
-  AND NOT EXISTS (SELECT 1 FROM payouts AS p WHERE p.userId = a.userId AND p.status = 'pending')
-ORDER BY a.userId LIMIT ?`;
+/** The candidates of a slice (candidates.ts: the selection GET /v1/admin/payouts/due previews too). */
+const candidatesSql = payoutCandidatesSql("a.userId, a.stripeAccountId");
 
 /** Starts a run; null when the cron already ran today (one cron run per UTC day). */
 export async function runPayouts(svc: ServiceContext, trigger: RunTrigger): Promise<RunResult | null> {

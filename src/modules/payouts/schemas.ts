@@ -1,6 +1,6 @@
 /** The shapes of the payout routes (API.md "Tutor earnings and payouts"). */
 import { payoutStatuses } from "../../db/schema";
-import { pageQuery, z } from "../../http/openapi";
+import { pageOf, pageQuery, z } from "../../http/openapi";
 
 export const onboardingSchema = z
   .object({
@@ -43,7 +43,27 @@ export const payoutRunSchema = z
   })
   .openapi("PayoutRun");
 
+export const payoutsDueSchema = pageOf(
+  z
+    .object({
+      userId: z.string(),
+      /** Null only for a Connect account whose user has no tutor profile. */
+      tutorProfileId: z.string().nullable(),
+      displayName: z.string().nullable(),
+      /** What the run would pay: the tutor's whole available earnings balance. */
+      balanceCents: z.number().int(),
+      currency: z.string(),
+    })
+    .openapi("PayoutDue"),
+)
+  .extend({
+    /** PAYOUT_MINIMUM_CENTS: a tutor is due once their balance reaches it. */
+    minimumCents: z.number().int(),
+  })
+  .openapi("PayoutsDue");
+
 export type OnboardingView = z.infer<typeof onboardingSchema>;
 export type PayoutAccountView = z.infer<typeof payoutAccountSchema>;
 export type PayoutView = z.infer<typeof payoutSchema>;
 export type AdminPayoutView = z.infer<typeof adminPayoutSchema>;
+export type PayoutsDueView = z.infer<typeof payoutsDueSchema>;
