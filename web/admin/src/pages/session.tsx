@@ -20,8 +20,7 @@ export const minutesBetween = (s: Session) => Math.round((s.endTime - s.startTim
 const enc = encodeURIComponent;
 const isMissing = (e: unknown) => e instanceof ApiError && e.problem.status === 404;
 
-function Facts({ s }: { s: Session }) {
-  const currency = usePayoutCurrency();
+function Facts({ s, currency }: { s: Session; currency: string | null }) {
   return (
     <dl class="facts">
       <dt>Id</dt>
@@ -116,7 +115,7 @@ function Facts({ s }: { s: Session }) {
   );
 }
 
-function Ledger({ q }: { q: Loaded<SessionLedger> }) {
+function Ledger({ q, currency }: { q: Loaded<SessionLedger>; currency: string | null }) {
   if (q.error) return <ErrorState error={q.error} retry={q.reload} />;
   if (!q.data) return <Loading what="ledger entries" />;
   const { credits, earnings } = q.data;
@@ -167,14 +166,13 @@ function Ledger({ q }: { q: Loaded<SessionLedger> }) {
           <p>No earning yet: the tutor earns when the lesson settles with credits kept.</p>
         </Empty>
       ) : (
-        <EarningsTable entries={earnings} />
+        <EarningsTable entries={earnings} currency={currency} />
       )}
     </>
   );
 }
 
-function EarningsTable({ entries }: { entries: SessionLedger["earnings"] }) {
-  const currency = usePayoutCurrency();
+function EarningsTable({ entries, currency }: { entries: SessionLedger["earnings"]; currency: string | null }) {
   return (
     <table>
       <thead>
@@ -308,17 +306,21 @@ function ReportView({ q, possible, onDone }: { q: Loaded<Report>; possible: bool
         </dd>
       </dl>
       {r.status === "draft" && (
-        <ConfirmAction
-          label="Publish report"
-          title="Publish this report to the student?"
-          onDone={onDone}
-          run={async () => {
-            await api("POST", `/v1/sessions/${enc(r.sessionId)}/report/publish`);
-            return "Report published. The student was notified; the report is now final.";
-          }}
-        >
-          <p>The student sees it at once and is told in the app and by e-mail. A published report cannot be edited.</p>
-        </ConfirmAction>
+        <div class="actions-row">
+          <ConfirmAction
+            label="Publish report"
+            title="Publish this report to the student?"
+            onDone={onDone}
+            run={async () => {
+              await api("POST", `/v1/sessions/${enc(r.sessionId)}/report/publish`);
+              return "Report published. The student was notified; the report is now final.";
+            }}
+          >
+            <p>
+              The student sees it at once and is told in the app and by e-mail. A published report cannot be edited.
+            </p>
+          </ConfirmAction>
+        </div>
       )}
     </>
   );
@@ -379,7 +381,7 @@ function ResolveAction({ s, onDone }: { s: Session; onDone: () => void }) {
 function Actions({ s, onDone }: { s: Session; onDone: () => void }) {
   const resolvable = s.settlementStatus === "disputed" || (s.status === "completed" && s.settlementStatus === "open");
   return (
-    <p class="actions-row">
+    <div class="actions-row">
       {s.status === "scheduled" && (
         <ConfirmAction
           label="Cancel session"
@@ -414,12 +416,13 @@ function Actions({ s, onDone }: { s: Session; onDone: () => void }) {
       )}
       {resolvable && <ResolveAction s={s} onDone={onDone} />}
       <a href={href("audit-log", { targetId: s.id })}>Audit trail</a>
-    </p>
+    </div>
   );
 }
 
 export function SessionDetail({ id }: { id: string }) {
   const session = useApi<Session>(`/v1/sessions/${enc(id)}`);
+  const currency = usePayoutCurrency();
   const s = session.data;
   // ledger, recording and report only once the session exists; a recording (and so a report) is
   // only possible once the lesson started, so a scheduled or cancelled one asks for neither
@@ -459,10 +462,10 @@ export function SessionDetail({ id }: { id: string }) {
       <h1>Session {formatDateTime(s.startTime)}</h1>
       <Actions s={s} onDone={reload} />
       <Section title="Session">
-        <Facts s={s} />
+        <Facts s={s} currency={currency} />
       </Section>
       <Section title="Ledger entries">
-        <Ledger q={ledger} />
+        <Ledger q={ledger} currency={currency} />
       </Section>
       <Section title="Recording">
         <RecordingView q={recording} possible={possible} />
