@@ -14,13 +14,21 @@ import { useApi } from "../ui/use-api";
 import { Badge, Id, Money, Time } from "../ui/values";
 
 /**
- * The currency tutors are paid in (PAYOUT_CURRENCY). The API states it only on payouts and on
- * tutors due, so it is read from one of those; null while neither exists.
+ * The payout run's facts: its minimum (PAYOUT_MINIMUM_CENTS) and the currency tutors are paid in
+ * (PAYOUT_CURRENCY). The API states the currency only on tutors due and on payouts, so it is read
+ * from one of those; null while neither exists.
  */
-export function usePayoutCurrency(): string | null {
+export function usePayoutFacts() {
   const due = useApi<PayoutsDue>("/v1/admin/payouts/due?limit=1");
   const paid = useApi<PageOf<Payout>>("/v1/admin/payouts?limit=1");
-  return due.data?.items[0]?.currency ?? paid.data?.items[0]?.currency ?? null;
+  return {
+    currency: due.data?.items[0]?.currency ?? paid.data?.items[0]?.currency ?? null,
+    minimumCents: due.data?.minimumCents ?? null,
+    reload: () => {
+      due.reload();
+      paid.reload();
+    },
+  };
 }
 
 /** Cents in the payout currency, or plain cents when the currency cannot be known yet. */
@@ -29,19 +37,19 @@ export const Cents = ({ cents, currency }: { cents: number; currency: string | n
 
 function Due({ onRun }: { onRun: () => void }) {
   const list = usePaged<PayoutsDue["items"][number]>("/v1/admin/payouts/due");
-  // the minimum comes with every page; usePaged keeps only items, so read it from one small page
-  const meta = useApi<PayoutsDue>("/v1/admin/payouts/due?limit=1");
-  const currency = list.items?.[0]?.currency ?? meta.data?.items[0]?.currency ?? null;
-  const minimum = meta.data ? (
-    <>
-      at least <Cents cents={meta.data.minimumCents} currency={currency} />
-    </>
-  ) : (
-    "the minimum"
-  );
+  // the minimum comes with every page, but usePaged keeps only the items: read it from one small page
+  const facts = usePayoutFacts();
+  const minimum =
+    facts.minimumCents === null ? (
+      "the minimum"
+    ) : (
+      <>
+        at least <Cents cents={facts.minimumCents} currency={facts.currency} />
+      </>
+    );
   const reload = () => {
     list.reload();
-    meta.reload();
+    facts.reload();
     onRun();
   };
   return (

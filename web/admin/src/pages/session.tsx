@@ -13,7 +13,7 @@ import { Field, Section, TextArea } from "../ui/field";
 import { Empty, ErrorState, Loading } from "../ui/states";
 import { type Loaded, useApi } from "../ui/use-api";
 import { Badge, Credits, Id, Time } from "../ui/values";
-import { Cents, usePayoutCurrency } from "./payouts";
+import { Cents, usePayoutFacts } from "./payouts";
 
 export const minutesBetween = (s: Session) => Math.round((s.endTime - s.startTime) / 60_000);
 
@@ -422,7 +422,7 @@ function Actions({ s, onDone }: { s: Session; onDone: () => void }) {
 
 export function SessionDetail({ id }: { id: string }) {
   const session = useApi<Session>(`/v1/sessions/${enc(id)}`);
-  const currency = usePayoutCurrency();
+  const { currency } = usePayoutFacts();
   const s = session.data;
   // ledger, recording and report only once the session exists; a recording (and so a report) is
   // only possible once the lesson started, so a scheduled or cancelled one asks for neither
