@@ -115,7 +115,15 @@ function Facts({ s, currency }: { s: Session; currency: string | null }) {
   );
 }
 
-function Ledger({ q, currency }: { q: Loaded<SessionLedger>; currency: string | null }) {
+/** Why a lesson has no earning line, by where its credits are. */
+const noEarning: Record<Session["settlementStatus"], string> = {
+  open: "No earning yet: the tutor earns when the lesson settles with credits kept.",
+  disputed: "No earning yet: the credits are held until an admin resolves the dispute.",
+  refunded: "No earning: every credit went back to the student.",
+  settled: "No earning line for this lesson.",
+};
+
+function Ledger({ q, s, currency }: { q: Loaded<SessionLedger>; s: Session; currency: string | null }) {
   if (q.error) return <ErrorState error={q.error} retry={q.reload} />;
   if (!q.data) return <Loading what="ledger entries" />;
   const { credits, earnings } = q.data;
@@ -163,7 +171,7 @@ function Ledger({ q, currency }: { q: Loaded<SessionLedger>; currency: string | 
       <h3>Tutor earnings</h3>
       {earnings.length === 0 ? (
         <Empty>
-          <p>No earning yet: the tutor earns when the lesson settles with credits kept.</p>
+          <p>{noEarning[s.settlementStatus]}</p>
         </Empty>
       ) : (
         <EarningsTable entries={earnings} currency={currency} />
@@ -268,7 +276,11 @@ function ReportView({ q, possible, onDone }: { q: Loaded<Report>; possible: bool
   if (!possible || isMissing(q.error))
     return (
       <Empty>
-        <p>No report yet. A draft is written from the transcript once the recording is transcribed.</p>
+        <p>
+          {possible === false && !q.error
+            ? "No report: a report is written from a recording, and this lesson has none."
+            : "No report yet. A draft is written from the transcript once the recording is transcribed."}
+        </p>
       </Empty>
     );
   if (q.error) return <ErrorState error={q.error} retry={q.reload} />;
@@ -465,7 +477,7 @@ export function SessionDetail({ id }: { id: string }) {
         <Facts s={s} currency={currency} />
       </Section>
       <Section title="Ledger entries">
-        <Ledger q={ledger} currency={currency} />
+        <Ledger q={ledger} s={s} currency={currency} />
       </Section>
       <Section title="Recording">
         <RecordingView q={recording} possible={possible} />

@@ -84,7 +84,9 @@ function SessionList({ route }: { route: Route }) {
         list={list}
         what="sessions"
         empty={
-          filtered ? (
+          filters.settlementStatus === "disputed" ? (
+            <p>No dispute open: nothing to resolve. Students' disputes of completed lessons appear here.</p>
+          ) : filtered ? (
             <p>No session matches these filters. Widen the time range or pick "any" above.</p>
           ) : (
             <p>No sessions yet. They appear here as soon as a student books a lesson.</p>
