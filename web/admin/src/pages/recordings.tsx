@@ -1,13 +1,16 @@
 /**
  * The recording pipeline's queue: recordings by transcription status (failed ones by default, the
- * ones an admin can restart), most recently updated first.
+ * ones an admin can restart), most recently updated first; and one session's recording and report,
+ * as the session page shows them.
  */
-import { api } from "../api";
+import { ApiError, api } from "../api";
 import { href, navigate, type Route } from "../router";
-import { type Recording, transcriptionStatuses } from "../types";
+import { type Recording, type Report, transcriptionStatuses } from "../types";
 import { ConfirmAction } from "../ui/confirm";
 import { Select } from "../ui/field";
 import { PagedView, usePaged } from "../ui/paged";
+import { Empty, ErrorState, Loading } from "../ui/states";
+import type { Loaded } from "../ui/use-api";
 import { Badge, Time } from "../ui/values";
 
 type Status = (typeof transcriptionStatuses)[number];
@@ -99,6 +102,142 @@ export function Recordings({ route }: { route: Route }) {
           </table>
         )}
       </PagedView>
+    </>
+  );
+}
+
+/*
+ * One session's recording and lesson report, as the session page shows them (a report is written
+ * from a recording's transcript, so both live here). A 404 is "none yet", not an error.
+ */
+const isMissing = (e: unknown) => e instanceof ApiError && e.problem.status === 404;
+const enc = encodeURIComponent;
+
+export function RecordingView({ q, possible }: { q: Loaded<Recording>; possible: boolean }) {
+  if (!possible || isMissing(q.error))
+    return (
+      <Empty>
+        <p>
+          No recording uploaded.{" "}
+          {possible
+            ? "The tutor (or an admin) uploads it during or after the lesson."
+            : "Only a lesson in progress or completed can have one."}
+        </p>
+      </Empty>
+    );
+  if (q.error) return <ErrorState error={q.error} retry={q.reload} />;
+  if (!q.data) return <Loading what="the recording" />;
+  const r = q.data;
+  return (
+    <dl class="facts">
+      <dt>Transcription</dt>
+      <dd>
+        <Badge value={r.transcriptionStatus} /> (updated <Time ms={r.updatedAt} />)
+      </dd>
+      <dt>Uploaded</dt>
+      <dd>
+        <Time ms={r.createdAt} />
+      </dd>
+      {r.transcriptionError && (
+        <>
+          <dt>Error</dt>
+          <dd class="negative">{r.transcriptionError}</dd>
+        </>
+      )}
+      {r.transcriptionMeta && (
+        <>
+          <dt>Language</dt>
+          <dd>
+            {r.transcriptionMeta.language}, confidence {Math.round(r.transcriptionMeta.confidence * 100)} %
+          </dd>
+        </>
+      )}
+      <dt>Transcript</dt>
+      <dd>
+        {r.transcriptionText ? (
+          <details>
+            <summary>Show the transcript ({r.transcriptionText.length} characters)</summary>
+            <pre class="body">{r.transcriptionText}</pre>
+          </details>
+        ) : (
+          <span class="muted">none yet</span>
+        )}
+      </dd>
+    </dl>
+  );
+}
+
+export function ReportView({
+  q,
+  possible,
+  onDone,
+}: {
+  q: Loaded<Report>;
+  possible: boolean | null;
+  onDone: () => void;
+}) {
+  if (possible === null) return <Loading what="the report" />;
+  if (!possible || isMissing(q.error))
+    return (
+      <Empty>
+        <p>
+          {possible === false && !q.error
+            ? "No report: a report is written from a recording, and this lesson has none."
+            : "No report yet. A draft is written from the transcript once the recording is transcribed."}
+        </p>
+      </Empty>
+    );
+  if (q.error) return <ErrorState error={q.error} retry={q.reload} />;
+  if (!q.data) return <Loading what="the report" />;
+  const r = q.data;
+  return (
+    <>
+      <dl class="facts">
+        <dt>Status</dt>
+        <dd>
+          <Badge value={r.status} /> version {r.version}
+          {r.editedByTutor ? ", edited by a person" : ", as the model wrote it"}
+        </dd>
+        <dt>Published</dt>
+        <dd>
+          <Time ms={r.publishedAt} />
+        </dd>
+        <dt>Summary</dt>
+        <dd class="pre-line">{r.summary}</dd>
+        <dt>Topics covered</dt>
+        <dd>
+          <ul class="facts-list">
+            {r.topicsCovered.map((t) => (
+              <li key={t}>{t}</li>
+            ))}
+          </ul>
+        </dd>
+        <dt>Next steps</dt>
+        <dd>
+          <ul class="facts-list">
+            {r.nextSteps.map((t) => (
+              <li key={t}>{t}</li>
+            ))}
+          </ul>
+        </dd>
+      </dl>
+      {r.status === "draft" && (
+        <div class="actions-row">
+          <ConfirmAction
+            label="Publish report"
+            title="Publish this report to the student?"
+            onDone={onDone}
+            run={async () => {
+              await api("POST", `/v1/sessions/${enc(r.sessionId)}/report/publish`);
+              return "Report published. The student was notified; the report is now final.";
+            }}
+          >
+            <p>
+              The student sees it at once and is told in the app and by e-mail. A published report cannot be edited.
+            </p>
+          </ConfirmAction>
+        </div>
+      )}
     </>
   );
 }

@@ -4,7 +4,7 @@
  * action every part is loaded again, so the screen never shows a state from before it.
  */
 import { useState } from "preact/hooks";
-import { ApiError, api } from "../api";
+import { api } from "../api";
 import { formatCredits, formatDateTime } from "../format";
 import { href } from "../router";
 import type { Recording, Report, Session, SessionLedger } from "../types";
@@ -14,11 +14,11 @@ import { Empty, ErrorState, Loading } from "../ui/states";
 import { type Loaded, useApi } from "../ui/use-api";
 import { Badge, Credits, Id, Time } from "../ui/values";
 import { Cents, usePayoutFacts } from "./payouts";
+import { RecordingView, ReportView } from "./recordings";
 
 export const minutesBetween = (s: Session) => Math.round((s.endTime - s.startTime) / 60_000);
 
 const enc = encodeURIComponent;
-const isMissing = (e: unknown) => e instanceof ApiError && e.problem.status === 404;
 
 function Facts({ s, currency }: { s: Session; currency: string | null }) {
   return (
@@ -214,127 +214,6 @@ function EarningsTable({ entries, currency }: { entries: SessionLedger["earnings
         ))}
       </tbody>
     </table>
-  );
-}
-
-function RecordingView({ q, possible }: { q: Loaded<Recording>; possible: boolean }) {
-  if (!possible || isMissing(q.error))
-    return (
-      <Empty>
-        <p>
-          No recording uploaded.{" "}
-          {possible
-            ? "The tutor (or an admin) uploads it during or after the lesson."
-            : "Only a lesson in progress or completed can have one."}
-        </p>
-      </Empty>
-    );
-  if (q.error) return <ErrorState error={q.error} retry={q.reload} />;
-  if (!q.data) return <Loading what="the recording" />;
-  const r = q.data;
-  return (
-    <dl class="facts">
-      <dt>Transcription</dt>
-      <dd>
-        <Badge value={r.transcriptionStatus} /> (updated <Time ms={r.updatedAt} />)
-      </dd>
-      <dt>Uploaded</dt>
-      <dd>
-        <Time ms={r.createdAt} />
-      </dd>
-      {r.transcriptionError && (
-        <>
-          <dt>Error</dt>
-          <dd class="negative">{r.transcriptionError}</dd>
-        </>
-      )}
-      {r.transcriptionMeta && (
-        <>
-          <dt>Language</dt>
-          <dd>
-            {r.transcriptionMeta.language}, confidence {Math.round(r.transcriptionMeta.confidence * 100)} %
-          </dd>
-        </>
-      )}
-      <dt>Transcript</dt>
-      <dd>
-        {r.transcriptionText ? (
-          <details>
-            <summary>Show the transcript ({r.transcriptionText.length} characters)</summary>
-            <pre class="body">{r.transcriptionText}</pre>
-          </details>
-        ) : (
-          <span class="muted">none yet</span>
-        )}
-      </dd>
-    </dl>
-  );
-}
-
-function ReportView({ q, possible, onDone }: { q: Loaded<Report>; possible: boolean | null; onDone: () => void }) {
-  if (possible === null) return <Loading what="the report" />;
-  if (!possible || isMissing(q.error))
-    return (
-      <Empty>
-        <p>
-          {possible === false && !q.error
-            ? "No report: a report is written from a recording, and this lesson has none."
-            : "No report yet. A draft is written from the transcript once the recording is transcribed."}
-        </p>
-      </Empty>
-    );
-  if (q.error) return <ErrorState error={q.error} retry={q.reload} />;
-  if (!q.data) return <Loading what="the report" />;
-  const r = q.data;
-  return (
-    <>
-      <dl class="facts">
-        <dt>Status</dt>
-        <dd>
-          <Badge value={r.status} /> version {r.version}
-          {r.editedByTutor ? ", edited by a person" : ", as the model wrote it"}
-        </dd>
-        <dt>Published</dt>
-        <dd>
-          <Time ms={r.publishedAt} />
-        </dd>
-        <dt>Summary</dt>
-        <dd class="pre-line">{r.summary}</dd>
-        <dt>Topics covered</dt>
-        <dd>
-          <ul class="facts-list">
-            {r.topicsCovered.map((t) => (
-              <li key={t}>{t}</li>
-            ))}
-          </ul>
-        </dd>
-        <dt>Next steps</dt>
-        <dd>
-          <ul class="facts-list">
-            {r.nextSteps.map((t) => (
-              <li key={t}>{t}</li>
-            ))}
-          </ul>
-        </dd>
-      </dl>
-      {r.status === "draft" && (
-        <div class="actions-row">
-          <ConfirmAction
-            label="Publish report"
-            title="Publish this report to the student?"
-            onDone={onDone}
-            run={async () => {
-              await api("POST", `/v1/sessions/${enc(r.sessionId)}/report/publish`);
-              return "Report published. The student was notified; the report is now final.";
-            }}
-          >
-            <p>
-              The student sees it at once and is told in the app and by e-mail. A published report cannot be edited.
-            </p>
-          </ConfirmAction>
-        </div>
-      )}
-    </>
   );
 }
 
