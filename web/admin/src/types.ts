@@ -126,6 +126,18 @@ export interface Session {
   cancellationReason?: string | null;
   seriesId: string | null;
   createdAt: number;
+  earnedCredits?: number;
+  refunded?: boolean;
+  rescheduledAt?: number | null;
+  disputedAt?: number | null;
+  disputeReason?: string | null;
+  updatedAt?: number;
+}
+
+/** `GET /v1/admin/sessions/:id/ledger`: what one lesson moved, oldest first. */
+export interface SessionLedger {
+  credits: LedgerEntry[];
+  earnings: EarningsEntry[];
 }
 
 export interface Recording {
@@ -134,6 +146,7 @@ export interface Recording {
   transcriptionStatus: TranscriptionStatus;
   transcriptionText?: string | null;
   transcriptionError?: string | null;
+  transcriptionMeta?: { confidence: number; language: string };
   createdAt: number;
   updatedAt: number;
 }
@@ -159,8 +172,16 @@ export interface Payout {
   status: string;
   stripeTransferId: string | null;
   failureReason: string | null;
+  runId?: string;
   createdAt: number;
   updatedAt: number;
+}
+
+/** `POST /v1/admin/payouts/run` → 202. */
+export interface PayoutRun {
+  runId: string;
+  payouts: number;
+  continuing?: boolean;
 }
 
 export interface DeadLetter {
@@ -201,4 +222,11 @@ export interface PayoutDue {
   displayName: string | null;
   balanceCents: number;
   currency: string;
+}
+
+/** `GET /v1/admin/payouts/due`: a page of tutors the next run would pay, and the run's minimum. */
+export interface PayoutsDue {
+  items: PayoutDue[];
+  nextCursor: string | null;
+  minimumCents: number;
 }
