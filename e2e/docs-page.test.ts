@@ -5,13 +5,11 @@
  * (`apt-get install -y chromium`; `.ci/run` installs it), or from `CHROMIUM_PATH`.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { describe, it } from "node:test";
-import { chromium } from "playwright-core";
+import { ARTIFACTS, assertStrictScriptCsp, launchChromium, watchPage } from "./browser.ts";
 import { c } from "./helpers.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 const SCREENSHOT = new URL("docs-page.png", ARTIFACTS);
 
 interface OpenApiDocument {
@@ -20,14 +18,9 @@ interface OpenApiDocument {
 
 describe("API reference page (/v1/docs)", () => {
   it("lists every operation of the OpenAPI document with nothing loaded from outside the API's origin", async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`No Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-    }
     const page0 = await fetch(`${c.apiUrl}/v1/docs`);
     assert.equal(page0.status, 200);
-    const csp = page0.headers.get("content-security-policy") ?? "";
-    assert.match(csp, /script-src 'self'(;|$)/, `the docs page's CSP allows scripts from elsewhere: ${csp}`);
-    assert.doesNotMatch(csp, /https?:|\*/, `the docs page's CSP names another origin: ${csp}`);
+    assertStrictScriptCsp(page0.headers.get("content-security-policy") ?? "", "the docs page");
     const bundle = await fetch(`${c.apiUrl}/api-reference/standalone.js`, { method: "HEAD" });
     assert.equal(bundle.status, 200, "public/api-reference/standalone.js is missing: run npm install (postinstall)");
 
@@ -42,28 +35,10 @@ describe("API reference page (/v1/docs)", () => {
 
     const origin = new URL(c.apiUrl).origin;
     const started = Date.now();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Chromium refuses to run as root (as CI does) inside its sandbox
-      args: process.getuid?.() === 0 ? ["--no-sandbox"] : [],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const blocked: string[] = [];
-      const problems: string[] = [];
-      await page.route("**/*", (route) => {
-        const url = route.request().url();
-        if (new URL(url).origin === origin) return route.continue();
-        blocked.push(url);
-        return route.abort("blockedbyclient");
-      });
-      page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-      page.on("console", (m) => {
-        if (m.type() === "error") problems.push(`console error: ${m.text()}`);
-      });
-      page.on("response", (r) => {
-        if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
-      });
+      const { blocked, problems } = await watchPage(page, origin);
 
       const res = await page.goto(`${c.apiUrl}/v1/docs`);
       assert.equal(res?.status(), 200);

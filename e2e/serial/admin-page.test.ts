@@ -1,0 +1,339 @@
+/**
+ * The back office in a real browser (headless Chromium, playwright-core), black box: an admin signs
+ * in with a code from the emulator's inbox, approves a pending tutor, finds a student by e-mail,
+ * adjusts their credits, refunds their order to the card, resolves their disputed lesson, and sees
+ * each action in the audit log; every page is also checked by axe-core. Screenshots of every page
+ * and confirm dialog land in e2e/artifacts/admin/ (gitignored).
+ *
+ * Serial: the refund goes through the emulated Stripe, where e2e/money.test.ts queues a refusal of
+ * the next refund for anyone; and the queues it walks (pending tutors, disputed sessions) are shared.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { before, describe, it } from "node:test";
+import type { Locator, Page } from "playwright-core";
+import {
+  ARTIFACTS,
+  type AxeFinding,
+  assertStrictScriptCsp,
+  axeSerious,
+  launchChromium,
+  watchPage,
+} from "../browser.ts";
+import {
+  adminEmail,
+  balance,
+  book,
+  c,
+  email,
+  newStudent,
+  newSubject,
+  newTutor,
+  nextQuarter,
+  poll,
+  rand,
+  type Student,
+  start,
+  type Tokens,
+} from "../helpers.ts";
+
+const ADMIN = adminEmail("admin");
+const SHOTS = new URL("admin/", ARTIFACTS);
+
+interface Order {
+  id: string;
+  status: string;
+  paymentIntentId: string | null;
+  totalCredits: number;
+  refundedCents: number;
+  reversedCredits: number;
+}
+interface SessionView {
+  id: string;
+  status: string;
+  settlementStatus: string;
+  refundedCredits: number;
+}
+interface AuditRow {
+  action: string;
+  actorUserId: string;
+  targetId: string;
+}
+
+const ordersOf = async (s: Student) =>
+  (await c.ok<{ items: Order[] }>("/v1/credits/orders?limit=100", { token: s.token })).items;
+
+/** A student who paid for pack_5 (5 credits, 50 usd) through the emulated hosted checkout. */
+async function paidOrder(s: Student): Promise<Order> {
+  const co = await c.ok<{ orderId: string; checkoutUrl: string }>(
+    "/v1/credits/checkout",
+    { token: s.token, body: { packId: "pack_5" } },
+    201,
+  );
+  assert.equal((await c.checkoutAction(co.checkoutUrl, "pay")).status, 200);
+  return poll("the completed order", 20_000, async () =>
+    (await ordersOf(s)).find((o) => o.id === co.orderId && o.status === "completed"),
+  );
+}
+
+/** A new tutor profile nobody has approved yet. */
+async function pendingTutor(subjectId: string) {
+  const tokens = await c.login(email("applicant"));
+  const displayName = `Applicant ${rand()}`;
+  const profile = await c.ok<{ id: string; status: string }>(
+    "/v1/me/tutor-profile",
+    {
+      token: tokens.accessToken,
+      body: { displayName, bio: "Wants to teach.", subjectIds: [subjectId], hourlyCreditsPrice: 2 },
+    },
+    201,
+  );
+  assert.equal(profile.status, "pending");
+  return { id: profile.id, displayName };
+}
+
+describe("back office in a browser", () => {
+  let admin: Tokens;
+  let student: Student;
+  let order: Order;
+  let applicant: { id: string; displayName: string };
+  let sessionId: string;
+
+  before(async () => {
+    admin = await c.login(ADMIN);
+    const subject = await newSubject(admin);
+    const [teacher, s, a] = await Promise.all([
+      newTutor(admin, [subject.id], 2),
+      newStudent(),
+      pendingTutor(subject.id),
+    ]);
+    student = s;
+    applicant = a;
+    order = await paidOrder(student);
+    // a completed lesson the student contests: booked at the next quarter, started, completed, disputed
+    const booked = await book(student, teacher, subject.id, nextQuarter(), 60);
+    assert.equal(booked.status, 201, booked.text);
+    sessionId = booked.body.id;
+    await start(teacher, sessionId);
+    await c.ok(`/v1/sessions/${sessionId}/complete`, { method: "POST", token: teacher.token });
+    const disputed = await c.ok<SessionView>(`/v1/sessions/${sessionId}/dispute`, {
+      token: student.token,
+      body: { reason: "The tutor's sound dropped for half the lesson." },
+    });
+    assert.equal(disputed.settlementStatus, "disputed");
+    assert.equal(await balance(student), 3);
+  });
+
+  it("sign in → approve a tutor → find a student → adjust credits → refund an order → resolve a dispute → audit log", async () => {
+    const started = Date.now();
+    const origin = new URL(c.apiUrl).origin;
+    const head = await fetch(`${c.apiUrl}/admin/`);
+    assert.equal(head.status, 200);
+    assertStrictScriptCsp(head.headers.get("content-security-policy") ?? "", "/admin/");
+
+    mkdirSync(SHOTS, { recursive: true });
+    const shots: string[] = [];
+    const findings: AxeFinding[] = [];
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ timezoneId: "Europe/Berlin", viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      const watch = await watchPage(page, origin);
+      const shot = async (name: string) => {
+        const file = `${String(shots.length + 1).padStart(2, "0")}-${name}.png`;
+        await page.screenshot({ path: new URL(file, SHOTS).pathname, fullPage: true });
+        shots.push(file);
+      };
+      /** A page is done when its h1 is there and nothing is loading; then its screenshot and axe. */
+      const rendered = async (name: string, h1: string | RegExp) => {
+        await page.getByRole("heading", { level: 1, name: h1 }).waitFor();
+        const loading = page.getByText(/^Loading .*…$/);
+        await poll(`${name} to finish loading`, 15_000, async () => ((await loading.count()) === 0 ? true : undefined));
+        await shot(name);
+        findings.push(...(await axeSerious(page, name)));
+      };
+      const nav = (title: string) =>
+        page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: title, exact: true });
+      /** Opens a ConfirmAction's dialog, fills it, screenshots it, confirms, waits for the flash. */
+      const confirm = async (
+        scope: Page | Locator,
+        label: string,
+        name: string,
+        fill: (d: Locator) => Promise<void>,
+        flash: RegExp,
+      ) => {
+        await scope.getByRole("button", { name: label, exact: true }).click();
+        const dialog = page.getByRole("dialog");
+        await dialog.waitFor();
+        await fill(dialog);
+        await shot(`${name}-dialog`);
+        findings.push(...(await axeSerious(page, `${name} dialog`)));
+        await dialog.getByRole("button", { name: `Confirm: ${label}`, exact: true }).click();
+        await page.getByRole("status").getByText(flash).waitFor();
+        await dialog.waitFor({ state: "hidden" });
+      };
+
+      // sign in with a code from the emulator's inbox (only a mail that came after the request)
+      const inbox = async () =>
+        (
+          await c.emulator<{ items: { id: string; text: string | null }[] }>(
+            `/inbox.json?to=${encodeURIComponent(ADMIN)}`,
+          )
+        ).items;
+      const seen = new Set((await inbox()).map((m) => m.id));
+      const res = await page.goto(`${c.apiUrl}/admin`);
+      assert.equal(res?.status(), 200);
+      await rendered("sign-in", "tutorloop back office");
+      await page.fill("input[name=email]", ADMIN);
+      await page.getByRole("button", { name: "E-mail me a code" }).click();
+      await page.locator("input[name=code]").waitFor();
+      const mail = await poll("the admin's new code mail", 15_000, async () =>
+        (await inbox()).find((m) => !seen.has(m.id) && /\b\d{6}\b/.test(m.text ?? "")),
+      );
+      await shot("code");
+      await page.fill("input[name=code]", /\b(\d{6})\b/.exec(mail.text ?? "")?.[1] as string);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+      await page.getByText(ADMIN, { exact: true }).waitFor();
+      await rendered("dashboard", "Dashboard");
+
+      // Tutors: approve the pending applicant
+      await nav("Tutors").click();
+      await rendered("tutors", "Tutors");
+      const row = page.getByRole("row").filter({ hasText: applicant.displayName });
+      await confirm(row, "Approve", "tutor-approve", async () => {}, new RegExp(`${applicant.displayName} approved`));
+      const approved = await c.ok<{ items: { id: string }[] }>("/v1/admin/tutors?status=approved&limit=100", {
+        token: admin.accessToken,
+      });
+      assert.ok(
+        approved.items.some((t) => t.id === applicant.id),
+        "the applicant is approved",
+      );
+
+      // Users: find the student by e-mail, open them
+      await nav("Users").click();
+      await rendered("users", "Users");
+      await page.getByLabel("E-mail address").fill(student.email);
+      await page.getByRole("button", { name: "Find", exact: true }).click();
+      await page.getByRole("link", { name: student.email, exact: true }).click();
+      await rendered("user", student.email);
+
+      // Adjust credits: +4
+      await confirm(
+        page,
+        "Adjust credits",
+        "adjust-credits",
+        async (d) => {
+          await d.getByLabel("Type").selectOption("credit");
+          await d.getByLabel("Amount").fill("4");
+          await d.getByLabel("Description").fill("Goodwill credits after the dropped lesson");
+        },
+        /Credited 4 credits/,
+      );
+      assert.equal(await balance(student), 7);
+
+      // Orders: refund the whole order (the field defaults to what is refundable)
+      const orderRow = page.getByRole("row").filter({ hasText: order.id });
+      await confirm(
+        orderRow,
+        "Refund",
+        "order-refund",
+        async (d) => assert.equal(await d.getByLabel("Credits to refund").inputValue(), "5"),
+        new RegExp(`Refunded 5 credits of order ${order.id}`),
+      );
+      const refunded = (await ordersOf(student)).find((o) => o.id === order.id);
+      assert.equal(refunded?.reversedCredits, 5);
+      assert.equal(refunded?.refundedCents, 5000);
+      assert.equal(await balance(student), 2);
+      await poll("Stripe's refund of the order", 20_000, async () => {
+        const sent = await c.emulator<{ type: string; deliveries: { status?: number }[] }[]>(
+          `/__control/events?paymentIntent=${order.paymentIntentId}`,
+        );
+        return sent.some((e) => e.type === "charge.refunded" && e.deliveries.some((d) => d.status === 200))
+          ? true
+          : undefined;
+      });
+      await rendered("user-after", student.email);
+
+      // Sessions: the disputed ones, then this student's lesson
+      await nav("Sessions").click();
+      await rendered("sessions", "Sessions");
+      await page.getByLabel("Settlement status").selectOption("disputed");
+      await page.waitForURL(/settlementStatus=disputed/);
+      const sessionRow = page.getByRole("row").filter({ has: page.locator(`a[href$="/sessions/${sessionId}"]`) });
+      await sessionRow.waitFor();
+      await rendered("sessions-disputed", "Sessions");
+      await sessionRow.getByRole("link", { name: "Open", exact: true }).click();
+      await rendered("session", /^Session /);
+      await confirm(
+        page,
+        "Resolve dispute",
+        "resolve-dispute",
+        async (d) => {
+          await d.getByLabel("Credits back to the student").fill("1");
+          await d.getByLabel("Note").fill("Half the lesson had no sound: one credit back.");
+        },
+        /Resolved: 1 credit back to the student/,
+      );
+      const settled = await c.ok<SessionView>(`/v1/sessions/${sessionId}`, { token: student.token });
+      assert.equal(settled.settlementStatus, "settled");
+      assert.equal(settled.refundedCredits, 1);
+      assert.equal(await balance(student), 3);
+
+      // the read-only pages, for their screenshots and the accessibility pass
+      for (const title of ["Recordings", "Payouts", "Dead letters"]) {
+        await nav(title).click();
+        await rendered(title.toLowerCase().replace(" ", "-"), title);
+      }
+
+      // Audit log: this admin's four actions, filtered by actor id
+      await nav("Audit log").click();
+      await rendered("audit-log", "Audit log");
+      await page.getByLabel("Actor id").fill(admin.user.id);
+      await page.getByRole("button", { name: "Filter", exact: true }).click();
+      await page.waitForURL(new RegExp(`actorId=${admin.user.id}`));
+      const expected = [
+        ["tutor.status", applicant.id],
+        ["credits.adjust", student.userId],
+        ["order.refund", order.id],
+        ["session.resolve", sessionId],
+      ] as const;
+      const logged = await c.ok<{ items: AuditRow[] }>(`/v1/admin/audit-log?actorId=${admin.user.id}&limit=100`, {
+        token: admin.accessToken,
+      });
+      for (const [action, target] of expected) {
+        assert.ok(
+          logged.items.some((r) => r.action === action && r.targetId === target && r.actorUserId === admin.user.id),
+          `the audit log has ${action} on ${target}: ${JSON.stringify(logged.items)}`,
+        );
+        await page
+          .getByRole("row")
+          .filter({ has: page.locator("code", { hasText: new RegExp(`^${action.replace(".", "\\.")}$`) }) })
+          .filter({ hasText: target })
+          .first()
+          .waitFor();
+      }
+      const actors = await page.locator("tbody tr").allInnerTexts();
+      assert.ok(actors.length >= 4, `${actors.length} audit rows shown`);
+      assert.ok(
+        actors.every((r) => r.includes(admin.user.id)),
+        "the filtered audit log shows only this admin's actions",
+      );
+      await rendered("audit-log-filtered", "Audit log");
+
+      console.log(
+        `admin page walk: ${shots.length} screenshots in ${SHOTS.pathname} (${shots.join(", ")}), ` +
+          `${watch.blocked.length} outside requests blocked, ${Date.now() - started} ms`,
+      );
+      // one failure lists everything: outside requests, errors and answers ≥ 400, accessibility
+      const all = [
+        ...watch.blocked.map((u) => `blocked (outside the API's origin): ${u}`),
+        ...watch.problems,
+        ...findings.map((f) => `axe on ${f.page}: ${f.id} (${f.impact}) ${f.help} — ${f.targets.join(" | ")}`),
+      ];
+      assert.deepEqual(all, [], `the back office had problems:\n${all.join("\n")}`);
+    } finally {
+      await browser.close();
+    }
+  });
+});
