@@ -1,6 +1,6 @@
 /**
- * The shapes the page reads from the API. The enums come from the server's own schema modules
- * (one source; drizzle is side-effect free, so only the arrays reach the bundle); the object shapes
+ * The shapes the page reads from the API. The enums come from the server's own enums module
+ * (one source; it imports nothing, so only the arrays reach the bundle); the object shapes
  * are the fields the page uses of the objects docs/api-guide.md describes.
  */
 export {
@@ -20,6 +20,7 @@ import type {
   LedgerSource,
   LedgerType,
   OrderStatus,
+  ReportStatus,
   SessionStatus,
   SettlementStatus,
   TranscriptionStatus,
@@ -134,6 +135,19 @@ export interface Session {
   updatedAt?: number;
 }
 
+export interface SessionParty {
+  userId: string;
+  displayName: string;
+}
+
+/** `GET /v1/admin/sessions/:id`: a session with its people and what exists of its recording and report. */
+export interface AdminSession extends Session {
+  student: SessionParty | null;
+  tutor: SessionParty | null;
+  recording: { id: string; transcriptionStatus: TranscriptionStatus; createdAt: number; updatedAt: number } | null;
+  report: { id: string; status: ReportStatus; version: number; publishedAt: number | null } | null;
+}
+
 /** `GET /v1/admin/sessions/:id/ledger`: what one lesson moved, oldest first. */
 export interface SessionLedger {
   credits: LedgerEntry[];
@@ -157,7 +171,7 @@ export interface Report {
   summary: string;
   topicsCovered: string[];
   nextSteps: string[];
-  status: "draft" | "published";
+  status: ReportStatus;
   version: number;
   editedByTutor: boolean;
   publishedAt: number | null;

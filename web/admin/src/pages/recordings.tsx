@@ -113,8 +113,18 @@ export function Recordings({ route }: { route: Route }) {
 const isMissing = (e: unknown) => e instanceof ApiError && e.problem.status === 404;
 const enc = encodeURIComponent;
 
-export function RecordingView({ q, possible }: { q: Loaded<Recording>; possible: boolean }) {
-  if (!possible || isMissing(q.error))
+export function RecordingView({
+  q,
+  present,
+  possible,
+}: {
+  q: Loaded<Recording>;
+  /** Whether the session has a recording (the admin session read says so). */
+  present: boolean;
+  /** Whether it could have one (a lesson that started). */
+  possible: boolean;
+}) {
+  if (!present || isMissing(q.error))
     return (
       <Empty>
         <p>
@@ -169,21 +179,23 @@ export function RecordingView({ q, possible }: { q: Loaded<Recording>; possible:
 
 export function ReportView({
   q,
-  possible,
+  present,
+  hasRecording,
   onDone,
 }: {
   q: Loaded<Report>;
-  possible: boolean | null;
+  /** Whether the session has a report (the admin session read says so). */
+  present: boolean;
+  hasRecording: boolean;
   onDone: () => void;
 }) {
-  if (possible === null) return <Loading what="the report" />;
-  if (!possible || isMissing(q.error))
+  if (!present || isMissing(q.error))
     return (
       <Empty>
         <p>
-          {possible === false && !q.error
-            ? "No report: a report is written from a recording, and this lesson has none."
-            : "No report yet. A draft is written from the transcript once the recording is transcribed."}
+          {hasRecording
+            ? "No report yet. A draft is written from the transcript once the recording is transcribed."
+            : "No report: a report is written from a recording, and this lesson has none."}
         </p>
       </Empty>
     );

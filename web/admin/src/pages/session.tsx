@@ -7,7 +7,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api";
 import { formatCredits, formatDateTime } from "../format";
 import { href } from "../router";
-import type { Recording, Report, Session, SessionLedger } from "../types";
+import type { AdminSession, Recording, Report, Session, SessionLedger, SessionParty } from "../types";
 import { ConfirmAction } from "../ui/confirm";
 import { Field, Section, TextArea } from "../ui/field";
 import { Empty, ErrorState, Loading } from "../ui/states";
@@ -20,12 +20,24 @@ export const minutesBetween = (s: Session) => Math.round((s.endTime - s.startTim
 
 const enc = encodeURIComponent;
 
-function Facts({ s, currency }: { s: Session; currency: string | null }) {
+function Party({ p }: { p: SessionParty | null }) {
+  return p ? <a href={href("users", p.userId)}>{p.displayName}</a> : <span class="muted">—</span>;
+}
+
+function Facts({ s, currency }: { s: AdminSession; currency: string | null }) {
   return (
     <dl class="facts">
       <dt>Id</dt>
       <dd>
         <Id id={s.id} />
+      </dd>
+      <dt>Student</dt>
+      <dd>
+        <Party p={s.student} />
+      </dd>
+      <dt>Tutor</dt>
+      <dd>
+        <Party p={s.tutor} />
       </dd>
       <dt>Starts</dt>
       <dd>
@@ -312,16 +324,15 @@ function Actions({ s, onDone }: { s: Session; onDone: () => void }) {
 }
 
 export function SessionDetail({ id }: { id: string }) {
-  const session = useApi<Session>(`/v1/sessions/${enc(id)}`);
+  // the admin read says who is in the lesson and whether a recording and a report exist, so the
+  // page asks for each only when there is one (a 404 would be a failed request in the console)
+  const session = useApi<AdminSession>(`/v1/admin/sessions/${enc(id)}`);
   const { currency } = usePayoutFacts();
   const s = session.data;
-  // ledger, recording and report only once the session exists; a recording (and so a report) is
-  // only possible once the lesson started, so a scheduled or cancelled one asks for neither
   const possible = !!s && (s.status === "in_progress" || s.status === "completed");
   const ledger = useApi<SessionLedger>(s ? `/v1/admin/sessions/${enc(id)}/ledger` : null);
-  const recording = useApi<Recording>(possible ? `/v1/sessions/${enc(id)}/recording` : null);
-  const hasRecording = possible && !!recording.data;
-  const report = useApi<Report>(hasRecording ? `/v1/sessions/${enc(id)}/report` : null);
+  const recording = useApi<Recording>(s?.recording ? `/v1/sessions/${enc(id)}/recording` : null);
+  const report = useApi<Report>(s?.report ? `/v1/sessions/${enc(id)}/report` : null);
   const reload = () => {
     session.reload();
     ledger.reload();
@@ -359,14 +370,10 @@ export function SessionDetail({ id }: { id: string }) {
         <Ledger q={ledger} s={s} currency={currency} />
       </Section>
       <Section title="Recording">
-        <RecordingView q={recording} possible={possible} />
+        <RecordingView q={recording} present={!!s.recording} possible={possible} />
       </Section>
       <Section title="Report">
-        <ReportView
-          q={report}
-          possible={possible && !recording.data && !recording.error ? null : hasRecording}
-          onDone={reload}
-        />
+        <ReportView q={report} present={!!s.report} hasRecording={!!s.recording} onDone={reload} />
       </Section>
     </>
   );

@@ -12,18 +12,6 @@ import { Field, Select, TextArea } from "../ui/field";
 import { type Paged, PagedView } from "../ui/paged";
 import { Badge, Credits, Id, Money, Time } from "../ui/values";
 
-/**
- * The Idempotency-Key of one request of a dialog: the dialog's key plus a hash of the body. The API
- * stores a 4xx under its key ("a 402 stays a 402") and answers 422 to the same key with another
- * body, so an admin who corrects the amount after a refusal must send a new key; a retry of the
- * same values after a lost answer keeps the same key and is never done twice.
- */
-function keyFor(dialogKey: string, body: unknown): string {
-  let h = 0x811c9dc5; // FNV-1a over the JSON body: short, stable, no dependency
-  for (const ch of JSON.stringify(body)) h = Math.imul(h ^ (ch.codePointAt(0) ?? 0), 0x01000193);
-  return `${dialogKey}:${(h >>> 0).toString(16)}`;
-}
-
 const signed = (e: LedgerEntry) => `${e.type === "credit" ? "+" : "−"}${formatCredits(e.amount)}`;
 
 export function Ledger({ list }: { list: Paged<LedgerEntry> }) {
@@ -105,7 +93,7 @@ export function Adjust({ u, onDone }: { u: UserDetail; onDone: () => void }) {
           const description = String(f.get("description") ?? "").trim();
           const body = { userId: u.id, type, amount, description };
           const entry = await api<LedgerEntry>("POST", "/v1/admin/credits/adjustments", body, {
-            idempotencyKey: keyFor(idempotencyKey, body),
+            idempotencyKey,
           });
           return `${type === "credit" ? "Credited" : "Debited"} ${formatCredits(entry.amount)} ${
             type === "credit" ? "to" : "from"
@@ -161,7 +149,7 @@ function Refund({ o, onDone }: { o: Order; onDone: () => void }) {
         const n = Number(f.get("credits"));
         const body = { credits: n };
         const after = await api<Order>("POST", `/v1/admin/credits/orders/${encodeURIComponent(o.id)}/refund`, body, {
-          idempotencyKey: keyFor(idempotencyKey, body),
+          idempotencyKey,
         }).catch((err: unknown) => {
           // a refused refund still wrote its reversal and the reinstatement that undid it: show them
           onDone();

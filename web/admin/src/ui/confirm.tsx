@@ -3,10 +3,13 @@
  * happen (and asks for the reason or amount the action needs), the admin confirms, the result is
  * shown where they are (the flash) and the screen reloads. A money action keeps one
  * Idempotency-Key per dialog, so pressing Confirm again after a lost answer never does it twice.
+ * A refusal (a 4xx) is a definite answer that nothing happened, and the API keeps it under its key
+ * (a corrected amount under the same key would be a 422), so the next attempt gets a fresh key. A
+ * 409 keeps the key: it may mean the first attempt is still running.
  */
 import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
-import { newIdempotencyKey } from "../api";
+import { ApiError, newIdempotencyKey } from "../api";
 import { flash } from "./flash";
 import { problemText } from "./states";
 
@@ -48,6 +51,8 @@ export function ConfirmAction({ label, title, children, fields, run, onDone, dan
       flash(message, "success");
       onDone?.();
     } catch (err) {
+      const status = err instanceof ApiError ? err.problem.status : 0;
+      if (status >= 400 && status < 500 && status !== 409) key.current = newIdempotencyKey();
       setError(problemText(err));
     } finally {
       setBusy(false);

@@ -30,7 +30,12 @@ const advice: Record<string, string> = {
 export function problemText(err: unknown): { title: string; detail: string; requestId: string | null } {
   if (err instanceof ApiError) {
     const p = err.problem;
-    const why = [p.detail, ...(p.errors ?? []).map((e) => `${e.path}: ${e.message}`)].filter(Boolean).join(" ");
+    // each part a sentence of its own: the API's details do not always end with a full stop
+    const sentence = (t: string) => (/[.!?]$/.test(t) ? t : `${t}.`);
+    const why = [p.detail, ...(p.errors ?? []).map((e) => `${e.path}: ${e.message}`)]
+      .filter((t): t is string => !!t)
+      .map(sentence)
+      .join(" ");
     return {
       title: p.title,
       detail: [why, advice[p.code] ?? advice.internal].filter(Boolean).join(" "),
