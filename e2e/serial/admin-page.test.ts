@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import type { Locator, Page } from "playwright-core";
+import { PAST_LESSONS } from "../../tools/offline/demo-data.ts";
 import {
   ARTIFACTS,
   type AxeFinding,
@@ -38,6 +39,8 @@ import {
 } from "../helpers.ts";
 
 const ADMIN = adminEmail("admin");
+/** The seed's past lesson with a lesson report (the e2e stack runs the demo seed). */
+const SEEDED_REPORTED = PAST_LESSONS[0]?.id as string;
 const SHOTS = new URL("admin/", ARTIFACTS);
 
 interface Order {
@@ -279,6 +282,11 @@ describe("back office in a browser", () => {
       assert.equal(settled.settlementStatus, "settled");
       assert.equal(settled.refundedCredits, 1);
       assert.equal(await balance(student), 3);
+
+      // the seeded past lesson with a published report (and no recording: the seed writes rows)
+      await page.goto(`${c.apiUrl}/admin/#/sessions/${SEEDED_REPORTED}`);
+      await rendered("session-reported", /^Session /);
+      await page.getByText(PAST_LESSONS[0]?.report?.summary as string).waitFor();
 
       // the read-only pages, for their screenshots and the accessibility pass
       for (const title of ["Recordings", "Payouts", "Dead letters"]) {
