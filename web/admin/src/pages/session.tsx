@@ -3,6 +3,7 @@
  * and the admin's actions on it (cancel, complete, resolve a dispute, publish the report). After an
  * action every part is loaded again, so the screen never shows a state from before it.
  */
+import type { ComponentChild } from "preact";
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import { formatCredits, formatDateTime } from "../format";
@@ -147,38 +148,14 @@ function Ledger({ q, s, currency }: { q: Loaded<SessionLedger>; s: Session; curr
           <p>No credit moved for this lesson.</p>
         </Empty>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">User</th>
-              <th scope="col">Source</th>
-              <th scope="col" class="num">
-                Amount
-              </th>
-              <th scope="col" class="num">
-                Balance after
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {credits.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <Time ms={e.createdAt} />
-                </td>
-                <td>{e.userId ? <a href={href("users", e.userId)}>{e.userId}</a> : "—"}</td>
-                <td>{e.source.replace(/_/g, " ")}</td>
-                <td class="num">
-                  <Credits n={e.type === "debit" ? -e.amount : e.amount} />
-                </td>
-                <td class="num">
-                  <Credits n={e.balanceAfter} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <LedgerLines
+          who="User"
+          lines={credits.map((e) => ({
+            ...e,
+            amount: <Credits n={e.type === "debit" ? -e.amount : e.amount} />,
+            balance: <Credits n={e.balanceAfter} />,
+          }))}
+        />
       )}
       <h3>Tutor earnings</h3>
       {earnings.length === 0 ? (
@@ -186,19 +163,36 @@ function Ledger({ q, s, currency }: { q: Loaded<SessionLedger>; s: Session; curr
           <p>{noEarning[s.settlementStatus]}</p>
         </Empty>
       ) : (
-        <EarningsTable entries={earnings} currency={currency} />
+        <LedgerLines
+          who="Tutor user"
+          lines={earnings.map((e) => ({
+            ...e,
+            amount: <Cents cents={e.type === "debit" ? -e.amountCents : e.amountCents} currency={currency} />,
+            balance: <Cents cents={e.balanceAfterCents} currency={currency} />,
+          }))}
+        />
       )}
     </>
   );
 }
 
-function EarningsTable({ entries, currency }: { entries: SessionLedger["earnings"]; currency: string | null }) {
+/** One row of either ledger, its amount and balance already formatted in the ledger's unit. */
+interface LedgerLine {
+  id: string;
+  createdAt: number;
+  userId?: string;
+  source: string;
+  amount: ComponentChild;
+  balance: ComponentChild;
+}
+
+function LedgerLines({ who, lines }: { who: string; lines: LedgerLine[] }) {
   return (
     <table>
       <thead>
         <tr>
           <th scope="col">Time</th>
-          <th scope="col">Tutor user</th>
+          <th scope="col">{who}</th>
           <th scope="col">Source</th>
           <th scope="col" class="num">
             Amount
@@ -209,19 +203,15 @@ function EarningsTable({ entries, currency }: { entries: SessionLedger["earnings
         </tr>
       </thead>
       <tbody>
-        {entries.map((e) => (
+        {lines.map((e) => (
           <tr key={e.id}>
             <td>
               <Time ms={e.createdAt} />
             </td>
             <td>{e.userId ? <a href={href("users", e.userId)}>{e.userId}</a> : "—"}</td>
             <td>{e.source.replace(/_/g, " ")}</td>
-            <td class="num">
-              <Cents cents={e.type === "debit" ? -e.amountCents : e.amountCents} currency={currency} />
-            </td>
-            <td class="num">
-              <Cents cents={e.balanceAfterCents} currency={currency} />
-            </td>
+            <td class="num">{e.amount}</td>
+            <td class="num">{e.balance}</td>
           </tr>
         ))}
       </tbody>
