@@ -15,6 +15,7 @@ import {
   services,
 } from "./http/middleware";
 import { createRouter, defineRoute, z } from "./http/openapi";
+import { documentTags, registerDocumentComponents } from "./http/openapi-document";
 import { documentRateLimits, rateLimits } from "./http/rate-limit";
 import { adminRoutes } from "./modules/admin/routes";
 import { authRoutes } from "./modules/auth/routes";
@@ -118,11 +119,7 @@ export function createApp() {
   for (const m of modules) app.route("/", m);
   documentRateLimits(app);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    bearerFormat: "JWT",
-  });
+  registerDocumentComponents(app);
   app.doc31("/v1/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {
@@ -131,6 +128,7 @@ export function createApp() {
       description: "Online tutoring marketplace: credits, bookings, video rooms, transcripts and lesson reports.",
     },
     servers: [{ url: getConfig(c.env).PUBLIC_API_URL }],
+    tags: documentTags,
   }));
   app.get("/v1/docs", (c) => {
     c.header("content-security-policy", DOCS_PAGE_CSP);

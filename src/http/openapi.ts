@@ -10,7 +10,9 @@ import { authenticate, authenticateClaims, type Guard } from "./auth";
 import { jsonBodyLimit, utf8Body } from "./body";
 import type { AppEnv } from "./context";
 import { ApiError, type ErrorCode, errorStatus, type FieldProblem } from "./errors";
+import { idempotent } from "./idempotency";
 import { isJsonMediaType } from "./media-type";
+import { type ApiTag, commonResponseHeaders, headerRef, operationDescription, operationIdOf } from "./openapi-document";
 
 export function zodProblems(error: ZodError): FieldProblem[] {
   const out: FieldProblem[] = [];
@@ -70,6 +72,10 @@ export const problemSchema = z
 /** A problem response whose `code` is one of the codes this route declares for that status. */
 export const problem = (description: string, codes: ErrorCode[]) => ({
   description,
+  // a 429 says when to come back (rate-limit.ts and the one-time-code limits set it)
+  headers: codes.includes("rate_limited")
+    ? { ...commonResponseHeaders, "retry-after": headerRef.retryAfter }
+    : commonResponseHeaders,
   content: {
     "application/problem+json": {
       schema: problemSchema.extend({ code: z.enum(codes as [ErrorCode, ...ErrorCode[]]) }),
@@ -109,7 +115,11 @@ interface RouteSpec<
   method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
-  tags: string[];
+  /** More than the summary says, when there is more (the access and retry sentences are added). */
+  description?: string;
+  tags: ApiTag[];
+  /** Overrides the id derived from the method and path (operationIdOf). */
+  operationId?: string;
   guard?: Guard;
   /** The handler reads the caller with `withCaller`, batched with its own query (hot read routes). */
   batchedCaller?: boolean;
@@ -120,15 +130,37 @@ interface RouteSpec<
   params?: P;
   /** Raw (non-JSON) request body, documented only; the handler reads the stream. */
   rawBody?: { contentTypes: string[]; description: string };
-  ok: { status: number; description: string; schema?: z.ZodType };
+  ok: {
+    status: number;
+    description: string;
+    schema?: z.ZodType;
+    /** A body that is not JSON (an image, a calendar): documented by media type, never validated. */
+    content?: Record<string, { schema: { type: "string"; format?: "binary" } }>;
+  };
+  /** The response carries an ETag and a matching `If-None-Match` gets 304 without a body. */
+  conditional?: boolean;
   /**
    * The error codes this route's own rules can answer (the one declaration of them): their statuses
    * come from http/errors.ts, and the OpenAPI document lists each status with its codes. The guard's,
    * the body's and the parameters' codes are added here.
    */
   errors?: ErrorCode[];
+  /**
+   * The route honours an `Idempotency-Key` header, its records kept under this scope (idempotency.ts):
+   * the header is documented and the middleware runs before the route's own.
+   */
+  idempotency?: string;
   middleware?: MiddlewareHandler<AppEnv>[];
 }
+
+/** Documented only: idempotency.ts checks the key (1–255 characters) and answers 400 itself. */
+const idempotencyHeader = z.object({
+  "idempotency-key": z.string().optional().openapi({
+    description:
+      "Any unique string of 1–255 characters. A retry with the same key and body returns the first answer and does nothing twice; the same key with another body is 422.",
+    example: "7f9c1e0a-3b2d-4c5e-9f8a-1b2c3d4e5f60",
+  }),
+});
 
 const errorText: Record<number, string> = {
   400: "Invalid input",
@@ -158,12 +190,22 @@ export function defineRoute<
   const middleware: MiddlewareHandler<AppEnv>[] = [];
   if (spec.guard) middleware.push(spec.batchedCaller ? authenticateClaims(spec.guard) : authenticate(spec.guard));
   if (spec.body) middleware.push(spec.optionalBody ? requireJsonIfBody : requireJson, jsonBodyLimit, utf8Body);
+  if (spec.idempotency) middleware.push(idempotent(spec.idempotency));
   middleware.push(...(spec.middleware ?? []));
   const responses: RouteConfig["responses"] = {
-    [spec.ok.status]: spec.ok.schema
-      ? { description: spec.ok.description, content: { "application/json": { schema: spec.ok.schema } } }
-      : { description: spec.ok.description },
+    [spec.ok.status]: {
+      description: spec.ok.description,
+      headers: spec.conditional ? { ...commonResponseHeaders, etag: headerRef.etag } : commonResponseHeaders,
+      ...(spec.ok.schema ? { content: { "application/json": { schema: spec.ok.schema } } } : {}),
+      ...(spec.ok.content ? { content: spec.ok.content } : {}),
+    },
   };
+  if (spec.conditional) {
+    responses[304] = {
+      description: "Not modified: the `If-None-Match` matched",
+      headers: { ...commonResponseHeaders, etag: headerRef.etag },
+    };
+  }
   const codes = new Set<ErrorCode>(spec.errors ?? []);
   if (spec.guard) codes.add("unauthorized");
   if (spec.guard && spec.guard !== "user") codes.add("forbidden");
@@ -184,21 +226,29 @@ export function defineRoute<
       required: true,
       description: spec.rawBody.description,
       content: Object.fromEntries(
-        // a plain OpenAPI schema (not zod): the raw body is documented, never parsed by a validator
-        spec.rawBody.contentTypes.map((t) => [t, { schema: { type: "string" as const, format: "binary" } }]),
+        // a plain OpenAPI schema (not zod): the raw body is documented, never parsed by a validator.
+        // A JSON body is an object (a provider's event, checked by its signature), not a string.
+        spec.rawBody.contentTypes.map((t) => [
+          t,
+          { schema: isJsonMediaType(t) ? { type: "object" as const } : { type: "string" as const, format: "binary" } },
+        ]),
       ),
     };
   }
   if (spec.query) request.query = spec.query;
   if (spec.params) request.params = spec.params;
+  if (spec.idempotency) request.headers = idempotencyHeader;
   return createRoute({
     method: spec.method,
     path: spec.path,
+    operationId: spec.operationId ?? operationIdOf(spec.method, spec.path),
     summary: spec.summary,
+    description: operationDescription(spec),
     tags: spec.tags,
     // OpenAPI 3.1 lets a non-OAuth security requirement list the roles it needs: the guard's role
-    // (none for "user": any valid token). Clients and the e2e authorization matrix read it.
-    ...(spec.guard ? { security: [{ bearerAuth: spec.guard === "user" ? [] : [spec.guard] }] } : {}),
+    // (none for "user": any valid token). Clients and the e2e authorization matrix read it. A route
+    // without a guard says so (`[]`): it needs no token (webhooks carry their own signatures).
+    security: spec.guard ? [{ bearerAuth: spec.guard === "user" ? [] : [spec.guard] }] : [],
     middleware,
     request: request as TypedRequest<B, Q, P>,
     responses,

@@ -1,13 +1,15 @@
 /** Back-office lists that belong to no other module: users by context or address, dead letters, the audit log. */
+
 import { tutorStatuses, userContexts } from "../../db/schema";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { auditRoutes } from "../audit/routes";
 import { userSchema } from "../auth/schemas";
 import { listDeadLetters, replayDeadLetter } from "./dead-letters";
 import { listUsers } from "./service";
 import { userDetail } from "./user-detail";
 
-const tags = ["Admin"];
+const tags: ApiTag[] = ["Admin"];
 export const adminRoutes = createRouter();
 adminRoutes.route("/", auditRoutes);
 

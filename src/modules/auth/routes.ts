@@ -1,10 +1,11 @@
 import { clientIpKey } from "../../http/client-ip";
 import { createRouter, defineRoute, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { requestOtp, verifyOtp } from "./otp";
 import { otpRequestBody, otpVerifyBody, refreshBody, tokenPairSchema } from "./schemas";
 import { logout, logoutAll, refresh } from "./service";
 
-const tags = ["Auth"];
+const tags: ApiTag[] = ["Auth"];
 export const authRoutes = createRouter();
 
 authRoutes.openapi(

@@ -8,11 +8,13 @@
  * handler reads the segment itself: anything but `<43 base64url characters>.ics` is 404, like an
  * unknown token.
  */
+
 import { createRouter, defineRoute } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { feedUrlSchema, tokenParameter } from "./schemas";
 import { feedFor, getFeedUrl, rotateFeed } from "./service";
 
-const tags = ["Calendar"];
+const tags: ApiTag[] = ["Calendar"];
 export const calendarRoutes = createRouter();
 
 /** Calendar apps poll a feed every few hours at most; five minutes spares D1 a client's quick repeats. */
@@ -53,31 +55,22 @@ const feedRoute = defineRoute({
   path: "/v1/calendar/{token}.ics",
   summary: "The iCalendar feed (RFC 5545) of the URL's owner: their sessions and time off",
   tags,
-  ok: { status: 200, description: "The feed" },
+  ok: {
+    status: 200,
+    description:
+      "`text/calendar`: one VEVENT per session (UID = session id, SEQUENCE grows with each reschedule, CANCELLED when cancelled) from 30 days ago on, and the tutor's time off as busy events",
+    content: { "text/calendar": { schema: { type: "string" } } },
+  },
   errors: ["not_found"],
 });
 
-calendarRoutes.openapi(
-  {
-    ...feedRoute,
-    parameters: [tokenParameter],
-    responses: {
-      ...feedRoute.responses,
-      200: {
-        description:
-          "`text/calendar`: one VEVENT per session (UID = session id, SEQUENCE grows with each reschedule, CANCELLED when cancelled) from 30 days ago on, and the tutor's time off as busy events",
-        content: { "text/calendar": { schema: { type: "string" } } },
-      },
-    },
-  },
-  async (c) => {
-    const segment = c.req.param("token.ics" as never) as string | undefined;
-    const token = segment?.endsWith(".ics") ? segment.slice(0, -".ics".length) : "";
-    const body = await feedFor(c.var.svc, token);
-    return c.body(body, 200, {
-      "content-type": "text/calendar; charset=utf-8",
-      "cache-control": FEED_CACHE_CONTROL,
-      "x-robots-tag": "noindex",
-    });
-  },
-);
+calendarRoutes.openapi({ ...feedRoute, parameters: [tokenParameter] }, async (c) => {
+  const segment = c.req.param("token.ics" as never) as string | undefined;
+  const token = segment?.endsWith(".ics") ? segment.slice(0, -".ics".length) : "";
+  const body = await feedFor(c.var.svc, token);
+  return c.body(body, 200, {
+    "content-type": "text/calendar; charset=utf-8",
+    "cache-control": FEED_CACHE_CONTROL,
+    "x-robots-tag": "noindex",
+  });
+});

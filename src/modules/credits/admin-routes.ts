@@ -1,5 +1,5 @@
-import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { adjustCredits } from "./adjustments";
 import { refundOrder } from "./admin-refund";
 import { reconcile } from "./reconciliation";
@@ -20,7 +20,7 @@ import { listUserLedger } from "./service";
 import { sessionLedger } from "./session-ledger";
 import { listUserOrders } from "./user-orders";
 
-const tags = ["Admin"];
+const tags: ApiTag[] = ["Admin"];
 export const adminCreditRoutes = createRouter();
 const idParam = z.object({ id: z.string().min(1).max(100) });
 
@@ -32,7 +32,7 @@ adminCreditRoutes.openapi(
     tags,
     guard: "admin",
     body: adjustmentBody,
-    middleware: [idempotent("adjustment")],
+    idempotency: "adjustment",
     ok: { status: 201, description: "The ledger entry", schema: adjustmentResponse },
     errors: ["insufficient_credits", "not_found", "idempotency_conflict"],
   }),
@@ -57,7 +57,7 @@ adminCreditRoutes.openapi(
     guard: "admin",
     params: idParam,
     body: orderRefundBody,
-    middleware: [idempotent("order_refund")],
+    idempotency: "order_refund",
     ok: { status: 200, description: "The order after the refund", schema: orderSchema },
     errors: ["not_found", "conflict", "idempotency_conflict", "provider_unavailable"],
   }),

@@ -1,11 +1,11 @@
 import type { creditsLedger } from "../../db/schema";
 import { withCaller } from "../../http/auth";
-import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { checkoutBody, checkoutResponse, ledgerEntrySchema, orderSchema, packSchema } from "./schemas";
 import { balanceQuery, ledgerPage, ledgerPageStatement, listOrders, listPacks, startCheckout } from "./service";
 
-const tags = ["Credits"];
+const tags: ApiTag[] = ["Credits"];
 export const creditRoutes = createRouter();
 
 creditRoutes.openapi(
@@ -27,7 +27,7 @@ creditRoutes.openapi(
     tags,
     guard: "student",
     body: checkoutBody,
-    middleware: [idempotent("checkout")],
+    idempotency: "checkout",
     ok: { status: 201, description: "Checkout created", schema: checkoutResponse },
     errors: ["conflict", "idempotency_conflict", "provider_unavailable"],
   }),

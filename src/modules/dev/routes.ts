@@ -3,13 +3,15 @@
  * ledger operation (see lib/clock.ts); `GET` reads it. In production these routes answer 404, as if
  * they did not exist, and nothing reads an offset.
  */
+
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../http/context";
 import { createRouter, defineRoute, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { setClock, testClockEnabled } from "../../lib/clock";
 import { notFound } from "../../lib/errors";
 
-const tags = ["Development"];
+const tags: ApiTag[] = ["Development"];
 export const devRoutes = createRouter();
 
 const developmentOnly: MiddlewareHandler<AppEnv> = async (c, next) => {

@@ -1,11 +1,13 @@
 /** `GET /v1/me/earnings` and `GET /v1/me/earnings/ledger`: a tutor's own earnings (tutor role only: 403 otherwise). */
+
 import { withCaller } from "../../http/auth";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import type { EarningsEntry } from "../../ledger/earnings-sql";
 import { earningsEntrySchema, earningsSummarySchema } from "./schemas";
 import { earningsPage, earningsPageStatement, earningsSummary } from "./service";
 
-const tags = ["Earnings"];
+const tags: ApiTag[] = ["Earnings"];
 export const earningsRoutes = createRouter();
 
 earningsRoutes.openapi(

@@ -1,8 +1,9 @@
 import { withCaller } from "../../http/auth";
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { listNotifications, markAllRead, markRead, unreadCountStatement } from "./service";
 
-const tags = ["Notifications"];
+const tags: ApiTag[] = ["Notifications"];
 export const notificationRoutes = createRouter();
 
 const notificationSchema = z

@@ -2,8 +2,9 @@
  * Tutor payouts over HTTP: the tutor's Stripe Connect onboarding and payout list (tutor role only:
  * 403 otherwise), the admin's list, the tutors due a payout and the manual run.
  */
-import { idempotent } from "../../http/idempotency";
+
 import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { type ApiTag, commonResponseHeaders } from "../../http/openapi-document";
 import { getPayoutAccount, openPayoutAccount } from "./accounts";
 import { listPayoutsDue } from "./due";
 import { listAdminPayouts, listMyPayouts } from "./list";
@@ -18,7 +19,7 @@ import {
   payoutsDueSchema,
 } from "./schemas";
 
-const tags = ["Payouts"];
+const tags: ApiTag[] = ["Payouts"];
 export const payoutRoutes = createRouter();
 
 const openAccount = defineRoute({
@@ -40,10 +41,12 @@ payoutRoutes.openapi(
       ...openAccount.responses,
       201: {
         description: "The account was created, with its onboarding link",
+        headers: commonResponseHeaders,
         content: { "application/json": { schema: onboardingSchema } },
       },
       200: {
         description: "The account already existed: a fresh onboarding link",
+        headers: commonResponseHeaders,
         content: { "application/json": { schema: onboardingSchema } },
       },
     },
@@ -114,7 +117,7 @@ payoutRoutes.openapi(
     summary: "Start a payout run: one payout of the whole balance per eligible tutor, transferred by queue jobs",
     tags: ["Admin"],
     guard: "admin",
-    middleware: [idempotent("payout_run")],
+    idempotency: "payout_run",
     ok: { status: 202, description: "The run started", schema: payoutRunSchema },
     errors: ["idempotency_conflict", "conflict"],
   }),

@@ -1,10 +1,12 @@
 /** Reviews: a student rates a completed lesson; anyone reads an approved tutor's reviews. */
+
 import { createRouter, defineRoute, pageQuery, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { idParams } from "../sessions/schemas";
 import { publicReviewPage, reviewBody, reviewSchema } from "./schemas";
 import { reviewSession, reviewView, tutorReviews } from "./service";
 
-const tags = ["Reviews"];
+const tags: ApiTag[] = ["Reviews"];
 export const reviewRoutes = createRouter();
 
 reviewRoutes.openapi(

@@ -1,6 +1,6 @@
 import { withCaller } from "../../http/auth";
-import { idempotent } from "../../http/idempotency";
 import { createRouter, defineRoute } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { adminSessionDetail } from "./admin-detail";
 import { adminSessionsStatement } from "./admin-list";
 import { disputeSession, reportNoShow, resolveSession } from "./lifecycle";
@@ -35,7 +35,7 @@ import {
   sessionsPage,
 } from "./service";
 
-const tags = ["Sessions"];
+const tags: ApiTag[] = ["Sessions"];
 export const sessionRoutes = createRouter();
 
 sessionRoutes.openapi(
@@ -46,7 +46,7 @@ sessionRoutes.openapi(
     tags,
     guard: "student",
     body: bookBody,
-    middleware: [idempotent("booking")],
+    idempotency: "booking",
     ok: { status: 201, description: "The scheduled session", schema: sessionSchema },
     errors: ["insufficient_credits", "not_found", "slot_unavailable", "conflict", "idempotency_conflict"],
   }),
@@ -62,7 +62,7 @@ sessionRoutes.openapi(
     tags,
     guard: "student",
     body: seriesBody,
-    middleware: [idempotent("series")],
+    idempotency: "series",
     ok: { status: 201, description: "The series and its sessions", schema: seriesSchema },
     errors: ["insufficient_credits", "not_found", "slot_unavailable", "conflict", "idempotency_conflict"],
   }),
@@ -161,7 +161,7 @@ sessionRoutes.openapi(
     guard: "user",
     params: idParams,
     body: rescheduleBody,
-    middleware: [idempotent("reschedule")],
+    idempotency: "reschedule",
     ok: { status: 200, description: "The session at its new time", schema: sessionSchema },
     errors: ["not_found", "conflict", "policy_window_closed", "slot_unavailable", "idempotency_conflict"],
   }),
@@ -283,7 +283,7 @@ sessionRoutes.openapi(
     guard: "admin",
     params: idParams,
     body: resolveBody,
-    middleware: [idempotent("resolve")],
+    idempotency: "resolve",
     ok: { status: 200, description: "The settled session", schema: sessionSchema },
     errors: ["not_found", "conflict", "idempotency_conflict"],
   }),

@@ -1,8 +1,9 @@
 import { createRouter, defineRoute } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { createSubjectBody, subjectListSchema, subjectSchema } from "./schemas";
 import { createSubject, listSubjects } from "./service";
 
-const tags = ["Subjects"];
+const tags: ApiTag[] = ["Subjects"];
 export const subjectRoutes = createRouter();
 
 subjectRoutes.openapi(

@@ -1,10 +1,12 @@
 /** Tutor approval for admins: the profiles by status and the status change (approval.ts). */
+
 import { createRouter, defineRoute } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { adminTutorListQuery, adminTutorPageSchema, adminTutorSchema, tutorStatusBody } from "./admin-schemas";
 import { listTutorsByStatus, setTutorStatus } from "./approval";
 import { tutorIdParams } from "./schemas";
 
-const tags = ["Admin"];
+const tags: ApiTag[] = ["Admin"];
 export const adminTutorRoutes = createRouter();
 
 adminTutorRoutes.openapi(

@@ -1,5 +1,7 @@
 /** The caller's own tutor profile: creation, updates, weekly availability and avatar. */
+
 import { createRouter, defineRoute } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { AVATAR_MAX_BYTES, AVATAR_TYPES, uploadAvatar } from "./avatar";
 import { getOwnAvailability, replaceAvailability } from "./schedule";
 import {
@@ -12,7 +14,7 @@ import {
 } from "./schemas";
 import { createTutorProfile, getOwnTutorProfile, updateTutorProfile } from "./service";
 
-const tags = ["Tutor profile"];
+const tags: ApiTag[] = ["Tutor profile"];
 export const tutorProfileRoutes = createRouter();
 
 tutorProfileRoutes.openapi(

@@ -1,14 +1,16 @@
 /** Public tutor directory: listing by subject, one tutor, its avatar and its bookable slots. */
+
 import { optionalCaller } from "../../http/auth";
 import { wellFormedIfNoneMatch } from "../../http/media-type";
 import { createRouter, defineRoute } from "../../http/openapi";
-import { AVATAR_CACHE_CONTROL, readAvatar } from "./avatar";
+import type { ApiTag } from "../../http/openapi-document";
+import { AVATAR_CACHE_CONTROL, AVATAR_TYPES, readAvatar } from "./avatar";
 import { listTutors } from "./directory";
 import { listSlots } from "./schedule";
 import { slotListSchema, slotsQuery, tutorIdParams, tutorListQuery, tutorPageSchema, tutorSchema } from "./schemas";
 import { getTutor } from "./service";
 
-const tags = ["Tutors"];
+const tags: ApiTag[] = ["Tutors"];
 export const tutorRoutes = createRouter();
 
 tutorRoutes.openapi(
@@ -48,7 +50,14 @@ tutorRoutes.openapi(
     summary: "A tutor's avatar image",
     tags,
     params: tutorIdParams,
-    ok: { status: 200, description: "The image bytes with their content type (cacheable, with an ETag)" },
+    ok: {
+      status: 200,
+      description: "The image bytes with their content type (cacheable, with an ETag)",
+      content: Object.fromEntries(
+        AVATAR_TYPES.map((t) => [t, { schema: { type: "string" as const, format: "binary" as const } }]),
+      ),
+    },
+    conditional: true,
     errors: ["not_found"],
   }),
   async (c) => {

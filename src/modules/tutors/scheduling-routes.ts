@@ -1,5 +1,7 @@
 /** The caller's booking rules and time off (docs/scheduling.md). */
+
 import { createRouter, defineRoute } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import {
   bookingRulesBody,
   createdTimeOffSchema,
@@ -10,7 +12,7 @@ import {
 } from "./scheduling-schemas";
 import { addTimeOff, deleteTimeOff, getOwnRules, listTimeOff, putOwnRules } from "./time-off";
 
-const tags = ["Tutor profile"];
+const tags: ApiTag[] = ["Tutor profile"];
 export const schedulingRoutes = createRouter();
 
 schedulingRoutes.openapi(

@@ -1,4 +1,5 @@
 import { createRouter, defineRoute, z } from "../../http/openapi";
+import type { ApiTag } from "../../http/openapi-document";
 import { humanText } from "../../lib/text";
 import { tokenPairSchema, userSchema } from "../auth/schemas";
 import { publicUser } from "../auth/service";
@@ -7,7 +8,7 @@ import { exportStream } from "./export";
 import { exportSchema } from "./schemas";
 import { renameMe, switchContext } from "./service";
 
-const tags = ["Me"];
+const tags: ApiTag[] = ["Me"];
 export const userRoutes = createRouter();
 
 userRoutes.openapi(
