@@ -83,6 +83,19 @@ export const problem = (description: string, codes: ErrorCode[]) => ({
   },
 });
 
+/**
+ * `{ id }` path parameters of an object whose ids start with `prefix_` (lib/crypto newId); the
+ * example is what such an id looks like, for tools that call every operation (dredd, Prism).
+ */
+export const idParamsOf = (prefix: string) =>
+  z.object({
+    id: z
+      .string()
+      .min(1)
+      .max(100)
+      .openapi({ example: `${prefix}_mc4f7k2q9ZxT3vLw8sQaBn` }),
+  });
+
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 

@@ -69,7 +69,7 @@ describe("OpenAPI document", () => {
     expect(op.parameters).toEqual([expect.objectContaining({ name: "token", in: "path", required: true })]);
     expect(Object.keys(op.responses["200"]?.content ?? {})).toEqual(["text/calendar"]);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["200", "404"]));
-    expect(op.security).toBeUndefined();
+    expect(op.security).toEqual([]); // the token in the URL is the credential: no bearer token
     expect(doc.paths["/v1/me/calendar"]?.get).toBeDefined();
     expect(doc.paths["/v1/me/calendar/rotate"]?.post).toBeDefined();
   });

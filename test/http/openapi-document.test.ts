@@ -1,8 +1,9 @@
 /**
  * The OpenAPI document as third-party tools read it (issue 18, part 2): stable unique operation
  * ids, declared tags with descriptions, an explicit security requirement on every operation, the
- * `Idempotency-Key` header on the routes that honour it, the response headers the API sends, and
- * provider callbacks' bodies as objects (a validating proxy refuses a real event typed as a string).
+ * `Idempotency-Key` header on the routes that honour it, examples for required parameters, the
+ * response headers the API sends, and provider callbacks' bodies as objects (a validating proxy
+ * refuses a real event typed as a string).
  * The linters themselves run on the served document in e2e/openapi-lint.test.ts.
  */
 import { describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ interface Op {
   tags?: string[];
   description?: string;
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; required?: boolean; example?: unknown; schema?: { example?: unknown } }[];
   requestBody?: { content: Record<string, { schema: { type?: string } }> };
   responses: Record<string, { headers?: Record<string, { $ref: string }>; content?: Record<string, unknown> }>;
 }
@@ -95,6 +96,18 @@ describe("the OpenAPI document", () => {
     const avatar = ops.find((o) => o.key === "GET /v1/tutors/{id}/avatar");
     expect(avatar?.op.responses["304"]?.headers?.etag).toBeDefined();
     expect(Object.keys(avatar?.op.responses["200"]?.content ?? {})).toEqual(["image/png", "image/jpeg", "image/webp"]);
+  });
+
+  it("gives every required parameter an example (tools that call each operation need one)", async () => {
+    const { ops } = await operations();
+    const missing = ops.flatMap((o) =>
+      (o.op.parameters ?? [])
+        .filter((p) => p.required && p.example === undefined && p.schema?.example === undefined)
+        .map((p) => `${o.key} ${p.in}:${p.name}`),
+    );
+    expect(missing).toEqual([]);
+    const session = ops.find((o) => o.key === "GET /v1/sessions/{id}");
+    expect(session?.op.parameters?.find((p) => p.name === "id")?.schema?.example).toMatch(/^ses_/);
   });
 
   it("types provider callbacks' JSON bodies as objects and uploads as binary", async () => {

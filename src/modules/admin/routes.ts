@@ -1,7 +1,7 @@
 /** Back-office lists that belong to no other module: users by context or address, dead letters, the audit log. */
 
 import { tutorStatuses, userContexts } from "../../db/schema";
-import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { createRouter, defineRoute, idParamsOf, pageOf, pageQuery, z } from "../../http/openapi";
 import type { ApiTag } from "../../http/openapi-document";
 import { auditRoutes } from "../audit/routes";
 import { userSchema } from "../auth/schemas";
@@ -63,7 +63,7 @@ adminRoutes.openapi(
     summary: "One user with their profiles, credit balance, earnings balance, tutor status and payout state",
     tags,
     guard: "admin",
-    params: z.object({ id: z.string().min(1).max(100) }),
+    params: idParamsOf("usr"),
     ok: { status: 200, description: "The user", schema: userDetailSchema },
     errors: ["not_found"],
   }),
@@ -106,7 +106,7 @@ adminRoutes.openapi(
     summary: "Re-enqueue a dead letter's job (jobs are idempotent: a replayed fulfilment credits at most once)",
     tags,
     guard: "admin",
-    params: z.object({ id: z.string().min(1).max(100) }),
+    params: idParamsOf("dlq"),
     ok: {
       status: 202,
       description: "Re-enqueued",

@@ -18,4 +18,5 @@ export const tokenParameter = {
   required: true,
   description: "The feed's secret token (43 base64url characters), as in the URL from GET /v1/me/calendar",
   schema: { type: "string" as const, pattern: "^[A-Za-z0-9_-]{43}$" },
+  example: "q3X9v0LkTz7b2N8wYpR4sM1cF6hJ5dGaE0uWiKoQlVn",
 };

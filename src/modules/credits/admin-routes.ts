@@ -1,4 +1,4 @@
-import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { createRouter, defineRoute, idParamsOf, pageOf, pageQuery, z } from "../../http/openapi";
 import type { ApiTag } from "../../http/openapi-document";
 import { adjustCredits } from "./adjustments";
 import { refundOrder } from "./admin-refund";
@@ -22,7 +22,6 @@ import { listUserOrders } from "./user-orders";
 
 const tags: ApiTag[] = ["Admin"];
 export const adminCreditRoutes = createRouter();
-const idParam = z.object({ id: z.string().min(1).max(100) });
 
 adminCreditRoutes.openapi(
   defineRoute({
@@ -55,7 +54,7 @@ adminCreditRoutes.openapi(
     summary: "Refund credits of an order to the card (reverse, then Stripe; undone if Stripe refuses)",
     tags,
     guard: "admin",
-    params: idParam,
+    params: idParamsOf("ord"),
     body: orderRefundBody,
     idempotency: "order_refund",
     ok: { status: 200, description: "The order after the refund", schema: orderSchema },
@@ -81,7 +80,7 @@ adminCreditRoutes.openapi(
     summary: "A user's ledger",
     tags,
     guard: "admin",
-    params: idParam,
+    params: idParamsOf("usr"),
     query: z.object(pageQuery),
     ok: { status: 200, description: "Entries", schema: pageOf(ledgerEntrySchema) },
     errors: ["not_found"],
@@ -96,7 +95,7 @@ adminCreditRoutes.openapi(
     summary: "A user's purchase orders, newest first (as GET /v1/credits/orders shows them)",
     tags,
     guard: "admin",
-    params: idParam,
+    params: idParamsOf("usr"),
     query: z.object(pageQuery),
     ok: { status: 200, description: "Orders", schema: pageOf(orderSchema) },
     errors: ["not_found"],
@@ -111,7 +110,7 @@ adminCreditRoutes.openapi(
     summary: "A session's credit-ledger entries and its tutor's earnings entry, oldest first",
     tags,
     guard: "admin",
-    params: idParam,
+    params: idParamsOf("ses"),
     ok: { status: 200, description: "The session's entries", schema: sessionLedgerSchema },
     errors: ["not_found"],
   }),

@@ -1,5 +1,5 @@
 import { withCaller } from "../../http/auth";
-import { createRouter, defineRoute, pageOf, pageQuery, z } from "../../http/openapi";
+import { createRouter, defineRoute, idParamsOf, pageOf, pageQuery, z } from "../../http/openapi";
 import type { ApiTag } from "../../http/openapi-document";
 import { listNotifications, markAllRead, markRead, unreadCountStatement } from "./service";
 
@@ -73,7 +73,7 @@ notificationRoutes.openapi(
     summary: "Mark one notification read",
     tags,
     guard: "user",
-    params: z.object({ id: z.string().min(1).max(100) }),
+    params: idParamsOf("ntf"),
     ok: { status: 204, description: "Done" },
     errors: ["not_found"],
   }),

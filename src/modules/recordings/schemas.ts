@@ -1,8 +1,8 @@
 import { reportStatuses, reportVersionSources, transcriptionStatuses } from "../../db/schema";
-import { pageOf, pageQuery, z } from "../../http/openapi";
+import { idParamsOf, pageOf, pageQuery, z } from "../../http/openapi";
 
-export const sessionIdParams = z.object({ id: z.string().min(1).max(100) });
-export const recordingIdParams = z.object({ id: z.string().min(1).max(100) });
+export const sessionIdParams = idParamsOf("ses");
+export const recordingIdParams = idParamsOf("rec");
 
 export const uploadAccepted = z
   .object({ id: z.string(), sessionId: z.string(), transcriptionStatus: z.literal("pending") })

@@ -7,7 +7,7 @@ import {
   settlementStatuses,
   transcriptionStatuses,
 } from "../../db/schema";
-import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
+import { idParamsOf, pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { MAX_EPOCH_MS } from "../tutors/schemas";
 
@@ -152,7 +152,7 @@ export const resolveBody = z
   })
   .openapi("ResolveSession");
 
-export const idParams = z.object({ id: z.string().min(1).max(100) });
+export const idParams = idParamsOf("ses");
 
 export const listQuery = z.object({
   ...pageQuery,

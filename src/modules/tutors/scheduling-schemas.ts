@@ -1,6 +1,6 @@
 /** Request and response shapes of a tutor's booking rules and time off. */
 import { BOOKING_RULE_LIMITS, TIME_OFF_MAX_MS } from "../../db/schema";
-import { pageOf, pageQuery, z } from "../../http/openapi";
+import { idParamsOf, pageOf, pageQuery, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { MAX_EPOCH_MS } from "./schemas";
 
@@ -62,7 +62,7 @@ export const createdTimeOffSchema = timeOffSchema
 
 export const timeOffPage = pageOf(timeOffSchema);
 export const timeOffListQuery = z.object({ ...pageQuery });
-export const timeOffParams = z.object({ id: z.string().min(1).max(100) });
+export const timeOffParams = idParamsOf("tof");
 
 export type BookingRulesBody = z.infer<typeof bookingRulesBody>;
 export type TimeOffBody = z.infer<typeof timeOffBody>;

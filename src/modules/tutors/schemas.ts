@@ -1,5 +1,5 @@
 import { tutorStatuses } from "../../db/schema";
-import { pageOf, pageQuery, queryInt, z } from "../../http/openapi";
+import { idParamsOf, pageOf, pageQuery, queryInt, z } from "../../http/openapi";
 import { humanText } from "../../lib/text";
 import { isValidTimeZone, parseClock, type WeeklyRange, weeklyProblems } from "./availability";
 import { tutorSorts } from "./directory-sql";
@@ -102,7 +102,7 @@ export const availabilitySchema = z
   .object({ timezone: z.string().nullable(), weekly: z.array(weeklyRangeSchema) })
   .openapi("Availability");
 
-export const tutorIdParams = z.object({ id: z.string().min(1).max(100) });
+export const tutorIdParams = idParamsOf("tut");
 
 export const tutorListQuery = z.object({
   subject: z.string().min(1).max(64).optional().openapi({ description: "Subject slug (all tutors when absent)" }),
@@ -126,8 +126,11 @@ export const tutorPageSchema = pageOf(tutorSchema).openapi("TutorPage");
 const epochMs = queryInt(0, MAX_EPOCH_MS);
 
 export const slotsQuery = z.object({
-  from: epochMs.openapi({ description: "Range start, ms since the epoch" }),
-  to: epochMs.openapi({ description: "Range end (exclusive), ms since the epoch; at most 31 days after from" }),
+  from: epochMs.openapi({ description: "Range start, ms since the epoch", example: 1798761600000 }),
+  to: epochMs.openapi({
+    description: "Range end (exclusive), ms since the epoch; at most 31 days after from",
+    example: 1799366400000,
+  }),
   durationMinutes: queryInt(30, 180)
     .refine((v) => v % 15 === 0, "A multiple of 15")
     .default(60)
