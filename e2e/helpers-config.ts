@@ -22,6 +22,7 @@ export const E2E_ADMIN_EMAILS = [
   "sched",
   "reviews",
   "approval",
+  "sdk",
 ]
   .map(adminEmail)
   .join(",");
