@@ -1,8 +1,9 @@
 /**
  * The demo's back office: the page at /admin is served by the Worker with its strict CSP, and what
  * its dashboard shows right now is read through the same public routes the page calls (with the
- * admin's token). The demo prints where to open it and how to sign in.
+ * admin's token, through the typed SDK). The demo prints where to open it and how to sign in.
  */
+import { createClient, unwrap } from "../sdk/src/index.ts";
 import type { Client, Tokens } from "../tools/offline/client.ts";
 
 export interface BackOfficeDemo {
@@ -12,8 +13,6 @@ export interface BackOfficeDemo {
   adminEmail: string;
   emulatorUrl: string;
 }
-
-type Page = { items: unknown[]; nextCursor: string | null };
 
 export async function backOfficeJourney({ c, step, admin, adminEmail, emulatorUrl }: BackOfficeDemo) {
   const page = await fetch(`${c.apiUrl}/admin/`);
@@ -25,22 +24,23 @@ export async function backOfficeJourney({ c, step, admin, adminEmail, emulatorUr
     `The back office is served at ${c.apiUrl}/admin (static assets, CSP script-src 'self', nothing from another origin)`,
   );
 
-  const token = admin.accessToken;
-  const count = async (path: string) => {
-    const p = await c.ok<Page>(path, { token });
-    return `${p.items.length}${p.nextCursor ? "+" : ""}`;
-  };
-  const sold = await c.ok<{ totals: { orders: number; credits: number } }>(
-    "/v1/admin/stats/credits-sold?timezone=UTC",
-    { token },
-  );
-  const due = await c.ok<Page & { minimumCents: number }>("/v1/admin/payouts/due?limit=100", { token });
+  // the typed SDK, as an integrator would write it: paths, queries and answers checked by tsc
+  const api = createClient({ baseUrl: c.apiUrl, getToken: () => admin.accessToken });
+  const count = (p: { items: unknown[]; nextCursor: string | null }) => `${p.items.length}${p.nextCursor ? "+" : ""}`;
+  const [pending, disputed, failed, letters, due, sold] = await Promise.all([
+    api.GET("/v1/admin/tutors", { params: { query: { status: "pending", limit: 100 } } }).then(unwrap),
+    api.GET("/v1/admin/sessions", { params: { query: { settlementStatus: "disputed", limit: 100 } } }).then(unwrap),
+    api.GET("/v1/admin/recordings", { params: { query: { status: "failed", limit: 100 } } }).then(unwrap),
+    api.GET("/v1/admin/dead-letters", { params: { query: { limit: 100 } } }).then(unwrap),
+    api.GET("/v1/admin/payouts/due", { params: { query: { limit: 100 } } }).then(unwrap),
+    api.GET("/v1/admin/stats/credits-sold", { params: { query: { timezone: "UTC" } } }).then(unwrap),
+  ]);
   step("What its dashboard shows now, through the same admin routes it calls", {
-    tutorsWaitingForApproval: await count("/v1/admin/tutors?status=pending&limit=100"),
-    disputedSessions: await count("/v1/admin/sessions?settlementStatus=disputed&limit=100"),
-    failedRecordings: await count("/v1/admin/recordings?status=failed&limit=100"),
-    deadLetters: await count("/v1/admin/dead-letters?limit=100"),
-    payoutsDue: `${due.items.length}${due.nextCursor ? "+" : ""} tutors at or above ${due.minimumCents} cents`,
+    tutorsWaitingForApproval: count(pending),
+    disputedSessions: count(disputed),
+    failedRecordings: count(failed),
+    deadLetters: count(letters),
+    payoutsDue: `${count(due)} tutors at or above ${due.minimumCents} cents`,
     creditsSoldLast30Days: `${sold.totals.credits} credits in ${sold.totals.orders} orders`,
   });
   step(
