@@ -3,8 +3,9 @@
  * its dashboard shows right now is read through the same public routes the page calls (with the
  * admin's token, through the typed SDK). The demo prints where to open it and how to sign in.
  */
-import { createClient, unwrap } from "../sdk/src/index.ts";
+import { unwrap } from "../sdk/src/index.ts";
 import type { Client, Tokens } from "../tools/offline/client.ts";
+import { sdkAs } from "./demo-sdk.ts";
 
 export interface BackOfficeDemo {
   c: Client;
@@ -25,7 +26,7 @@ export async function backOfficeJourney({ c, step, admin, adminEmail, emulatorUr
   );
 
   // the typed SDK, as an integrator would write it: paths, queries and answers checked by tsc
-  const api = createClient({ baseUrl: c.apiUrl, getToken: () => admin.accessToken });
+  const api = sdkAs(c, admin);
   const count = (p: { items: unknown[]; nextCursor: string | null }) => `${p.items.length}${p.nextCursor ? "+" : ""}`;
   const [pending, disputed, failed, letters, due, sold] = await Promise.all([
     api.GET("/v1/admin/tutors", { params: { query: { status: "pending", limit: 100 } } }).then(unwrap),
