@@ -50,7 +50,7 @@ export function operationIdOf(method: string, path: string): string {
  * The operation's description: what a caller needs before the first request and the summary does
  * not say: who may call it, and whether it honours `Idempotency-Key`.
  */
-export function operationDescription(o: { guard?: string; idempotency?: string; description?: string }): string {
+export function operationDescription(o: { guard?: string; idempotency?: string }): string {
   const who =
     o.guard === undefined
       ? "No bearer token: anyone may call it (a provider callback proves itself with its own signature)."
@@ -60,7 +60,7 @@ export function operationDescription(o: { guard?: string; idempotency?: string; 
   const retry = o.idempotency
     ? " Send an `Idempotency-Key` to make a retry safe: the same key and body return the first answer."
     : "";
-  return [o.description, who + retry].filter(Boolean).join("\n\n");
+  return who + retry;
 }
 
 /** Response headers, as component references (registered by registerDocumentComponents). */

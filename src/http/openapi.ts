@@ -128,11 +128,7 @@ interface RouteSpec<
   method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
-  /** More than the summary says, when there is more (the access and retry sentences are added). */
-  description?: string;
   tags: ApiTag[];
-  /** Overrides the id derived from the method and path (operationIdOf). */
-  operationId?: string;
   guard?: Guard;
   /** The handler reads the caller with `withCaller`, batched with its own query (hot read routes). */
   batchedCaller?: boolean;
@@ -166,7 +162,10 @@ interface RouteSpec<
   middleware?: MiddlewareHandler<AppEnv>[];
 }
 
-/** Documented only: idempotency.ts checks the key (1–255 characters) and answers 400 itself. */
+/**
+ * The header as the document shows it. Its validator accepts any string or none: idempotency.ts,
+ * which runs first, checks the 1–255 characters and answers 400 itself.
+ */
 const idempotencyHeader = z.object({
   "idempotency-key": z.string().optional().openapi({
     description:
@@ -254,7 +253,7 @@ export function defineRoute<
   return createRoute({
     method: spec.method,
     path: spec.path,
-    operationId: spec.operationId ?? operationIdOf(spec.method, spec.path),
+    operationId: operationIdOf(spec.method, spec.path),
     summary: spec.summary,
     description: operationDescription(spec),
     tags: spec.tags,
