@@ -5,6 +5,7 @@ interface __BaseEnv_Env {
 	DB: D1Database;
 	JOBS: Queue;
 	PAYMENTS: Queue;
+	WEBHOOKS: Queue;
 	RATE_LIMIT_LOGIN_IP: RateLimit;
 	RATE_LIMIT_REFRESH_IP: RateLimit;
 	RATE_LIMIT_CHECKOUT_USER: RateLimit;

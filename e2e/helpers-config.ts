@@ -23,6 +23,7 @@ export const E2E_ADMIN_EMAILS = [
   "reviews",
   "approval",
   "sdk",
+  "hooks",
 ]
   .map(adminEmail)
   .join(",");

@@ -13,6 +13,7 @@ import { payoutsJourney } from "./demo-payouts.ts";
 import { reportsJourney } from "./demo-reports.ts";
 import { reviewsJourney } from "./demo-reviews.ts";
 import { schedulingJourney } from "./demo-scheduling.ts";
+import { subscribeReceiver, webhooksJourney } from "./demo-webhooks.ts";
 
 const stack = findDevStack();
 const api = stack.apiUrl;
@@ -53,6 +54,7 @@ async function main() {
   const admin = await c.login(ADMIN);
   step(`Admin ${ADMIN} logged in with the code from the emulator inbox`, { context: admin.user.context });
   if (admin.user.context !== "admin") throw new Error(`${ADMIN} is not an admin: is ADMIN_EMAILS set?`);
+  const receiver = await subscribeReceiver({ c, step, admin, tag });
 
   const subject = await c.ok<{ id: string; name: string; slug: string }>(
     "/v1/admin/subjects",
@@ -346,8 +348,10 @@ async function main() {
 
   await backOfficeJourney({ c, step, admin, adminEmail: ADMIN, emulatorUrl: emu });
 
+  await webhooksJourney({ c, step, admin, tag }, receiver);
+
   console.log(
-    "\nDemo complete: a tutor approved by an admin, a lesson report reviewed, regenerated and published by its tutor, a 5-star review ranking the tutor, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, the tutor onboarded to Stripe Connect and paid, and the back office's dashboard.",
+    "\nDemo complete: a tutor approved by an admin, a lesson report reviewed, regenerated and published by its tutor, a 5-star review ranking the tutor, a settled lesson and the tutor's earnings, no-shows both ways, a resolved lesson dispute, booking rules, a time off, a weekly series in the calendar feeds, a refund to the card, a won dispute, the audit log, a data export, a closed account, the tutor onboarded to Stripe Connect and paid, the back office's dashboard, and every event of it delivered to a signed webhook endpoint.",
   );
 }
 

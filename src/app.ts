@@ -24,6 +24,8 @@ import { adminCreditRoutes } from "./modules/credits/admin-routes";
 import { creditRoutes } from "./modules/credits/routes";
 import { devRoutes } from "./modules/dev/routes";
 import { earningsRoutes } from "./modules/earnings/routes";
+import { registerWebhookDocs } from "./modules/integrations/event-schemas";
+import { integrationRoutes } from "./modules/integrations/routes";
 import { notificationRoutes } from "./modules/notifications/routes";
 import { payoutRoutes } from "./modules/payouts/routes";
 import { recordingRoutes } from "./modules/recordings/routes";
@@ -65,6 +67,7 @@ const modules = [
   notificationRoutes,
   adminRoutes,
   adminTutorRoutes,
+  integrationRoutes,
   devRoutes,
   subjectRoutes,
   tutorProfileRoutes,
@@ -120,6 +123,7 @@ export function createApp() {
   documentRateLimits(app);
 
   registerDocumentComponents(app);
+  registerWebhookDocs(app);
   app.doc31("/v1/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {

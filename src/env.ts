@@ -22,6 +22,8 @@ export interface Env extends Bindings, RateLimitBindings {
   JOBS: Queue<QueueMessage>;
   /** Stripe fulfilment only: never queued behind e-mails or video rooms. */
   PAYMENTS: Queue<QueueMessage>;
+  /** Outgoing webhook fan-out and delivery attempts: slow endpoints wait here, nowhere else. */
+  WEBHOOKS: Queue<QueueMessage>;
 
   ENVIRONMENT?: string;
   PUBLIC_API_URL?: string;

@@ -3,6 +3,7 @@ import type { Env } from "./env";
 import { purgeExpired } from "./jobs/cleanup";
 import { jobContext } from "./jobs/context";
 import { recoverPendingOrders } from "./modules/credits/recovery";
+import { sweepWebhooks } from "./modules/integrations/sweep";
 import { scheduledPayouts } from "./modules/payouts/run";
 import { autoPublishReports } from "./modules/recordings/auto-publish";
 import { sweepStaleRecordings } from "./modules/recordings/sweep";
@@ -27,6 +28,8 @@ export async function runScheduled(controller: ScheduledController, env: Env, ct
     ]),
     // after the settlement sweeps, so the daily run pays what they just settled
     ["payouts", () => scheduledPayouts(svc)],
+    // last: it fans out what the sweeps above announced
+    ["outgoing webhooks", () => sweepWebhooks(svc)],
   ];
   for (const [name, task] of tasks) {
     try {

@@ -1,12 +1,15 @@
 /**
  * The back office in a real browser (headless Chromium, playwright-core), black box: an admin signs
  * in with a code from the emulator's inbox, approves a pending tutor, finds a student by e-mail,
- * adjusts their credits, refunds their order to the card, resolves their disputed lesson, and sees
- * each action in the audit log; every page is also checked by axe-core. Screenshots of every page
- * and confirm dialog land in e2e/artifacts/admin/ (gitignored).
+ * adjusts their credits, refunds their order to the card, resolves their disputed lesson, adds a
+ * webhook endpoint for the emulator's receiver (its secret shown once, then rotated), follows its
+ * deliveries (retrying a refused one), disables, enables and deletes it, and sees each action in
+ * the audit log; every page is also checked by axe-core. Screenshots of every page and confirm
+ * dialog land in e2e/artifacts/admin/ (gitignored).
  *
  * Serial: the refund goes through the emulated Stripe, where e2e/money.test.ts queues a refusal of
- * the next refund for anyone; and the queues it walks (pending tutors, disputed sessions) are shared.
+ * the next refund for anyone; the queues it walks (pending tutors, disputed sessions) are shared; and
+ * its webhook endpoint would receive the events of tests running beside it.
  */
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -56,6 +59,25 @@ interface SessionView {
   status: string;
   settlementStatus: string;
   refundedCredits: number;
+}
+interface Endpoint {
+  id: string;
+  url: string;
+  enabled: boolean;
+  secret?: string;
+}
+interface Delivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  attempts: number;
+  status: string;
+  lastStatusCode: number | null;
+}
+interface HookDelivery {
+  type: string | null;
+  status: number | null;
+  verified: boolean | null;
 }
 interface AuditRow {
   action: string;
@@ -127,7 +149,7 @@ describe("back office in a browser", () => {
     assert.equal(await balance(student), 3);
   });
 
-  it("sign in → approve a tutor → find a student → adjust credits → refund an order → resolve a dispute → audit log", async () => {
+  it("sign in → approve a tutor → find a student → adjust credits → refund an order → resolve a dispute → webhooks → audit log", async () => {
     const started = Date.now();
     const origin = new URL(c.apiUrl).origin;
     const head = await fetch(`${c.apiUrl}/admin/`);
@@ -294,7 +316,136 @@ describe("back office in a browser", () => {
         await rendered(title.toLowerCase().replace(" ", "-"), title);
       }
 
-      // Audit log: this admin's four actions, filtered by actor id
+      // Webhooks: an endpoint for the emulator's receiver (E2E_EMULATOR_URL; http://127.0.0.1 is allowed
+      // outside production), its secret shown once; rotated, the old secret keeps signing beside the new
+      await nav("Webhooks").click();
+      await rendered("webhooks", "Webhooks");
+      const hookUrl = `${c.emulatorUrl}/hooks/admin-walk`;
+      const hook = (path = "", init?: RequestInit) => c.emulator(`/__control/hooks/admin-walk${path}`, init);
+      const setHookSecret = (secret: string) =>
+        hook("", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ secret }) });
+      await confirm(
+        page,
+        "Add endpoint",
+        "webhook-create",
+        async (d) => {
+          await d.getByLabel("URL").fill(hookUrl);
+          await d.getByLabel("Description (optional)").fill("The admin walk's receiver");
+          // "All events" stands for every type: the single types are off while it is ticked
+          await d.getByLabel(/^All events/).check();
+          assert.equal(await d.getByLabel("tutor.status_changed", { exact: true }).isDisabled(), true);
+          await d.getByLabel(/^All events/).uncheck();
+          await d.getByLabel("tutor.status_changed", { exact: true }).check();
+          await d.getByLabel("session.booked", { exact: true }).check();
+        },
+        /Endpoint added/,
+      );
+      const secretBox = page.getByTestId("secret-once");
+      await secretBox.getByText("Copy it now: it will not be shown again.").waitFor();
+      const secret = await secretBox.getByLabel("Signing secret").inputValue();
+      assert.match(secret, /^whsec_/);
+      await rendered("webhooks-secret", "Webhooks");
+      const endpoints = await c.ok<{ items: Endpoint[] }>("/v1/admin/webhook-endpoints?limit=100", {
+        token: admin.accessToken,
+      });
+      const endpoint = endpoints.items.find((e) => e.url === hookUrl) as Endpoint;
+      assert.ok(endpoint, `the endpoint is listed: ${JSON.stringify(endpoints.items)}`);
+      assert.equal(endpoint.secret, undefined, "the list never carries the secret");
+      await setHookSecret(secret);
+      await secretBox.getByRole("button", { name: /^I have stored it/ }).click();
+      await secretBox.waitFor({ state: "hidden" });
+      const endpointRow = page.getByRole("row").filter({ hasText: hookUrl });
+      await endpointRow.getByText("enabled", { exact: true }).waitFor();
+      await endpointRow.getByRole("link", { name: hookUrl, exact: true }).click();
+      await rendered("webhook", /^Webhook /);
+      assert.equal(await page.getByTestId("secret-once").count(), 0, "the endpoint's page does not show the secret");
+      await confirm(
+        page,
+        "Edit",
+        "webhook-edit",
+        async (d) => {
+          assert.equal(await d.getByLabel("URL").inputValue(), hookUrl);
+          await d.getByLabel("Description (optional)").fill("The admin walk's receiver (edited)");
+        },
+        /Endpoint saved/,
+      );
+      await page.getByText("The admin walk's receiver (edited)").waitFor();
+      await confirm(page, "Rotate secret", "webhook-rotate", async () => {}, /Secret rotated/);
+      await secretBox.getByText("Copy it now: it will not be shown again.").waitFor();
+      const rotated = await secretBox.getByLabel("Signing secret").inputValue();
+      assert.match(rotated, /^whsec_/);
+      assert.notEqual(rotated, secret);
+      await rendered("webhook-rotated", /^Webhook /);
+
+      // an event for it (the tutor approved above is suspended): the receiver, still on the old
+      // secret, verifies it; the delivery log shows it delivered
+      await c.ok(`/v1/admin/tutors/${applicant.id}/status`, {
+        token: admin.accessToken,
+        body: { status: "suspended", reason: "Checking the webhook log." },
+      });
+      const deliveriesPath = `/v1/admin/webhook-endpoints/${endpoint.id}/deliveries?limit=100`;
+      const delivered = await poll("the tutor.status_changed delivery", 30_000, async () =>
+        (await c.ok<{ items: Delivery[] }>(deliveriesPath, { token: admin.accessToken })).items.find(
+          (d) => d.eventType === "tutor.status_changed" && d.status === "delivered",
+        ),
+      );
+      assert.equal(delivered.lastStatusCode, 200);
+      const received = (await hook("/deliveries?type=tutor.status_changed")) as HookDelivery[];
+      assert.ok(
+        received.some((d) => d.status === 200 && d.verified === true),
+        `the receiver verified the delivery with the secret from before the rotation: ${JSON.stringify(received)}`,
+      );
+      const log = page.getByRole("region", { name: "Deliveries" });
+      await log.getByRole("button", { name: "Reload", exact: true }).click();
+      await log.getByRole("row").filter({ hasText: "tutor.status_changed" }).getByText("delivered").waitFor();
+      await rendered("webhook-deliveries", /^Webhook /);
+
+      // a receiver that refuses (a secret of its own): the delivery stays pending; after its second
+      // attempt (5 s later) the next one is minutes away, so the admin retries it now
+      await setHookSecret(`whsec_${Buffer.from("not the endpoint's own secret!!").toString("base64")}`);
+      await c.ok(`/v1/admin/tutors/${applicant.id}/status`, { token: admin.accessToken, body: { status: "approved" } });
+      const refused = await poll("the twice refused delivery", 30_000, async () =>
+        (await c.ok<{ items: Delivery[] }>(deliveriesPath, { token: admin.accessToken })).items.find(
+          (d) => d.status === "pending" && d.attempts >= 2 && d.lastStatusCode === 400,
+        ),
+      );
+      await setHookSecret(rotated);
+      await log.getByRole("button", { name: "Reload", exact: true }).click();
+      const refusedRow = log.getByRole("row").filter({ hasText: refused.eventId });
+      await refusedRow.getByText("pending", { exact: true }).waitFor();
+      await rendered("webhook-refused", /^Webhook /);
+      await confirm(
+        refusedRow,
+        "Retry",
+        "webhook-retry",
+        async () => {},
+        /Retry of the tutor\.status_changed delivery started/,
+      );
+      await poll("the retried delivery", 30_000, async () => {
+        const page1 = await c.ok<{ items: Delivery[] }>(deliveriesPath, { token: admin.accessToken });
+        return page1.items.find((d) => d.id === refused.id && d.status === "delivered");
+      });
+      await log.getByRole("button", { name: "Reload", exact: true }).click();
+      await refusedRow.getByText("delivered", { exact: true }).waitFor();
+
+      // disabled: nothing is sent, the page says so; enabled again
+      await confirm(page, "Disable", "webhook-disable", async () => {}, /Endpoint disabled/);
+      await page.getByText("This endpoint is disabled: no event is sent to it.").waitFor();
+      await rendered("webhook-disabled", /^Webhook /);
+      await confirm(page, "Enable", "webhook-enable", async () => {}, /Endpoint enabled/);
+      await page.getByRole("button", { name: "Disable", exact: true }).waitFor();
+      const after = await c.ok<Endpoint>(`/v1/admin/webhook-endpoints/${endpoint.id}`, { token: admin.accessToken });
+      assert.equal(after.enabled, true);
+      await rendered("webhook-enabled", /^Webhook /);
+      // deleted: back on the list, which says so; the API no longer knows it
+      await confirm(page, "Delete", "webhook-delete", async () => {}, /deleted: no more events are sent to it/);
+      await page.waitForURL(/#\/webhooks$/);
+      await rendered("webhooks-deleted", "Webhooks");
+      assert.equal(await page.getByRole("row").filter({ hasText: hookUrl }).count(), 0);
+      const gone = await c.call(`/v1/admin/webhook-endpoints/${endpoint.id}`, { token: admin.accessToken });
+      assert.equal(gone.status, 404);
+
+      // Audit log: this admin's actions, filtered by actor id
       await nav("Audit log").click();
       await rendered("audit-log", "Audit log");
       await page.getByLabel("Actor id").fill(admin.user.id);
@@ -305,6 +456,11 @@ describe("back office in a browser", () => {
         ["credits.adjust", student.userId],
         ["order.refund", order.id],
         ["session.resolve", sessionId],
+        ["webhook_endpoint.create", endpoint.id],
+        ["webhook_endpoint.update", endpoint.id],
+        ["webhook_endpoint.rotate_secret", endpoint.id],
+        ["webhook_endpoint.delete", endpoint.id],
+        ["webhook_delivery.retry", refused.id],
       ] as const;
       const logged = await c.ok<{ items: AuditRow[] }>(`/v1/admin/audit-log?actorId=${admin.user.id}&limit=100`, {
         token: admin.accessToken,

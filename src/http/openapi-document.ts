@@ -25,6 +25,8 @@ export const apiTags = {
   Calendar: "iCalendar feeds of a user's lessons.",
   Notifications: "In-app notifications.",
   Webhooks: "Callbacks from providers (Stripe, Deepgram), verified by their signatures.",
+  "Outgoing webhooks":
+    "Endpoints that receive the platform's events, signed the Standard Webhooks way, with their delivery logs (admins only). Each event type is under the document's top-level `webhooks`.",
   Admin: "The back office: users, tutors, sessions, orders, recordings, payouts, dead letters and the audit log.",
   Development: "Routes that exist only when ENVIRONMENT is development (the emulator and tests use them).",
 } as const;

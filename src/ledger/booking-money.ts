@@ -16,6 +16,7 @@
  */
 import type { D1Like } from "../db/client";
 import { newId } from "../lib/crypto";
+import { insertEvent } from "../modules/integrations/outbox";
 import { insertNotification } from "../modules/notifications/store";
 import { type SlotClaim, slotFree } from "./booking-sql";
 import { balanceOf, entryByKey, insertEntry, ledgerErrorKind } from "./sql";
@@ -91,6 +92,13 @@ export async function bookSessionStep(
         at,
       }),
       debit(d1, input.userId, input.sessionId, input.creditsCost, input.description, at),
+      // only when the session row was inserted (the SELECT finds it): a refused slot announces nothing
+      insertEvent(d1, {
+        type: "session.booked",
+        objectId: input.sessionId,
+        dedupeKey: `session.booked:${input.sessionId}`,
+        at,
+      }),
       ...[
         { userId: input.userId, role: "student" },
         { userId: input.tutorUserId, role: "tutor" },
@@ -192,6 +200,10 @@ SELECT ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COUNT(*) FROM sessions WHERE seriesId = ?
         },
         seriesRow,
       ),
+    ),
+    // one event per occurrence; the series' trigger aborts the whole batch unless every one was booked
+    ...sessionIds.map((id) =>
+      insertEvent(d1, { type: "session.booked", objectId: id, dedupeKey: `session.booked:${id}`, at }),
     ),
   );
   try {

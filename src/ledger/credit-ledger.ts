@@ -10,6 +10,8 @@ import { type D1Like, openPrimary } from "../db/client";
 import type { Env } from "../env";
 import { newId } from "../lib/crypto";
 import { insertAudit, withDetails } from "../modules/audit/store";
+import { announceEventsFrom } from "../modules/integrations/nudge";
+import { insertEvent } from "../modules/integrations/outbox";
 import { insertNotification } from "../modules/notifications/store";
 import { type BookSeriesResult, bookSeriesStep, bookSessionStep } from "./booking-money";
 import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
@@ -59,6 +61,16 @@ export class CreditLedger extends DurableObject<Env> {
     return run;
   }
 
+  /**
+   * An operation that may write outbox events: once it has committed a change, the fan-out is
+   * nudged (a replay or a refusal wrote nothing new, so it is not).
+   */
+  async #announcing<R extends { ok: boolean; replayed?: boolean }>(op: Promise<R>): Promise<R> {
+    const result = await op;
+    if (result.ok && !result.replayed) announceEventsFrom(this.env, (p) => this.ctx.waitUntil(p));
+    return result;
+  }
+
   get #d1(): D1Like {
     return openPrimary(this.env.DB).d1;
   }
@@ -84,6 +96,14 @@ export class CreditLedger extends DurableObject<Env> {
     orderId: string,
     at: number,
   ): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
+    return this.#announcing(this.#creditPurchase(userId, orderId, at));
+  }
+
+  #creditPurchase(
+    userId: string,
+    orderId: string,
+    at: number,
+  ): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
     return this.#serialize(async () => {
       const d1 = this.#d1;
       const key = `purchase:${orderId}`;
@@ -103,12 +123,13 @@ export class CreditLedger extends DurableObject<Env> {
         sql: "EXISTS (SELECT 1 FROM creditPurchaseOrders WHERE id = ? AND status = 'pending')",
         binds: [orderId],
       };
+      const entryId = newId("led");
       await this.#withChainRetry(() =>
         d1.batch([
           insertEntry(
             d1,
             {
-              id: newId("led"),
+              id: entryId,
               userId,
               type: "credit",
               amount: order.totalCredits,
@@ -138,6 +159,12 @@ export class CreditLedger extends DurableObject<Env> {
               "UPDATE creditPurchaseOrders SET status = 'completed', completedAt = ?, updatedAt = ? WHERE id = ? AND status = 'pending'",
             )
             .bind(now, now, orderId),
+          // the outgoing webhooks' event, snapshotting the completed order
+          insertEvent(
+            d1,
+            { type: "credits.purchased", objectId: orderId, dedupeKey: `credits.purchased:${orderId}`, at: now },
+            entryWritten(entryId),
+          ),
         ]),
       );
       const entry = await entryByKey(d1, key);
@@ -152,12 +179,12 @@ export class CreditLedger extends DurableObject<Env> {
    * CHECK refuses a negative balance.
    */
   bookSession(input: BookSessionInput): Promise<LedgerResult<{ entry: LedgerEntry; balance: number }>> {
-    return this.#serialize(() => this.#withChainRetry(() => bookSessionStep(this.#d1, input)));
+    return this.#announcing(this.#serialize(() => this.#withChainRetry(() => bookSessionStep(this.#d1, input))));
   }
 
   /** A weekly series: every occurrence and its debit in one transaction, or nothing. */
   bookSeries(input: BookSeriesInput): Promise<LedgerResult<BookSeriesResult>> {
-    return this.#serialize(() => this.#withChainRetry(() => bookSeriesStep(this.#d1, input)));
+    return this.#announcing(this.#serialize(() => this.#withChainRetry(() => bookSeriesStep(this.#d1, input))));
   }
 
   /**
@@ -165,7 +192,7 @@ export class CreditLedger extends DurableObject<Env> {
    * settlement after the hold. Exactly once: a step whose starting state is gone writes nothing.
    */
   settleSession(input: SettleStepInput): Promise<LedgerResult<SettleStepResult>> {
-    return this.#serialize(() => this.#withChainRetry(() => settleSessionStep(this.#d1, input)));
+    return this.#announcing(this.#serialize(() => this.#withChainRetry(() => settleSessionStep(this.#d1, input))));
   }
 
   /**
@@ -223,17 +250,17 @@ export class CreditLedger extends DurableObject<Env> {
 
   /** `charge.refunded`: reverse the order's credits up to the refunded share (order-money.ts). */
   applyCardRefund(input: CardRefundInput): Promise<LedgerResult<OrderMoveResult>> {
-    return this.#serialize(() => this.#withChainRetry(() => applyCardRefund(this.#d1, input)));
+    return this.#announcing(this.#serialize(() => this.#withChainRetry(() => applyCardRefund(this.#d1, input))));
   }
 
   /** A dispute opened (reverse what is left) or closed (won: reinstate; lost: keep). */
   applyDispute(input: DisputeInput): Promise<LedgerResult<OrderMoveResult>> {
-    return this.#serialize(() => this.#withChainRetry(() => applyDispute(this.#d1, input)));
+    return this.#announcing(this.#serialize(() => this.#withChainRetry(() => applyDispute(this.#d1, input))));
   }
 
   /** An admin refund's reversal, written before Stripe is asked to refund the card. */
   reverseForAdminRefund(input: AdminRefundInput): Promise<LedgerResult<OrderMoveResult & { refundId: string }>> {
-    return this.#serialize(() => this.#withChainRetry(() => reverseForAdminRefund(this.#d1, input)));
+    return this.#announcing(this.#serialize(() => this.#withChainRetry(() => reverseForAdminRefund(this.#d1, input))));
   }
 
   /** Stripe refused the admin refund: reinstate its credits. */
@@ -251,11 +278,11 @@ export class CreditLedger extends DurableObject<Env> {
 
   /** Stripe made the payout's transfer. */
   markPayoutPaid(input: MarkPaidInput): Promise<LedgerResult<{ payout: Payout }>> {
-    return this.#serialize(() => markPayoutPaidStep(this.#d1, input));
+    return this.#announcing(this.#serialize(() => markPayoutPaidStep(this.#d1, input)));
   }
 
   /** Stripe refused or reversed the payout's transfer: one reversal credit, then `failed`. */
   failPayout(input: FailPayoutInput): Promise<LedgerResult<{ payout: Payout }>> {
-    return this.#serialize(() => this.#withChainRetry(() => failPayoutStep(this.#d1, input)));
+    return this.#announcing(this.#serialize(() => this.#withChainRetry(() => failPayoutStep(this.#d1, input))));
   }
 }

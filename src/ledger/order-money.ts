@@ -12,6 +12,7 @@
 import type { D1Like } from "../db/client";
 import { newId } from "../lib/crypto";
 import { insertAudit, withDetails } from "../modules/audit/store";
+import { insertEvent } from "../modules/integrations/outbox";
 import { insertAdminNotifications, insertNotification } from "../modules/notifications/store";
 import { balanceOf, entryWritten, insertEntry } from "./sql";
 import type {
@@ -92,15 +93,35 @@ function entry(
   );
 }
 
+/**
+ * Runs the operation's batch. A reversal also announces `credits.reversed` (the outgoing webhooks'
+ * event, snapshotting the order after its update), written only with the reversal's entry.
+ */
 async function finish(
   d1: D1Like,
   o: OrderMoney,
   statements: D1PreparedStatement[],
   moved: { reversed: number; reinstated: number },
+  reversal?: { entryId: string | null; at: number },
 ): Promise<LedgerResult<OrderMoveResult>> {
-  // The order update is always the batch's last statement: 0 rows means the order moved meanwhile.
+  // The order update is the batch's last statement before the event: 0 rows means the order moved meanwhile.
+  const updateIndex = statements.length - 1;
+  if (moved.reversed > 0 && reversal?.entryId) {
+    statements.push(
+      insertEvent(
+        d1,
+        {
+          type: "credits.reversed",
+          objectId: o.id,
+          dedupeKey: `credits.reversed:${reversal.entryId}`,
+          at: reversal.at,
+        },
+        entryWritten(reversal.entryId),
+      ),
+    );
+  }
   const results = statements.length ? await d1.batch(statements) : [];
-  if (statements.length && (results.at(-1)?.meta.changes ?? 0) === 0) {
+  if (statements.length && (results[updateIndex]?.meta.changes ?? 0) === 0) {
     return fail("conflict", "The order changed while this operation ran");
   }
   const order = (await readOrder(d1, o.id)) ?? o;
@@ -179,7 +200,7 @@ export async function applyCardRefund(d1: D1Like, input: CardRefundInput): Promi
       entryId,
     ),
   );
-  return finish(d1, o, statements, { reversed: credits, reinstated: 0 });
+  return finish(d1, o, statements, { reversed: credits, reinstated: 0 }, { entryId, at: input.at });
 }
 
 /**
@@ -241,7 +262,7 @@ export async function applyDispute(d1: D1Like, input: DisputeInput): Promise<Led
       disputeId: input.disputeId,
     };
     statements.push(setOrder(d1, o, next, input.at, entryId));
-    return finish(d1, o, statements, { reversed: credits, reinstated: 0 });
+    return finish(d1, o, statements, { reversed: credits, reinstated: 0 }, { entryId, at: input.at });
   }
 
   // won
@@ -337,7 +358,7 @@ SELECT ?, ?, ?, ?, ?, 'admin', 'pending', ?, ?, ? WHERE ${g.sql}`,
       entryId,
     ),
   ];
-  const result = await finish(d1, o, statements, { reversed: input.credits, reinstated: 0 });
+  const result = await finish(d1, o, statements, { reversed: input.credits, reinstated: 0 }, { entryId, at: input.at });
   return result.ok ? { ...result, refundId } : result;
 }
 

@@ -19,6 +19,7 @@
 import type { D1Like } from "../db/client";
 import type { PayoutStatus, payouts } from "../db/schema";
 import { newId } from "../lib/crypto";
+import { insertEvent } from "../modules/integrations/outbox";
 import { insertNotification } from "../modules/notifications/store";
 import { earningByKey, earningsBalanceOf, insertEarning } from "./earnings-sql";
 import { ledgerErrorKind } from "./sql";
@@ -155,6 +156,15 @@ export async function markPayoutPaidStep(d1: D1Like, input: MarkPaidInput): Prom
         binds: [payout.id, input.stripeTransferId],
       },
     ),
+    // the outgoing webhooks' event: the SELECT finds the payout only once it is paid by this transfer
+    insertEvent(
+      d1,
+      { type: "payout.paid", objectId: payout.id, dedupeKey: `payout.paid:${payout.id}`, at: input.at },
+      {
+        sql: "EXISTS (SELECT 1 FROM payouts WHERE id = ? AND status = 'paid' AND stripeTransferId = ?)",
+        binds: [payout.id, input.stripeTransferId],
+      },
+    ),
   ]);
   const after = await payoutById(d1, input.payoutId);
   if (after?.status !== "paid") return { ok: false, code: "conflict", detail: `The payout is ${after?.status}` };
@@ -206,6 +216,11 @@ export async function failPayoutStep(d1: D1Like, input: FailPayoutInput): Promis
         dedupeKey: `payout_failed:${payout.id}`,
         createdAt: input.at,
       },
+      failedNow,
+    ),
+    insertEvent(
+      d1,
+      { type: "payout.failed", objectId: payout.id, dedupeKey: `payout.failed:${payout.id}`, at: input.at },
       failedNow,
     ),
   ];

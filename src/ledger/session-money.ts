@@ -18,9 +18,10 @@
  * Money identity kept: creditsCost = refundedCredits + earnedCredits + held, with held = 0 after.
  */
 import type { D1Like } from "../db/client";
-import type { CancelledBy, NoShowParty, SessionStatus, SettlementStatus } from "../db/schema";
+import type { CancelledBy, NoShowParty, SessionStatus, SettlementStatus, WebhookEventType } from "../db/schema";
 import { newId } from "../lib/crypto";
 import { type AuditEntry, insertAudit, withDetails } from "../modules/audit/store";
+import { insertEvent } from "../modules/integrations/outbox";
 import { insertAdminNotifications, insertNotification } from "../modules/notifications/store";
 import { insertEarning } from "./earnings-sql";
 import { insertEntry } from "./sql";
@@ -211,6 +212,17 @@ WHERE id = ? AND ${fromSql}`,
   }
   if (input.audit) {
     statements.push(insertAudit(d1, withDetails(input.audit, { refundedCredits, earnedCredits }), byThisStep));
+  }
+  // the outgoing webhooks' events, snapshotting the session as this step left it; each happens once
+  const events: WebhookEventType[] = [
+    ...(cancelling ? (["session.cancelled"] as const) : []),
+    ...(set.noShow ? (["session.no_show"] as const) : []),
+    "session.settled",
+  ];
+  for (const type of events) {
+    statements.push(
+      insertEvent(d1, { type, objectId: input.sessionId, dedupeKey: `${type}:${input.sessionId}`, at }, byThisStep),
+    );
   }
   const results = await d1.batch(statements);
   if ((results[updateIndex]?.meta.changes ?? 0) === 0) return fail("conflict", "The session changed; reload it");

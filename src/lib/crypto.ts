@@ -5,10 +5,15 @@ export function toHex(buf: ArrayBuffer): string {
   return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export function base64url(bytes: Uint8Array): string {
+/** Standard base64 (with padding). */
+export function base64Encode(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+  return btoa(s);
+}
+
+export function base64url(bytes: Uint8Array): string {
+  return base64Encode(bytes).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
 export async function sha256Hex(input: string): Promise<string> {

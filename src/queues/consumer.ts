@@ -19,6 +19,9 @@ import { PermanentJobError } from "./permanent";
 
 export { PermanentJobError };
 
+/** The outgoing webhooks' queue (wrangler.toml). */
+export const WEBHOOK_QUEUE = "tutorloop-webhooks";
+
 export function backoffSeconds(attempts: number): number {
   return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 }
@@ -77,31 +80,37 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: E
     }
     return;
   }
-  for (const msg of batch.messages) {
-    const parsed = queueMessage.safeParse(msg.body);
-    if (!parsed.success) {
-      await recordDeadLetter(svc, msg, batch.queue, `invalid message: ${parsed.error.issues[0]?.message ?? "schema"}`);
-      log("error", "invalid queue message", { messageId: msg.id });
+  const one = (msg: Message<unknown>) => handleMessage(svc, batch.queue, msg);
+  // Webhook attempts wait on other people's servers (up to 10 s each): a batch runs them side by
+  // side. Every other queue keeps its messages in order, one at a time.
+  if (batch.queue === WEBHOOK_QUEUE) await Promise.all(batch.messages.map(one));
+  else for (const msg of batch.messages) await one(msg);
+}
+
+async function handleMessage(svc: ServiceContext, queue: string, msg: Message<unknown>): Promise<void> {
+  const parsed = queueMessage.safeParse(msg.body);
+  if (!parsed.success) {
+    await recordDeadLetter(svc, msg, queue, `invalid message: ${parsed.error.issues[0]?.message ?? "schema"}`);
+    log("error", "invalid queue message", { messageId: msg.id });
+    msg.ack();
+    return;
+  }
+  const type = parsed.data.type;
+  try {
+    await dispatch({ ...svc, requestId: `job:${msg.id}` }, parsed.data);
+    msg.ack();
+  } catch (err) {
+    const permanent = err instanceof PermanentJobError || (err instanceof ProviderError && !err.transient);
+    const reason = err instanceof Error ? err.message : String(err);
+    if (permanent) {
+      await recordDeadLetter(svc, msg, queue, reason);
+      // a payment job that can never succeed needs an admin as much as one that ran out of retries
+      await alertPaymentJobExhausted(svc, parsed.data, msg.attempts);
+      log("error", "job failed permanently", { type, messageId: msg.id, reason });
       msg.ack();
-      continue;
-    }
-    const type = parsed.data.type;
-    try {
-      await dispatch({ ...svc, requestId: `job:${msg.id}` }, parsed.data);
-      msg.ack();
-    } catch (err) {
-      const permanent = err instanceof PermanentJobError || (err instanceof ProviderError && !err.transient);
-      const reason = err instanceof Error ? err.message : String(err);
-      if (permanent) {
-        await recordDeadLetter(svc, msg, batch.queue, reason);
-        // a payment job that can never succeed needs an admin as much as one that ran out of retries
-        await alertPaymentJobExhausted(svc, parsed.data, msg.attempts);
-        log("error", "job failed permanently", { type, messageId: msg.id, reason });
-        msg.ack();
-      } else {
-        log("warn", "job failed; will retry", { type, messageId: msg.id, attempts: msg.attempts, reason });
-        msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
-      }
+    } else {
+      log("warn", "job failed; will retry", { type, messageId: msg.id, attempts: msg.attempts, reason });
+      msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
     }
   }
 }

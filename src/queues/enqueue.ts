@@ -4,9 +4,14 @@ import type { ServiceContext } from "../context";
 import type { Env } from "../env";
 import { type EmailMessage, type QueueMessage, queueMessage } from "./messages";
 
-/** Payments go to their own queue; everything else shares the jobs queue. */
+/**
+ * Payments go to their own queue, and so do outgoing webhooks (an attempt may wait 10 s for a slow
+ * endpoint: it must never hold up e-mails or crediting); everything else shares the jobs queue.
+ */
 function queueFor(env: Env, message: QueueMessage): Queue<QueueMessage> {
-  return message.type.startsWith("stripe.") ? env.PAYMENTS : env.JOBS;
+  if (message.type.startsWith("stripe.")) return env.PAYMENTS;
+  if (message.type.startsWith("webhooks.")) return env.WEBHOOKS;
+  return env.JOBS;
 }
 
 export async function enqueue(svc: Pick<ServiceContext, "env">, message: QueueMessage, delaySeconds?: number) {
@@ -14,11 +19,16 @@ export async function enqueue(svc: Pick<ServiceContext, "env">, message: QueueMe
   await queueFor(svc.env, body).send(body, delaySeconds ? { delaySeconds } : undefined);
 }
 
+const SEND_BATCH_MAX = 100;
+
 export async function enqueueMany(svc: Pick<ServiceContext, "env">, messages: QueueMessage[]) {
   const bodies = messages.map((m) => queueMessage.parse(m));
-  for (const queue of [svc.env.JOBS, svc.env.PAYMENTS]) {
+  for (const queue of [svc.env.JOBS, svc.env.PAYMENTS, svc.env.WEBHOOKS]) {
     const mine = bodies.filter((b) => queueFor(svc.env, b) === queue);
-    if (mine.length > 0) await queue.sendBatch(mine.map((body) => ({ body })));
+    // a Queues batch holds at most 100 messages
+    for (let i = 0; i < mine.length; i += SEND_BATCH_MAX) {
+      await queue.sendBatch(mine.slice(i, i + SEND_BATCH_MAX).map((body) => ({ body })));
+    }
   }
 }
 

@@ -5,6 +5,8 @@ import { sendEmailJob } from "../email/send";
 import { chargeEventJob } from "../modules/credits/charges";
 import { fulfilOrderJob } from "../modules/credits/fulfil";
 import { alertPaymentJobExhausted, refundPaymentJob } from "../modules/credits/recovery";
+import { deliverJob } from "../modules/integrations/deliver";
+import { dispatchJob } from "../modules/integrations/fanout";
 import { payoutRunJob } from "../modules/payouts/run";
 import { transferPayoutJob } from "../modules/payouts/transfer";
 import { regenerateJob, reportJob } from "../modules/recordings/report";
@@ -31,6 +33,8 @@ export const jobHandlers: Handlers = {
   "report.regenerate": regenerateJob,
   "account.erase_files": eraseAccountFilesJob,
   "sessions.sweep": sweepJob,
+  "webhooks.dispatch": dispatchJob,
+  "webhooks.deliver": deliverJob,
 };
 
 /**

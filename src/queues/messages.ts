@@ -105,6 +105,13 @@ export const sessionSweepMessage = z.object({
   limit: z.number().int().min(1).max(100).optional(),
 });
 
+/** Outgoing webhooks (their own queue): fan out the outbox's backlog; one attempt of one delivery. */
+export const webhookDispatchMessage = z.object({ type: z.literal("webhooks.dispatch") });
+export const webhookDeliverMessage = z.object({
+  type: z.literal("webhooks.deliver"),
+  deliveryId: z.string().min(1).max(200),
+});
+
 export const queueMessage = z.discriminatedUnion("type", [
   emailMessage,
   fulfilOrderMessage,
@@ -118,6 +125,8 @@ export const queueMessage = z.discriminatedUnion("type", [
   reportRegenerateMessage,
   eraseAccountFilesMessage,
   sessionSweepMessage,
+  webhookDispatchMessage,
+  webhookDeliverMessage,
 ]);
 
 export type QueueMessage = z.infer<typeof queueMessage>;

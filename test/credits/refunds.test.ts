@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { LedgerEntryView, OrderView } from "../../src/modules/credits/schemas";
 import { call, createUser, env, eventually, expectProblem, fakeRequests, json } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { book, createSubject, createTutor, slotAt } from "../sessions/helpers";
 import {
   chainHolds,
@@ -37,6 +38,13 @@ describe("charge.refunded", () => {
     expect(await processed(late.id)).toBe("nothing: already applied");
     const reversals = await entriesOf(student.id, "purchase_reversal");
     expect(reversals.map((r) => r.amount)).toEqual([2, 1, 2]);
+    // one credits.reversed per reversal step, none for the replays and the late state
+    expect(await eventTypesOf(orderId)).toEqual([
+      "credits.purchased",
+      "credits.reversed",
+      "credits.reversed",
+      "credits.reversed",
+    ]);
     expect(await orderMoney(orderId)).toMatchObject({ refundedCents: 5000, reversedCredits: 5 });
     expect(await chainHolds(student.id)).toBe(0);
     const notes = await env.DB.prepare(

@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { describe, expect, it } from "vitest";
 import { backoffSeconds, handleQueue } from "../../src/queues/consumer";
 import { call, createUser, env, eventually, expectProblem, fakeRequests, json } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import {
   balance,
   cardRefundsOf,
@@ -56,6 +57,8 @@ describe("Stripe webhook", () => {
     );
     expect(orders.items[0]?.status).toBe("completed");
     expect(orders.items[0]?.completedAt).toEqual(expect.any(Number));
+    // the outgoing webhooks' event, written in the crediting batch
+    expect(await eventTypesOf(orderId)).toEqual(["credits.purchased"]);
   });
 
   it("credits exactly once for 5 concurrent duplicates plus a second event object", async () => {
@@ -76,6 +79,7 @@ describe("Stripe webhook", () => {
     await queueBarrier("PAYMENTS");
     const rows = await ledgerRows(student.id);
     expect(rows).toHaveLength(1);
+    expect(await eventTypesOf(orderId)).toEqual(["credits.purchased"]);
     expect(await balance(student.id)).toBe(5);
     expect(await notifications(student.id, "payment_completed")).toHaveLength(1);
     // Exactly one "payment completed" mail reached the provider: every job that ran after the credit

@@ -77,12 +77,30 @@ describe("the OpenAPI document", () => {
         "POST /v1/admin/credits/orders/{id}/refund",
         "POST /v1/admin/payouts/run",
         "POST /v1/admin/sessions/{id}/resolve",
+        "POST /v1/admin/webhook-endpoints",
+        "POST /v1/admin/webhook-endpoints/{id}/rotate-secret",
         "POST /v1/credits/checkout",
         "POST /v1/sessions",
         "POST /v1/sessions/series",
         "POST /v1/sessions/{id}/reschedule",
       ].sort(),
     );
+  });
+
+  it("describes every outgoing webhook event under the top-level webhooks, its data in the API's own schema", async () => {
+    const doc = (await (await call("/v1/openapi.json")).json()) as {
+      webhooks: Record<string, { post: { requestBody: { content: Record<string, { schema: { $ref: string } }> } } }>;
+      components: { schemas: Record<string, { properties: Record<string, { $ref?: string; enum?: string[] }> }> };
+    };
+    const { webhookEventTypes } = await import("../../src/db/schema");
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...webhookEventTypes].sort());
+    const schemaOf = (type: string) => {
+      const ref = doc.webhooks[type]?.post.requestBody.content["application/json"]?.schema.$ref ?? "";
+      return doc.components.schemas[ref.replace("#/components/schemas/", "")];
+    };
+    expect(schemaOf("session.booked")?.properties.data?.$ref).toBe("#/components/schemas/Session");
+    expect(schemaOf("payout.failed")?.properties.data?.$ref).toBe("#/components/schemas/AdminPayout");
+    expect(schemaOf("review.created")?.properties.type?.enum).toEqual(["review.created"]);
   });
 
   it("declares the response headers the API sends: x-request-id everywhere, Retry-After on 429, ETag and 304 on the avatar", async () => {

@@ -11,6 +11,7 @@ import { ProviderError } from "../../src/providers/errors";
 import type { StripeEvent } from "../../src/providers/stripe";
 import { onRetriesExhausted } from "../../src/queues/handlers";
 import { createUser, env, failNext, fakeRequests } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { earningsBalance, payoutsOf, payoutTutor, recordingSvc, refuseTransfers, transfersOf } from "./helpers";
 
 const admin = { kind: "admin" as const, actorUserId: "usr_admin_test" };
@@ -83,6 +84,7 @@ describe("the transfer job", () => {
     expect(transfers.data.map((x) => x.id)).toEqual([after?.stripeTransferId]);
     expect(await notices(t.id, "payout_paid")).toHaveLength(1);
     expect(await entriesOf(p.id)).toEqual([{ source: "payout", type: "debit", amountCents: 2500 }]);
+    expect(await eventTypesOf(p.id)).toEqual(["payout.paid"]);
   });
 
   it("a refusal fails the payout with one reversal; the balance is back and the next run pays again", async () => {
@@ -99,6 +101,7 @@ describe("the transfer job", () => {
     ]);
     expect(await earningsBalance(t.id)).toBe(3100);
     expect(await notices(t.id, "payout_failed")).toHaveLength(1);
+    expect(await eventTypesOf(p.id)).toEqual(["payout.failed"]);
     // the next run pays the restored balance again
     const next = await recordingSvc();
     await runPayouts(next.svc, admin);

@@ -9,6 +9,7 @@ import { autoPublishReports } from "../../src/modules/recordings/auto-publish";
 import { runScheduled } from "../../src/scheduled";
 import { call, env, json } from "../helpers/api";
 import { moveClockTo, resetClock, serverNow } from "../helpers/clock";
+import { eventTypesOf } from "../integrations/helpers";
 import { draftReport, reportOf } from "./helpers";
 
 const HOUR = 3_600_000;
@@ -51,5 +52,8 @@ describe("report auto-publish", () => {
     expect(await readyNotes(a.w.student.token, a.w.sessionId)).toHaveLength(1);
     expect(await reportOf(b.w.sessionId, b.w.student.token)).toBeUndefined();
     expect((await autoPublishReports(svc)).published).toBe(0);
+    // the overlapping runs announce it once; the draft still waiting announces nothing
+    expect(await eventTypesOf(a.report.id)).toEqual(["report.published"]);
+    expect(await eventTypesOf(b.report.id)).toEqual([]);
   });
 });

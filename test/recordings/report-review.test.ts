@@ -4,6 +4,7 @@ import type { Env } from "../../src/env";
 import { jobContext } from "../../src/jobs/context";
 import { reportJob } from "../../src/modules/recordings/report";
 import { call, createUser, env, eventually, expectProblem, fakeRequests, json } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { createTutor } from "../sessions/helpers";
 import {
   audio,
@@ -317,6 +318,7 @@ describe("report review", () => {
     expect((await row(w.sessionId))?.autoPublishAt).toBeNull();
     expect(await notes(w.student.token, w.sessionId, "report_ready")).toHaveLength(1);
     expect(await notes(w.tutor.token, w.sessionId, "report_draft_ready")).toHaveLength(0);
+    expect(await eventTypesOf(report?.id as string)).toEqual(["report.published"]);
     await eventually(async () =>
       (await fakeRequests("/emails", w.student.email)).find((m) =>
         m.headers["idempotency-key"]?.startsWith("report_ready:"),

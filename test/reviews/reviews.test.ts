@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { call, createUser, env, expectProblem, json, tokenFor } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { DAY } from "../sessions/helpers";
 import { namedStudent, pastLesson, review, reviewWorld, tutorOf } from "./world";
 
@@ -62,8 +63,10 @@ describe("POST /v1/sessions/:id/review", () => {
     const racing = await pastLesson(tutor, await createUser("student"));
     const statuses = (await Promise.all([1, 2, 3, 4].map((r) => review(racing, { rating: r })))).map((r) => r.status);
     expect(statuses.sort()).toEqual([201, 409, 409, 409]);
-    const rows = await env.DB.prepare("SELECT rating FROM reviews WHERE sessionId = ?").bind(racing.id).all();
+    const rows = await env.DB.prepare("SELECT id, rating FROM reviews WHERE sessionId = ?").bind(racing.id).all();
     expect(rows.results).toHaveLength(1);
+    // one review.created, for the review that won; the refused ones announced nothing
+    expect(await eventTypesOf((rows.results[0] as { id: string }).id)).toEqual(["review.created"]);
     const profile = await env.DB.prepare("SELECT ratingSum, ratingCount FROM tutorProfiles WHERE id = ?")
       .bind(tutor.tutorProfileId)
       .first<{ ratingSum: number; ratingCount: number }>();

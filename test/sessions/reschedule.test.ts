@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { jobContext } from "../../src/jobs/context";
 import { sendReminders } from "../../src/modules/sessions/reminders";
 import { call, createUser, env, expectProblem, json, type TestUser } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { balanceOf, book, createSubject, createTutor, DAY, fund, HOUR, slotAt, type Tutor } from "./helpers";
 
 interface World {
@@ -82,6 +83,7 @@ describe("reschedule: who and when", () => {
     expect(await rescheduleNotes(w.student.token)).toHaveLength(0);
     const got = await json(await call(`/v1/sessions/${w.sessionId}`, { token: w.tutor.token }));
     expect(got).toMatchObject({ startTime: to, rescheduledAt: body.rescheduledAt });
+    expect(await eventTypesOf(w.sessionId)).toEqual(["session.booked", "session.rescheduled"]);
   });
 
   it("the tutor moves it (the student is told); an admin moves it (both told, one audit row)", async () => {

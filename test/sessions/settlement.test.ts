@@ -17,6 +17,7 @@ import {
   type TestUser,
   tokenFor,
 } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { balanceOf, book, createSubject, createTutor, fund, HOUR, slotAt, type Tutor } from "./helpers";
 
 const MIN = 60_000;
@@ -201,6 +202,13 @@ describe("no-show reports", () => {
     await expectProblem(await noShow(w.student.token, w, "tutor"), 409, "conflict");
     await expectMoney(w, COST);
     expect(await audits(w.sessionId)).toEqual([]);
+    // the outgoing webhooks' events, once each (the refused repeat announced nothing)
+    expect(await eventTypesOf(w.sessionId)).toEqual([
+      "session.booked",
+      "session.cancelled",
+      "session.no_show",
+      "session.settled",
+    ]);
   });
 
   it("student no-show reported by the tutor: completed, still open, nothing moved; a repeat is 409", async () => {
@@ -219,6 +227,7 @@ describe("no-show reports", () => {
     await expectProblem(await noShow(w.student.token, w, "tutor"), 409, "conflict");
     await expectMoney(w, "held");
     expect((await notes(w.tutor.token, "session_no_show")).length).toBe(1);
+    expect(await eventTypesOf(w.sessionId)).toEqual(["session.booked", "session.no_show"]);
   });
 
   it("a student no-show on a lesson in progress; a tutor no-show is then refused (the tutor started it)", async () => {
@@ -384,6 +393,7 @@ describe("dispute and resolution", () => {
     await mailTo(w.student.email, "Session disputed");
     await expectProblem(await dispute(w.student.token, w), 409, "conflict");
     expect((await notes(w.tutor.token, "session_disputed")).length).toBe(1);
+    expect(await eventTypesOf(w.sessionId)).toEqual(["session.booked", "session.completed", "session.disputed"]);
   });
 
   it("only while completed and open, and before the hold ends", async () => {
@@ -492,6 +502,12 @@ describe("dispute and resolution", () => {
     expect((await dispute(w.student.token, w)).status).toBe(200);
     expect((await resolve(w.admin.token, w.sessionId, { refundCredits: 1, note: "Partly" })).status).toBe(200);
     await expectMoney(w, 1);
+    expect(await eventTypesOf(w.sessionId)).toEqual([
+      "session.booked",
+      "session.no_show",
+      "session.disputed",
+      "session.settled",
+    ]);
   });
 
   it("resolve: refused states, out-of-range refunds, bad bodies, unknown sessions, who", async () => {

@@ -24,6 +24,7 @@ import type { QueueMessage } from "../../src/queues/messages";
 import { runScheduled } from "../../src/scheduled";
 import { queueBarrier } from "../credits/helpers";
 import { call, createUser, env, json, type TestUser } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { balanceOf, book, createSubject, createTutor, fund, HOUR, slotAt, type Tutor } from "./helpers";
 
 const CENTS = 800; // TUTOR_PAYOUT_CENTS_PER_CREDIT's default
@@ -153,6 +154,7 @@ describe("auto-complete", () => {
     expect(again.sent.filter((m) => m.type === "email.send" && m.idempotencyKey.includes(id))).toHaveLength(0);
     expect(await notes(id, "session_auto_completed")).toBe(2);
     expect(await earnings(id)).toEqual([]);
+    expect((await eventTypesOf(id)).filter((t) => t === "session.completed")).toHaveLength(1);
   });
 
   it("raced: two sweeps at once complete it once", async () => {
@@ -167,6 +169,7 @@ describe("auto-complete", () => {
     const mails = [...a.sent, ...b.sent].filter((m) => m.type === "email.send" && m.idempotencyKey.includes(id));
     expect(mails).toHaveLength(2);
     expect(runs.flat().length).toBeGreaterThan(0);
+    expect((await eventTypesOf(id)).filter((t) => t === "session.completed")).toHaveLength(1);
   });
 });
 
@@ -226,6 +229,8 @@ describe("settlement after the hold", () => {
     await drain(replay.svc, "settle_held");
     await expectSettledToTutor(w, id);
     expect(replay.sent.filter((m) => m.type === "email.send" && m.idempotencyKey.includes(id))).toHaveLength(0);
+    // raced and replayed, the settlement is announced once
+    expect((await eventTypesOf(id)).filter((t) => t === "session.settled")).toHaveLength(1);
   });
 
   it("student no-show reported, no dispute → the tutor earns all after the hold", async () => {

@@ -22,6 +22,7 @@ import {
   type TestUser,
   tokenFor,
 } from "../helpers/api";
+import { eventTypesOf } from "../integrations/helpers";
 import { balanceOf, book, createSubject, createTutor, fund, HOUR, slotAt } from "../sessions/helpers";
 
 /** One object, so the config parsed for it is reused. */
@@ -164,6 +165,7 @@ describe("tutor approval", () => {
     expect(await json(again)).toMatchObject({ status: "approved", statusReason: null });
     expect(await notices()).toHaveLength(1);
     expect(await audit()).toHaveLength(1);
+    expect(await eventTypesOf(profile.id)).toEqual(["tutor.status_changed"]);
 
     // a reason reaches the tutor, escaped in the HTML
     const reason = 'Missing <b>ID</b> & "diploma"';

@@ -1,6 +1,7 @@
 /**
  * `/__control/*`: how tests and tools steer the emulator and look inside it (recorded calls,
- * injected failures, Stripe events sent, outgoing deliveries, run-time config). Also the two steps
+ * injected failures, Stripe events sent, outgoing deliveries, run-time config; the webhook receivers'
+ * routes are in hooks.ts). Also the two steps
  * every provider call goes through before its provider: it is recorded, then a queued failure may answer it.
  */
 import { type Call, send } from "./http.ts";
@@ -83,6 +84,8 @@ export function injectedFailure(state: State, { path, body, res }: Call): boolea
   const shaped =
     path === "/emails"
       ? { name: "application_error", message, statusCode: failure.status }
-      : { error: { type: "api_error", message } };
+      : path.startsWith("/hooks/")
+        ? { error: message }
+        : { error: { type: "api_error", message } };
   return send(res, failure.status, failure.body ?? shaped);
 }

@@ -16,7 +16,7 @@ const emulator = await startEmulator({
   stripeConnectWebhookSecret: process.env.STRIPE_CONNECT_WEBHOOK_SECRET ?? null,
   log: log === "errors" || log === "quiet" ? log : "requests",
 });
-console.log(`[emulator] listening on ${emulator.url} (inbox ${emulator.url}/inbox)`);
+console.log(`[emulator] listening on ${emulator.url} (inbox ${emulator.url}/inbox, webhooks ${emulator.url}/hooks)`);
 if (!process.env.STRIPE_WEBHOOK_SECRET) {
   console.error("[emulator] ! STRIPE_WEBHOOK_SECRET is unset: hosted checkout cannot sign webhook events");
 }

@@ -1,6 +1,7 @@
 /**
  * Provider emulator: Stripe, Resend, Deepgram, OpenAI and Agora App Builder at their HTTP
- * boundary, speaking the wire formats the project's adapters and the official SDKs use. One
+ * boundary, speaking the wire formats the project's adapters and the official SDKs use, and webhook
+ * receivers for the platform's own outgoing webhooks (`/hooks/:name`). One
  * implementation serves `npm run dev:offline`, the e2e suite and (as `test/fakes/provider-server.ts`)
  * the Workers unit tests. Each provider lives in its own module (see README.md); this file only
  * composes them into one HTTP server.
@@ -12,6 +13,7 @@ import { createServer, type Server } from "node:http";
 import { agora, meet } from "./agora.ts";
 import { control, injectedFailure, record } from "./control.ts";
 import { deepgram } from "./deepgram/listen.ts";
+import { hooks, hooksControl, hooksPages, keepInjected, releaseHooks } from "./hooks.ts";
 import { type Call, html, type Route, readCall, send } from "./http.ts";
 import { openai } from "./openai/responses.ts";
 import { indexPage } from "./pages.ts";
@@ -46,13 +48,21 @@ export function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
       route(state, call);
 
   // control routes and pages: not provider calls, so neither recorded nor subject to injected failures
-  const pages: Route[] = [bind(control), bind(home), bind(inbox), stripeRoutes.pages, bind(meet)];
-  const providers: Route[] = [bind(resend), stripeRoutes.api, bind(agora), bind(deepgram), bind(openai)];
+  const pages: Route[] = [
+    bind(control),
+    bind(hooksControl),
+    bind(home),
+    bind(inbox),
+    stripeRoutes.pages,
+    bind(meet),
+    bind(hooksPages),
+  ];
+  const providers: Route[] = [bind(resend), stripeRoutes.api, bind(agora), bind(deepgram), bind(openai), bind(hooks)];
 
   const handle = async (call: Call) => {
     for (const route of pages) if (await route(call)) return;
     record(state, call);
-    if (injectedFailure(state, call)) return;
+    if (injectedFailure(state, call)) return keepInjected(state, call);
     for (const route of providers) if (await route(call)) return;
     state.log.loud("emulator", call, "no such route");
     send(call.res, 404, { error: `emulator: no route ${call.method} ${call.path}` });
@@ -79,6 +89,7 @@ export function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
         close: () =>
           new Promise<void>((done) => {
             state.stopTimers();
+            releaseHooks(state);
             server.closeAllConnections();
             server.close(() => done());
           }),

@@ -4,6 +4,7 @@
  * provider module; nothing here is global, so several emulators can run in one process.
  */
 import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
 import type { Call } from "./http.ts";
 import type { Mail } from "./resend.ts";
 import { newStripeStore, type StripeStore } from "./stripe/store.ts";
@@ -61,6 +62,37 @@ export interface Delivery {
   at: number;
 }
 
+/** One delivery of the platform's outgoing webhooks (Standard Webhooks) to a receiver `POST /hooks/:name`. */
+export interface HookDelivery {
+  receiver: string;
+  /** the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers as sent (null when absent) */
+  webhookId: string | null;
+  timestamp: string | null;
+  signature: string | null;
+  /** the body's `type`, when it is JSON with a string `type` */
+  type: string | null;
+  /** the body as received */
+  body: string;
+  /** epoch ms */
+  receivedAt: number;
+  /** what the receiver answered; null while (or because) it hangs */
+  status: number | null;
+  /** checked with the SDK's verifyWebhook; null when the receiver has no secret */
+  verified: boolean | null;
+  verifyError?: string;
+}
+
+/** A webhook receiver `/hooks/:name`: its secret, how it answers, its newest deliveries (oldest first). */
+export interface HookReceiver {
+  name: string;
+  secret: string | null;
+  /** `hang`: takes the request and never answers (until the client gives up or ~60 s pass) */
+  mode: "ok" | "hang";
+  deliveries: HookDelivery[];
+  /** connections of this receiver left hanging, destroyed when the emulator closes */
+  hanging: Set<Socket>;
+}
+
 /** The first answer to an idempotent request, replayed for the same key. */
 export interface Idempotent {
   fingerprint: string;
@@ -95,6 +127,8 @@ export interface State {
   idempotency: Map<string, Idempotent>;
   deliveries: Delivery[];
   mails: Mail[];
+  /** webhook receivers by name (`POST /hooks/:name`) */
+  hooks: Map<string, HookReceiver>;
   rooms: Map<string, { channel: string; title: string; role: string }>;
   stripe: StripeStore;
   /** runs `fn` after `ms` unless the emulator closes first */
@@ -147,6 +181,7 @@ export function createState(opts: EmulatorOptions): State {
     idempotency: new Map(),
     deliveries: [],
     mails: [],
+    hooks: new Map(),
     rooms: new Map(),
     stripe: newStripeStore(),
     later(ms, fn) {

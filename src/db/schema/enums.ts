@@ -54,3 +54,28 @@ export type ReportStatus = (typeof reportStatuses)[number];
 /** Who wrote a version: the model, or a person editing the draft. */
 export const reportVersionSources = ["model", "tutor", "admin"] as const;
 export type ReportVersionSource = (typeof reportVersionSources)[number];
+
+/**
+ * The outgoing webhooks' event types (the API's "Outgoing webhooks"): names are part of the API —
+ * integrators subscribe to them — so add new ones, never rename one.
+ */
+export const webhookEventTypes = [
+  "session.booked",
+  "session.rescheduled",
+  "session.cancelled",
+  "session.completed",
+  "session.no_show",
+  "session.disputed",
+  "session.settled",
+  "credits.purchased",
+  "credits.reversed",
+  "report.published",
+  "review.created",
+  "tutor.status_changed",
+  "payout.paid",
+  "payout.failed",
+] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+/** `pending` (an attempt is due or running), `delivered` (a 2xx came back), `failed` (the schedule ran out). */
+export const webhookDeliveryStatuses = ["pending", "delivered", "failed"] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];

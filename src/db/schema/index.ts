@@ -6,6 +6,7 @@
  * names are global to a database, so every index is named `<table>_<seed name>`.
  */
 export * from "./earnings";
+export * from "./integrations";
 export * from "./lessons";
 export * from "./money";
 export * from "./payouts";

@@ -30,6 +30,18 @@ export const AUDIT_ACTIONS = {
   "tutor.status": "tutor_profile",
   /** POST /v1/admin/subjects; target: the new subject. */
   "subject.create": "subject",
+  /** POST /v1/admin/webhook-endpoints (the secret is never recorded); target: the endpoint. */
+  "webhook_endpoint.create": "webhook_endpoint",
+  /** PATCH /v1/admin/webhook-endpoints/:id (the fields sent); target: the endpoint. */
+  "webhook_endpoint.update": "webhook_endpoint",
+  /** DELETE /v1/admin/webhook-endpoints/:id; target: the endpoint. */
+  "webhook_endpoint.delete": "webhook_endpoint",
+  /** POST /v1/admin/webhook-endpoints/:id/rotate-secret; target: the endpoint. */
+  "webhook_endpoint.rotate_secret": "webhook_endpoint",
+  /** Disabled after 5 days of failed deliveries (actor `system`); target: the endpoint. */
+  "webhook_endpoint.auto_disable": "webhook_endpoint",
+  /** POST /v1/admin/webhook-deliveries/:id/retry; target: the delivery. */
+  "webhook_delivery.retry": "webhook_delivery",
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -23,7 +23,11 @@ export const payoutView = (p: PayoutRow): PayoutView => ({
   updatedAt: p.updatedAt,
 });
 
-const adminPayoutView = (p: PayoutRow): AdminPayoutView => ({ ...payoutView(p), userId: p.userId, runId: p.runId });
+export const adminPayoutView = (p: PayoutRow): AdminPayoutView => ({
+  ...payoutView(p),
+  userId: p.userId,
+  runId: p.runId,
+});
 
 async function payoutPage(svc: ServiceContext, filter: ReturnType<typeof eq> | undefined, q: PageQuery) {
   const after = decodeCursor<[number, string]>(q.cursor, ["number", "string"]);

@@ -16,6 +16,8 @@ import { lessonReports, type sessions, studentProfiles, subjects, tutorProfiles 
 import { templates } from "../../email/templates";
 import { newId } from "../../lib/crypto";
 import { enqueueEmail } from "../../queues/enqueue";
+import { announceEvents } from "../integrations/nudge";
+import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { userEmail } from "../sessions/service";
 import type { ReportContent } from "./schemas";
@@ -213,11 +215,33 @@ export async function insertFirstReport(
     ),
     versionInsert(svc, 1, content, { source: "model" }, guard),
     ...announce(svc, parties, head, state.status, guard),
+    ...(state.status === "published" ? [publishedEvent(svc, head, now)] : []),
     ...after,
   ]);
   if ((inserted?.meta.changes ?? 0) === 0) return undefined;
+  if (state.status === "published") announceEvents(svc);
   await mailAfter(svc, parties, { ...head, summary: content.summary }, published(state.status));
   return svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.id, id) });
+}
+
+/**
+ * `report.published` (the outgoing webhooks' event) for the version this batch published at `now`:
+ * after the batch's own write, guarded by its result, so a write that did not happen announces nothing.
+ */
+function publishedEvent(svc: ServiceContext, report: { id: string; version: number }, now: number) {
+  return insertEvent(
+    svc.d1,
+    {
+      type: "report.published",
+      objectId: report.id,
+      dedupeKey: `report.published:${report.id}:${report.version}`,
+      at: now,
+    },
+    {
+      sql: "EXISTS (SELECT 1 FROM lessonReports WHERE id = ? AND version = ? AND status = 'published' AND publishedAt = ?)",
+      binds: [report.id, report.version, now],
+    },
+  );
 }
 
 const published = (status: "draft" | "published") => ({ draft: status === "draft", published: status === "published" });
@@ -281,8 +305,10 @@ export async function writeGeneration(
         ...opts.guard.binds,
       ),
   ];
-  const results = await svc.d1.batch([...statements, ...(opts.after ?? [])]);
+  const event = state.status === "published" ? [publishedEvent(svc, next, now)] : [];
+  const results = await svc.d1.batch([...statements, ...event, ...(opts.after ?? [])]);
   if ((results[statements.length - 1]?.meta.changes ?? 0) === 0) return undefined;
+  if (event.length > 0) announceEvents(svc);
   await mailAfter(svc, parties, { ...next, summary: content.summary }, published(state.status));
   return svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.id, base.id) });
 }
@@ -332,8 +358,10 @@ export async function publishDraft(
          WHERE ${guard.sql}`,
       )
       .bind(now, now, ...guard.binds),
+    publishedEvent(svc, head, now),
   ]);
-  if ((results.at(-1)?.meta.changes ?? 0) === 0) return undefined;
+  if ((results.at(-2)?.meta.changes ?? 0) === 0) return undefined;
+  announceEvents(svc);
   await mailAfter(svc, parties, { ...head, summary: base.summary }, { draft: false, published: true });
   return svc.db.query.lessonReports.findFirst({ where: eq(lessonReports.id, base.id) });
 }

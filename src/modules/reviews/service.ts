@@ -13,6 +13,8 @@ import { reviews, studentProfiles } from "../../db/schema";
 import { newId } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
 import { conflict, DomainError, forbidden } from "../../lib/errors";
+import { announceEvents } from "../integrations/nudge";
+import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { accessSession } from "../sessions/access";
 import { relistStatements } from "../tutors/listing";
@@ -108,6 +110,8 @@ export async function reviewSession(
             ),
           ]
         : []),
+      // the review row's own existence is the guard: a refused review announces nothing
+      insertEvent(svc.d1, { type: "review.created", objectId: row.id, dedupeKey: `review.created:${row.id}`, at: now }),
     ]);
   } catch (err) {
     // on the primary: the review that won the race may not have reached a replica yet
@@ -119,6 +123,7 @@ export async function reviewSession(
   }
   const stored = await openPrimary(svc.env.DB).db.query.reviews.findFirst({ where: eq(reviews.id, row.id) });
   if (!stored) throw conflict("Only a completed lesson (without a tutor no-show) can be reviewed");
+  announceEvents(svc);
   return stored;
 }
 

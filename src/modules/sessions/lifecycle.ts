@@ -15,6 +15,8 @@ import { badRequest, conflict, DomainError, forbidden, notFound } from "../../li
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { type AuditEntry, auditEntry, insertAudit } from "../audit/store";
+import { announceEvents } from "../integrations/nudge";
+import { insertEvent } from "../integrations/outbox";
 import { insertAdminNotifications, insertNotification } from "../notifications/store";
 import { accessSession, type SessionRow, sessionView } from "./access";
 import type { DisputeRequest, ResolveRequest } from "./schemas";
@@ -150,8 +152,14 @@ WHERE id = ? AND status IN ('scheduled', 'in_progress') AND settlementStatus = '
       now,
     ),
     ...(audit ? [insertAudit(svc.d1, audit, byTransition(session.id, transitionId))] : []),
+    insertEvent(
+      svc.d1,
+      { type: "session.no_show", objectId: session.id, dedupeKey: `session.no_show:${session.id}`, at: now },
+      byTransition(session.id, transitionId),
+    ),
   ]);
   if ((result?.meta.changes ?? 0) === 0) throw conflict("The session changed; reload it");
+  announceEvents(svc);
   await mailBoth(svc, session.id, people, "session_no_show", (role) =>
     templates.sessionNoShow(whenText(session.startTime), "student", role, false),
   );
@@ -205,8 +213,14 @@ WHERE id = ? AND status = 'completed' AND settlementStatus = 'open' AND endTime 
       byTransition(session.id, transitionId),
     ),
     ...participantNotes(svc, session, people, "session_disputed", {}, transitionId, now),
+    insertEvent(
+      svc.d1,
+      { type: "session.disputed", objectId: session.id, dedupeKey: `session.disputed:${session.id}`, at: now },
+      byTransition(session.id, transitionId),
+    ),
   ]);
   if ((result?.meta.changes ?? 0) === 0) throw conflict("The session changed; reload it");
+  announceEvents(svc);
   await mailBoth(svc, session.id, people, "session_disputed", (role) =>
     templates.sessionDisputed(whenText(session.startTime), role),
   );

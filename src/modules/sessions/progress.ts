@@ -11,6 +11,8 @@ import { newId } from "../../lib/crypto";
 import { conflict, forbidden, notFound } from "../../lib/errors";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import { auditEntry, insertAudit } from "../audit/store";
+import { announceEvents } from "../integrations/nudge";
+import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { accessSession, sessionView } from "./access";
 import { participants, primarySession, userEmail, whenText } from "./service";
@@ -74,8 +76,14 @@ export async function completeSession(svc: ServiceContext, auth: Auth, id: strin
       guard,
     ),
     ...(asTutor ? [] : [insertAudit(svc.d1, auditEntry(svc, auth.userId, "session.complete", id, {}, now), guard)]),
+    insertEvent(
+      svc.d1,
+      { type: "session.completed", objectId: id, dedupeKey: `session.completed:${id}`, at: now },
+      guard,
+    ),
   ]);
   if ((result?.meta.changes ?? 0) === 0) throw conflict("The session changed; reload it");
+  announceEvents(svc);
   const to = await userEmail(svc, studentUserId);
   if (to) {
     enqueueAfterCommit(svc, [

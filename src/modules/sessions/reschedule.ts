@@ -22,6 +22,8 @@ import { conflict, DomainError, notFound } from "../../lib/errors";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { auditEntry, insertAudit } from "../audit/store";
+import { announceEvents } from "../integrations/nudge";
+import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { publicTutorRow } from "../tutors/service";
 import { accessSession, sessionView } from "./access";
@@ -112,8 +114,19 @@ WHERE id = ? AND status = 'scheduled' AND startTime = ?
           ),
         ]
       : []),
+    insertEvent(
+      svc.d1,
+      {
+        type: "session.rescheduled",
+        objectId: session.id,
+        dedupeKey: `session.rescheduled:${session.id}:${startTime}:${now}`,
+        at: now,
+      },
+      moved,
+    ),
   ]);
   if ((result?.meta.changes ?? 0) === 0) await refuseMove(svc, session.id, session.startTime);
+  announceEvents(svc);
   const updated = await primarySession(svc, session.id);
   if (!updated) throw notFound("Session");
 

@@ -28,6 +28,8 @@ import { newId } from "../../lib/crypto";
 import { DomainError } from "../../lib/errors";
 import { enqueue, enqueueMany } from "../../queues/enqueue";
 import type { QueueMessage, sessionSweeps } from "../../queues/messages";
+import { announceEvents } from "../integrations/nudge";
+import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { whenText } from "./service";
 import { settleThroughLedger } from "./settle";
@@ -199,9 +201,17 @@ async function autoComplete(svc: ServiceContext, rows: Due[]): Promise<Due[]> {
         ),
       );
     }
+    statements.push(
+      insertEvent(
+        svc.d1,
+        { type: "session.completed", objectId: s.id, dedupeKey: `session.completed:${s.id}`, at: now },
+        byThis,
+      ),
+    );
   }
   const results = await svc.d1.batch(statements);
   const done = rows.filter((_, i) => (results[updates[i] ?? -1]?.meta.changes ?? 0) > 0);
+  if (done.length > 0) announceEvents(svc);
   await sendMails(
     svc,
     done.flatMap((s) =>

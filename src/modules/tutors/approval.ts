@@ -15,6 +15,8 @@ import { decodeCursor, page } from "../../lib/cursor";
 import { conflict, notFound } from "../../lib/errors";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import { auditEntry, insertAudit } from "../audit/store";
+import { announceEvents } from "../integrations/nudge";
+import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { userEmail } from "../sessions/service";
 import { ACCOUNT_CLOSED } from "../users/close-account";
@@ -112,7 +114,18 @@ WHERE id = ? AND status = ? AND statusReason IS NOT ?`,
       }),
       changed,
     ),
+    insertEvent(
+      svc.d1,
+      {
+        type: "tutor.status_changed",
+        objectId: tutorProfileId,
+        dedupeKey: `tutor.status_changed:${tutorProfileId}:${input.status}:${now}`,
+        at: now,
+      },
+      changed,
+    ),
   ]);
+  if ((update?.meta.changes ?? 0) > 0) announceEvents(svc);
   const updated = await db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, tutorProfileId) });
   if (!updated) throw notFound("Tutor profile");
   if ((update?.meta.changes ?? 0) === 0) {

@@ -14,6 +14,7 @@ export {
   transcriptionStatuses,
   tutorStatuses,
   userContexts,
+  webhookEventTypes,
 } from "../../../src/db/schema/enums";
 
 import type {
@@ -26,6 +27,8 @@ import type {
   TranscriptionStatus,
   TutorStatus,
   UserContext,
+  WebhookDeliveryStatus,
+  WebhookEventType,
 } from "../../../src/db/schema/enums";
 
 export interface User {
@@ -243,4 +246,48 @@ export interface PayoutsDue {
   items: PayoutDue[];
   nextCursor: string | null;
   minimumCents: number;
+}
+
+/** An outgoing webhook endpoint (`/v1/admin/webhook-endpoints`); its secret is only in `WebhookEndpointCreated`. */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  /** Event types, or `["*"]` for all of them. */
+  events: string[];
+  description: string | null;
+  enabled: boolean;
+  /** When it was disabled (automatically after failing for 5 days, or by an admin). */
+  disabledAt: number | null;
+  /** The first failed attempt since the last delivered one; null while healthy. */
+  failingSince: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** `POST /v1/admin/webhook-endpoints` → 201: the only answer with the signing secret (besides rotation). */
+export interface WebhookEndpointCreated extends WebhookEndpoint {
+  secret: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  /** The event's id: the `webhook-id` header of every attempt. */
+  eventId: string;
+  eventType: WebhookEventType;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastResponseBody: string | null;
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** `POST /v1/admin/webhook-endpoints/:id/rotate-secret`: the new secret, shown only here. */
+export interface RotatedSecret {
+  secret: string;
+  /** Until when deliveries are also signed with the previous secret (24 hours). */
+  previousSecretExpiresAt: number;
 }

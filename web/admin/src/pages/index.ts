@@ -9,6 +9,7 @@ import { Recordings } from "./recordings";
 import { Sessions } from "./sessions";
 import { Tutors } from "./tutors";
 import { Users } from "./users";
+import { Webhooks } from "./webhooks";
 
 export interface PageDef {
   path: string;
@@ -25,6 +26,7 @@ export const pages: PageDef[] = [
   { path: "sessions", title: "Sessions", nav: true, component: Sessions },
   { path: "recordings", title: "Recordings", nav: true, component: Recordings },
   { path: "payouts", title: "Payouts", nav: true, component: Payouts },
+  { path: "webhooks", title: "Webhooks", nav: true, component: Webhooks },
   { path: "dead-letters", title: "Dead letters", nav: true, component: DeadLetters },
   { path: "audit-log", title: "Audit log", nav: true, component: AuditLog },
 ];
