@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { createClient } from "../sdk/src/index.ts";
 import { applyMigrations, executeSqlFile, freePort, startWorker } from "../tools/offline/wrangler.ts";
 import { JWT_SECRET, log, NOW, ROOT, round, token } from "./config.ts";
 import { pad, SqlWriter } from "./seed-base.ts";
@@ -183,14 +184,11 @@ export async function sweepBacklog(tmp: string) {
     },
   });
   const tokens = await Promise.all(Array.from({ length: STUDENTS }, (_, k) => token(student(k), "student")));
+  // each student as the typed SDK's client
+  const clients = tokens.map((t) => createClient({ baseUrl: worker.url, getToken: () => t }));
   const settledSoFar = async () => {
     const counts = await Promise.all(
-      tokens.map(async (t) => {
-        const r = await fetch(`${worker.url}/v1/notifications/unread-count`, {
-          headers: { authorization: `Bearer ${t}` },
-        });
-        return ((await r.json()) as { count: number }).count;
-      }),
+      clients.map(async (client) => (await client.GET("/v1/notifications/unread-count")).data?.count ?? 0),
     );
     return counts.reduce((a, b) => a + b, 0);
   };

@@ -2,10 +2,12 @@
  * The write paths on the large server: webhook → credited latency through the payments queue
  * (signed `checkout.session.completed` events), bookings/s across many students, weekly series of
  * 12 (latency per series), and ledger operations/s for one user; and their floors in
- * bench/floors.json.
+ * bench/floors.json. The API's JSON routes are called through the typed SDK (as an integrator
+ * would); the Stripe webhook is a raw signed body, so it stays a plain fetch.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createClient } from "../sdk/src/index.ts";
 import { signStripePayload, unixSeconds } from "../tools/common/stripe-signature.ts";
 import {
   BENCH,
@@ -22,15 +24,19 @@ import { drive, percentile } from "./load.ts";
 import { ids } from "./seed-base.ts";
 import type { Server } from "./server.ts";
 
+/** A typed client as one user (a bearer token minted by the bench). */
+const sdkAs = (server: Server, bearer: string | undefined) =>
+  createClient({ baseUrl: server.url, getToken: () => bearer });
+
 export async function writePaths(server: Server) {
   const HOUR = 3_600_000;
   const base = Math.ceil((NOW + 2 * 86_400_000) / HOUR) * HOUR;
   // First, while the queue is idle: a booking burst leaves e-mail and video-room jobs queued ahead
   // of the fulfilment jobs (one queue), which would measure the backlog instead of the path.
   log(`  webhook → credited, ${ids.webhookOrders} orders, ${CONNECTIONS} in flight`);
-  const buyerTokens = await Promise.all(
-    Array.from({ length: ids.webhookOrders }, (_, k) => token(ids.webhookUser(k), "student")),
-  );
+  const buyers = (
+    await Promise.all(Array.from({ length: ids.webhookOrders }, (_, k) => token(ids.webhookUser(k), "student")))
+  ).map((t) => sdkAs(server, t));
   const ackLatencies: number[] = [];
   const webhook = await drive({
     concurrency: CONNECTIONS,
@@ -69,36 +75,34 @@ export async function writePaths(server: Server) {
       ackLatencies.push(performance.now() - t);
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline) {
-        const b = await fetch(`${server.url}/v1/credits/balance`, {
-          headers: { authorization: `Bearer ${buyerTokens[k]}` },
-        });
-        const { balance } = (await b.json()) as { balance: number };
-        if (balance >= ids.webhookCredits) return true;
+        const { data } = (await buyers[k]?.GET("/v1/credits/balance")) ?? {};
+        if ((data?.balance ?? 0) >= ids.webhookCredits) return true;
         await new Promise((r) => setTimeout(r, 20));
       }
       return false;
     },
   });
-  const laneTokens = await Promise.all(
-    Array.from({ length: ids.lanes }, (_, k) => token(ids.laneStudentUser(k), "student")),
-  );
+  const lanes = (
+    await Promise.all(Array.from({ length: ids.lanes }, (_, k) => token(ids.laneStudentUser(k), "student")))
+  ).map((t) => sdkAs(server, t));
   let sample409 = "";
   const book = async (i: number): Promise<boolean> => {
     const k = i % ids.lanes;
     const slot = Math.floor(i / ids.lanes);
-    const res = await fetch(`${server.url}/v1/sessions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${laneTokens[k]}`, "content-type": "application/json" },
-      body: JSON.stringify({
+    const lane = lanes[k];
+    if (!lane) return false;
+    const { response, error } = await lane.POST("/v1/sessions", {
+      body: {
         tutorProfileId: ids.laneTutor(k),
         subjectId: ids.laneSubject,
         startTime: base + slot * HOUR,
         durationMinutes: 60,
-      }),
+      },
     });
-    const text = await res.text();
-    if (res.status !== 201 && !sample409) sample409 = `${res.status} ${text.slice(0, 300)}`;
-    return res.status === 201;
+    if (response.status !== 201 && !sample409) {
+      sample409 = `${response.status} ${JSON.stringify(error).slice(0, 300)}`;
+    }
+    return response.status === 201;
   };
   log("  warm-up bookings");
   await drive({ concurrency: CONNECTIONS, count: ids.lanes, op: book });
@@ -113,15 +117,12 @@ export async function writePaths(server: Server) {
 
   const series = await seriesBookings(server, base);
 
-  const admin = await token(ids.adminUser, "admin");
+  const admin = sdkAs(server, await token(ids.adminUser, "admin"));
   const adjust = async (): Promise<boolean> => {
-    const res = await fetch(`${server.url}/v1/admin/credits/adjustments`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      body: JSON.stringify({ userId: ids.benchUser, type: "credit", amount: 1, description: "bench adjustment" }),
+    const { response } = await admin.POST("/v1/admin/credits/adjustments", {
+      body: { userId: ids.benchUser, type: "credit", amount: 1, description: "bench adjustment" },
     });
-    await res.arrayBuffer();
-    return res.status === 201;
+    return response.status === 201;
   };
   log("  ledger operations for one user (serialized by its Durable Object)");
   await drive({ concurrency: CONNECTIONS, count: 20, op: adjust });
@@ -151,28 +152,25 @@ const WEEK_MS = 7 * 86_400_000;
  */
 async function seriesBookings(server: Server, base: number) {
   const HOUR = 3_600_000;
-  const tokens = await Promise.all(
-    Array.from({ length: ids.seriesRuns }, (_, k) => token(ids.seriesStudentUser(k), "student")),
-  );
+  const students = (
+    await Promise.all(Array.from({ length: ids.seriesRuns }, (_, k) => token(ids.seriesStudentUser(k), "student")))
+  ).map((t) => sdkAs(server, t));
   const latencies: number[] = [];
   const failureSamples: string[] = [];
   const book = async (k: number, record: boolean): Promise<boolean> => {
     const startTime = base + Math.floor(k / ids.seriesTutors) * HOUR;
     const t = performance.now();
-    const res = await fetch(`${server.url}/v1/sessions/series`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${tokens[k]}`, "content-type": "application/json" },
-      body: JSON.stringify({
+    const { response, data, error } = (await students[k]?.POST("/v1/sessions/series", {
+      body: {
         tutorProfileId: ids.seriesTutor(k % ids.seriesTutors),
         subjectId: ids.laneSubject,
         startTime,
         durationMinutes: 60,
         count: ids.seriesCount,
-      }),
-    });
-    const text = await res.text();
+      },
+    })) ?? { response: new Response(null, { status: 599 }) };
     const elapsed = performance.now() - t;
-    const wrong = seriesAnswerWrong(res.status, text, startTime);
+    const wrong = seriesAnswerWrong(response.status, JSON.stringify(data ?? error ?? null), startTime);
     if (wrong) {
       if (failureSamples.length < 5) failureSamples.push(`series ${k}: ${wrong}`);
       return false;

@@ -2,7 +2,10 @@
  * `npm run demo`: walks the whole product journey against the running `npm run dev` stack (found
  * through .wrangler/dev/stack.json) and prints each step. It needs every provider emulated.
  * API_URL and EMULATOR_URL (default http://127.0.0.1:8787 and :8789) point it at other servers.
+ * JSON calls go through the typed SDK (sdkAs: one client per user), as an integrator's would; the
+ * recording upload (a raw audio body) and the emulator's pages use plain HTTP.
  */
+import { idempotencyKey, unwrap } from "../sdk/src/index.ts";
 import { ALL_WEEK, Client, poll, QUARTER, rand, wav } from "../tools/offline/client.ts";
 import { findDevStack } from "../tools/offline/dev-state.ts";
 import { PROVIDER_NAMES, PROVIDERS } from "../tools/offline/vars.ts";
@@ -13,6 +16,7 @@ import { payoutsJourney } from "./demo-payouts.ts";
 import { reportsJourney } from "./demo-reports.ts";
 import { reviewsJourney } from "./demo-reviews.ts";
 import { schedulingJourney } from "./demo-scheduling.ts";
+import { sdkAs } from "./demo-sdk.ts";
 import { subscribeReceiver, webhooksJourney } from "./demo-webhooks.ts";
 
 const stack = findDevStack();
@@ -40,7 +44,7 @@ async function main() {
     process.exit(1);
   }
   try {
-    await c.ok("/v1/health");
+    unwrap(await sdkAs(c).GET("/v1/health"));
     await c.emulator("/__control/health");
   } catch (err) {
     console.error(
@@ -56,58 +60,53 @@ async function main() {
   if (admin.user.context !== "admin") throw new Error(`${ADMIN} is not an admin: is ADMIN_EMAILS set?`);
   const receiver = await subscribeReceiver({ c, step, admin, tag });
 
-  const subject = await c.ok<{ id: string; name: string; slug: string }>(
-    "/v1/admin/subjects",
-    { token: admin.accessToken, body: { name: `Algebra ${tag}`, slug: `algebra-${tag}` } },
-    201,
+  const asAdmin = sdkAs(c, admin);
+  const subject = unwrap(
+    await asAdmin.POST("/v1/admin/subjects", { body: { name: `Algebra ${tag}`, slug: `algebra-${tag}` } }),
   );
   step("Admin created a subject", subject);
 
   const tutorEmail = `tess.${tag}@example.com`;
   const tutorLogin = await c.login(tutorEmail);
-  const profile = await c.ok<{ id: string }>(
-    "/v1/me/tutor-profile",
-    {
-      token: tutorLogin.accessToken,
+  const asApplicant = sdkAs(c, tutorLogin);
+  const profile = unwrap(
+    await asApplicant.POST("/v1/me/tutor-profile", {
       body: {
         displayName: `Tess ${tag}`,
         bio: "Maths tutor, patient and precise.",
         subjectIds: [subject.id],
         hourlyCreditsPrice: 2,
       },
-    },
-    201,
+    }),
   );
-  const tutor = await c.ok<typeof tutorLogin>("/v1/me/context", {
-    token: tutorLogin.accessToken,
-    body: { context: "tutor" },
-  });
+  const tutor: typeof tutorLogin = unwrap(await asApplicant.POST("/v1/me/context", { body: { context: "tutor" } }));
+  const asTutor = sdkAs(c, tutor);
   step(`Tutor ${tutorEmail} logged in, created a tutor profile and switched to the tutor context`, {
     tutorProfileId: profile.id,
     context: tutor.user.context,
   });
 
-  await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token: tutor.accessToken, body: ALL_WEEK });
+  unwrap(await asTutor.PUT("/v1/me/tutor-profile/availability", { body: ALL_WEEK }));
   step("Tutor set availability: every day 00:00–24:00 UTC");
 
   // TUTOR_APPROVAL_REQUIRED (default true): a new profile waits for an admin, unlisted and unbookable
-  const own = await c.ok<{ status: string }>("/v1/me/tutor-profile", { token: tutor.accessToken });
-  const hidden = await c.call(`/v1/tutors/${profile.id}`);
+  const own = unwrap(await asTutor.GET("/v1/me/tutor-profile"));
+  const hidden = await sdkAs(c).GET("/v1/tutors/{id}", { params: { path: { id: profile.id } } });
   step("The new profile waits for approval: the public page answers 404", {
     status: own.status,
-    publicPage: hidden.status,
+    publicPage: hidden.response.status,
   });
   if (own.status !== "approved") {
-    const queue = await c.ok<{ items: { id: string }[] }>("/v1/admin/tutors?status=pending&limit=100", {
-      token: admin.accessToken,
-    });
-    const approved = await c.ok<{ status: string; statusChangedAt: number }>(`/v1/admin/tutors/${profile.id}/status`, {
-      token: admin.accessToken,
-      body: { status: "approved" },
-    });
-    const notice = await c.ok<{ items: { type: string; data: unknown }[] }>("/v1/notifications", {
-      token: tutor.accessToken,
-    });
+    const queue = unwrap(
+      await asAdmin.GET("/v1/admin/tutors", { params: { query: { status: "pending", limit: 100 } } }),
+    );
+    const approved = unwrap(
+      await asAdmin.POST("/v1/admin/tutors/{id}/status", {
+        params: { path: { id: profile.id } },
+        body: { status: "approved" },
+      }),
+    );
+    const notice = unwrap(await asTutor.GET("/v1/notifications"));
     step("Admin found the profile in GET /v1/admin/tutors?status=pending and approved it; the tutor was notified", {
       inQueue: queue.items.some((t) => t.id === profile.id),
       status: approved.status,
@@ -117,23 +116,23 @@ async function main() {
 
   const studentEmail = `sam.${tag}@example.com`;
   const student = await c.login(studentEmail);
+  const asStudent = sdkAs(c, student);
   step(`Student ${studentEmail} logged in`, { userId: student.user.id, context: student.user.context });
 
-  const found = await c.ok<{ items: { id: string; displayName: string }[] }>(`/v1/tutors?subject=${subject.slug}`);
+  const found = unwrap(await asStudent.GET("/v1/tutors", { params: { query: { subject: subject.slug } } }));
   step(
     `Student found the tutor under /v1/tutors?subject=${subject.slug}`,
     found.items.map((t) => t.displayName),
   );
 
-  const packs = await c.ok<{ items: { id: string; credits: number; priceCents: number; currency: string }[] }>(
-    "/v1/credits/packs",
-  );
+  const packs = unwrap(await asStudent.GET("/v1/credits/packs"));
   const pack = packs.items[0];
   if (!pack) throw new Error("no credit packs configured");
-  const checkout = await c.ok<{ orderId: string; checkoutSessionId: string; checkoutUrl: string }>(
-    "/v1/credits/checkout",
-    { token: student.accessToken, body: { packId: pack.id } },
-    201,
+  const checkout = unwrap(
+    await asStudent.POST("/v1/credits/checkout", {
+      params: { header: idempotencyKey(`demo-checkout-${tag}`) },
+      body: { packId: pack.id },
+    }),
   );
   step(`Student started a checkout for ${pack.credits} credits (${pack.priceCents / 100} ${pack.currency})`, checkout);
 
@@ -146,7 +145,7 @@ async function main() {
     },
   );
   const balance = await poll("the credits to arrive", 20_000, async () => {
-    const b = await c.ok<{ balance: number }>("/v1/credits/balance", { token: student.accessToken });
+    const b = unwrap(await asStudent.GET("/v1/credits/balance"));
     return b.balance >= pack.credits ? b.balance : undefined;
   });
   step(`Credits arrived through the queue: balance ${balance}`);
@@ -154,21 +153,23 @@ async function main() {
   // the next 15-minute boundary: startable right away (start is allowed from 15 minutes before)
   const now = Date.now();
   const from = Math.ceil((now + 20_000) / QUARTER) * QUARTER;
-  const slots = await c.ok<{ items: { startTime: number; endTime: number }[] }>(
-    `/v1/tutors/${profile.id}/slots?from=${from}&to=${from + 4 * 3600_000}&durationMinutes=60`,
+  const slots = unwrap(
+    await asStudent.GET("/v1/tutors/{id}/slots", {
+      params: {
+        path: { id: profile.id },
+        query: { from, to: from + 4 * 3600_000, durationMinutes: 60 },
+      },
+    }),
   );
   // booked a little later than the earliest slot, then moved by the tutor to the earliest one
   const [earliest, slot] = slots.items;
   if (!earliest || !slot)
     throw new Error("no slots offered: is BOOKING_MIN_NOTICE_MINUTES 0 (npm run dev sets it unless .dev.vars does)?");
-  const booked = await c.ok<{ id: string; status: string; creditsCost: number; startTime: number }>(
-    "/v1/sessions",
-    {
-      token: student.accessToken,
+  const booked = unwrap(
+    await asStudent.POST("/v1/sessions", {
+      params: { header: idempotencyKey(`demo-${tag}`) },
       body: { tutorProfileId: profile.id, subjectId: subject.id, startTime: slot.startTime, durationMinutes: 60 },
-      headers: { "idempotency-key": `demo-${tag}` },
-    },
-    201,
+    }),
   );
   step(`Student booked the session at ${new Date(slot.startTime).toISOString()} (60 min)`, {
     id: booked.id,
@@ -177,17 +178,13 @@ async function main() {
   });
 
   // the tutor may move a lesson until its start (a student until RESCHEDULE_WINDOW_HOURS before)
-  const session = await c.ok<{ id: string; startTime: number; rescheduledAt: number | null; creditsCost: number }>(
-    `/v1/sessions/${booked.id}/reschedule`,
-    {
-      token: tutor.accessToken,
+  const session = unwrap(
+    await asTutor.POST("/v1/sessions/{id}/reschedule", {
+      params: { path: { id: booked.id }, header: idempotencyKey(`demo-move-${tag}`) },
       body: { startTime: earliest.startTime },
-      headers: { "idempotency-key": `demo-move-${tag}` },
-    },
+    }),
   );
-  const moved = await c.ok<{ items: { type: string; data: Record<string, unknown> }[] }>("/v1/notifications", {
-    token: student.accessToken,
-  });
+  const moved = unwrap(await asStudent.GET("/v1/notifications"));
   step(`Tutor rescheduled it to ${new Date(session.startTime).toISOString()} (same cost, no ledger line, same room)`, {
     startTime: session.startTime,
     rescheduledAt: session.rescheduledAt,
@@ -196,25 +193,21 @@ async function main() {
   });
 
   const studentJoin = await poll("the video room", 30_000, async () => {
-    const r = await c.call<{ url: string; role: string }>(`/v1/sessions/${session.id}/join`, {
-      token: student.accessToken,
-    });
-    return r.status === 200 ? r.body : undefined;
+    const r = await asStudent.GET("/v1/sessions/{id}/join", { params: { path: { id: session.id } } });
+    return r.response.status === 200 ? r.data : undefined;
   });
-  const tutorJoin = await c.ok<{ url: string; role: string }>(`/v1/sessions/${session.id}/join`, {
-    token: tutor.accessToken,
-  });
+  const tutorJoin = unwrap(await asTutor.GET("/v1/sessions/{id}/join", { params: { path: { id: session.id } } }));
   step("The Agora room was created; both joined", { student: studentJoin, tutor: tutorJoin });
 
   for (;;) {
-    const r = await c.call(`/v1/sessions/${session.id}/start`, { method: "POST", token: tutor.accessToken });
-    if (r.status === 200) break;
-    if (r.status === 409 && session.startTime - Date.now() > QUARTER - 60_000) {
+    const r = await asTutor.POST("/v1/sessions/{id}/start", { params: { path: { id: session.id } } });
+    if (r.response.status === 200) break;
+    if (r.response.status === 409 && session.startTime - Date.now() > QUARTER - 60_000) {
       console.log("    (waiting a few seconds: sessions can be started from 15 minutes before their start)");
       await sleep(2000);
       continue;
     }
-    throw new Error(`start: ${r.status} ${r.text}`);
+    throw new Error(`start: ${r.response.status} ${JSON.stringify(r.error)}`);
   }
   step("Tutor started the session (in_progress)");
 
@@ -227,14 +220,9 @@ async function main() {
   step(`Tutor uploaded the recording (${audio.byteLength} bytes of audio/wav)`, upload);
 
   const recording = await poll("the transcript", 30_000, async () => {
-    const r = await c.call<{
-      transcriptionStatus: string;
-      transcriptionText?: string;
-      transcriptionMeta?: unknown;
-      transcriptionError?: string;
-    }>(`/v1/sessions/${session.id}/recording`, { token: student.accessToken });
-    if (r.body.transcriptionStatus === "failed") throw new Error(`transcription failed: ${r.body.transcriptionError}`);
-    return r.body.transcriptionStatus === "completed" ? r.body : undefined;
+    const r = unwrap(await asStudent.GET("/v1/sessions/{id}/recording", { params: { path: { id: session.id } } }));
+    if (r.transcriptionStatus === "failed") throw new Error(`transcription failed: ${r.transcriptionError}`);
+    return r.transcriptionStatus === "completed" ? r : undefined;
   });
   step("Deepgram (emulated) called back with the transcript", {
     transcriptionMeta: recording.transcriptionMeta,
@@ -243,7 +231,7 @@ async function main() {
 
   await reportsJourney({ c, step, student, tutor, sessionId: session.id });
 
-  await c.ok(`/v1/sessions/${session.id}/complete`, { method: "POST", token: tutor.accessToken });
+  unwrap(await asTutor.POST("/v1/sessions/{id}/complete", { params: { path: { id: session.id } } }));
   step("Tutor completed the session");
 
   await reviewsJourney({
@@ -256,24 +244,24 @@ async function main() {
     sessionId: session.id,
   });
 
-  const notes = await c.ok<{ items: { type: string; read: boolean }[] }>("/v1/notifications", {
-    token: student.accessToken,
-  });
-  const unread = await c.ok<{ count: number }>("/v1/notifications/unread-count", { token: student.accessToken });
-  await c.ok("/v1/notifications/read-all", { method: "POST", token: student.accessToken }, 204);
-  const after = await c.ok<{ count: number }>("/v1/notifications/unread-count", { token: student.accessToken });
+  const notes = unwrap(await asStudent.GET("/v1/notifications"));
+  const unread = unwrap(await asStudent.GET("/v1/notifications/unread-count"));
+  const readAll = await asStudent.POST("/v1/notifications/read-all");
+  if (readAll.response.status !== 204) throw new Error(`read-all: HTTP ${readAll.response.status}`);
+  const after = unwrap(await asStudent.GET("/v1/notifications/unread-count"));
   step(
     `Student read the notifications (${unread.count} unread → ${after.count})`,
     notes.items.map((i) => i.type),
   );
 
   // Money after the fact: a refund to the card, then a chargeback that the platform wins.
-  const balanceNow = async () =>
-    (await c.ok<{ balance: number }>("/v1/credits/balance", { token: student.accessToken })).balance;
+  const balanceNow = async () => unwrap(await asStudent.GET("/v1/credits/balance")).balance;
   const before = await balanceNow();
-  const refunded = await c.ok<{ refundedCents: number; reversedCredits: number }>(
-    `/v1/admin/credits/orders/${checkout.orderId}/refund`,
-    { token: admin.accessToken, body: { credits: 1 }, headers: { "idempotency-key": `demo-refund-${rand()}` } },
+  const refunded = unwrap(
+    await asAdmin.POST("/v1/admin/credits/orders/{id}/refund", {
+      params: { path: { id: checkout.orderId }, header: idempotencyKey(`demo-refund-${rand()}`) },
+      body: { credits: 1 },
+    }),
   );
   step("Admin refunded 1 credit of the order to the card (reversal first, then Stripe's POST /v1/refunds)", {
     refundedCents: refunded.refundedCents,
@@ -303,17 +291,10 @@ async function main() {
     return b === before - 1 ? b : undefined;
   });
   step(`The dispute was won (charge.dispute.closed): the credits were reinstated once, balance ${wonBalance}`);
-  const rec = await c.ok<{ balanced: boolean; credits: Record<string, number> }>("/v1/admin/reconciliation", {
-    token: admin.accessToken,
-  });
+  const rec = unwrap(await asAdmin.GET("/v1/admin/reconciliation"));
   step(`Admin reconciliation: balanced ${rec.balanced}`, rec.credits);
 
-  const ledger = await c.ok<{ items: { type: string; amount: number; balanceAfter: number; source: string }[] }>(
-    "/v1/credits/ledger",
-    {
-      token: student.accessToken,
-    },
-  );
+  const ledger = unwrap(await asStudent.GET("/v1/credits/ledger"));
   step(
     "Student's ledger (newest first)",
     ledger.items.map((e) => `${e.type} ${e.amount} (${e.source}) → ${e.balanceAfter}`),
