@@ -49,16 +49,20 @@ export async function webhooksJourney(
   receiver: { name: string; endpointId: string },
 ) {
   const asAdmin = sdkAs(c, admin);
-  // the last events of the journey (the payout) are on their way: wait until the log has settled
+  // the journey's last event is the tutor's payout: wait for it, and for the log to have settled
   const log = await poll("the endpoint's deliveries to settle", 60_000, async () => {
     const page = unwrap(
       await asAdmin.GET("/v1/admin/webhook-endpoints/{id}/deliveries", {
         params: { path: { id: receiver.endpointId }, query: { limit: 100 } },
       }),
     );
-    return page.items.length > 0 && page.items.every((d) => d.status === "delivered") ? page.items : undefined;
+    const paid = page.items.some((d) => d.eventType === "payout.paid");
+    return paid && page.items.every((d) => d.status === "delivered") ? page.items : undefined;
   });
-  const got = await c.emulator<Received[]>(`/__control/hooks/${receiver.name}/deliveries`);
+  const got = await poll("every delivery at the receiver", 30_000, async () => {
+    const all = await c.emulator<Received[]>(`/__control/hooks/${receiver.name}/deliveries`);
+    return new Set(all.map((d) => d.webhookId)).size >= log.length ? all : undefined;
+  });
   const byType: Record<string, number> = {};
   for (const d of got) byType[d.type] = (byType[d.type] ?? 0) + 1;
   const unverified = got.filter((d) => d.verified !== true);
