@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { ConfigError, getConfig } from "../config";
 import { openSession } from "../db/client";
+import { meteredEnv, meterHeaders, newMeter } from "../db/meter";
 import { loadClock } from "../lib/clock";
 import type { AppEnv } from "./context";
 import { DomainError, problemResponse } from "./errors";
@@ -116,12 +117,15 @@ export const corsPolicy = (): MiddlewareHandler<AppEnv> =>
 /** Parses config (once per env) and opens the request's D1 session; returns its bookmark. */
 export const services = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   const config = getConfig(c.env);
-  const handle = openSession(c.env.DB, c.req.header("x-d1-bookmark"));
+  // outside production every request counts its D1 rows (db/meter.ts) and answers them as headers
+  const meter = config.ENVIRONMENT === "production" ? null : newMeter();
+  const env = meter ? meteredEnv(c.env, meter) : c.env;
+  const handle = openSession(env.DB, c.req.header("x-d1-bookmark"));
   c.set("dbHandle", handle);
   // The test clock's offset is read from the primary (not the session): a clock move must be seen at once.
   const clock = await loadClock(c.env.DB, config);
   c.set("svc", {
-    env: c.env,
+    env,
     config,
     db: handle.db,
     d1: handle.d1,
@@ -138,4 +142,5 @@ export const services = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   await next();
   const bookmark = handle.bookmark();
   if (bookmark) c.res.headers.set("x-d1-bookmark", bookmark);
+  if (meter) for (const [name, value] of Object.entries(meterHeaders(meter))) c.res.headers.set(name, value);
 };

@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { type D1Like, openPrimary } from "../db/client";
+import { meterD1, newMeter, type RowMeter, reported } from "../db/meter";
 import type { Env } from "../env";
 import { newId } from "../lib/crypto";
 import { insertAudit, withDetails } from "../modules/audit/store";
@@ -54,11 +55,28 @@ interface OrderRow {
 export class CreditLedger extends DurableObject<Env> {
   #tail: Promise<unknown> = Promise.resolve();
 
+  /** Outside production, the rows of the operation running now (db/meter.ts), returned as `d1Rows`. */
+  #meter: RowMeter | null = null;
+
   /** Runs `op` after every operation queued before it; failures do not break the chain. */
   #serialize<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(op, op);
+    const measured = () => this.#measured(op);
+    const run = this.#tail.then(measured, measured);
     this.#tail = run.catch(() => undefined);
     return run;
+  }
+
+  async #measured<T>(op: () => Promise<T>): Promise<T> {
+    const env = this.env.ENVIRONMENT;
+    if (env !== "development" && env !== "test") return op();
+    this.#meter = newMeter();
+    try {
+      const result = await op();
+      if (result && typeof result === "object") Object.assign(result, { d1Rows: reported(this.#meter) });
+      return result;
+    } finally {
+      this.#meter = null;
+    }
   }
 
   /**
@@ -72,7 +90,8 @@ export class CreditLedger extends DurableObject<Env> {
   }
 
   get #d1(): D1Like {
-    return openPrimary(this.env.DB).d1;
+    const d1 = openPrimary(this.env.DB).d1;
+    return this.#meter ? meterD1(d1, this.#meter) : d1;
   }
 
   /** Runs a ledger batch; a lost race on the chain (a writer outside this object) is retried. */
