@@ -45,7 +45,11 @@ describe("sessions over HTTP", () => {
       401,
       "unauthorized",
     );
-    await expectProblem(await c.call("/v1/auth/logout-all", { method: "POST" }), 401, "unauthorized");
+    await expectProblem(
+      await c.call("/v1/auth/logout-all", { method: "POST", expectViolation: true }),
+      401,
+      "unauthorized",
+    );
   });
 
   it("a context switch stays in the session: logout of the newer pair also revokes the older one", async () => {

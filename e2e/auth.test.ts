@@ -27,7 +27,12 @@ describe("auth over HTTP", () => {
     });
     assert.equal(renamed.name, "Ana");
     await expectProblem(
-      await c.call("/v1/me", { method: "PATCH", token: tokens.accessToken, body: { context: "admin" } }),
+      await c.call("/v1/me", {
+        method: "PATCH",
+        token: tokens.accessToken,
+        body: { context: "admin" },
+        expectViolation: true,
+      }),
       400,
       "validation_failed",
     );
@@ -43,7 +48,7 @@ describe("auth over HTTP", () => {
       "forbidden",
     );
     await expectProblem(
-      await c.call("/v1/me/context", { token: student.accessToken, body: { context: "admin" } }),
+      await c.call("/v1/me/context", { token: student.accessToken, body: { context: "admin" }, expectViolation: true }),
       400,
       "validation_failed",
     );
@@ -52,11 +57,15 @@ describe("auth over HTTP", () => {
   it("answers 202 for unknown and known addresses alike, 400 for a malformed one", async () => {
     assert.equal((await c.call("/v1/auth/otp/request", { body: { email: email("nobody") } })).status, 202);
     await expectProblem(
-      await c.call("/v1/auth/otp/request", { body: { email: "not-an-email" } }),
+      await c.call("/v1/auth/otp/request", { body: { email: "not-an-email" }, expectViolation: true }),
       400,
       "validation_failed",
     );
-    await expectProblem(await c.call("/v1/auth/otp/request", { body: {} }), 400, "validation_failed");
+    await expectProblem(
+      await c.call("/v1/auth/otp/request", { body: {}, expectViolation: true }),
+      400,
+      "validation_failed",
+    );
   });
 
   it("rate-limits code requests per address with 429 and Retry-After", async () => {
@@ -112,11 +121,15 @@ describe("auth over HTTP", () => {
 
   it("refuses missing, tampered and alg=none tokens", async () => {
     const t = await c.login(email("tok"));
-    await expectProblem(await c.call("/v1/me"), 401, "unauthorized");
+    await expectProblem(await c.call("/v1/me", { expectViolation: true }), 401, "unauthorized");
     const [h, p, s] = t.accessToken.split(".");
     await expectProblem(await c.call("/v1/me", { token: `${h}.${p}.${s?.slice(0, -4)}AAAA` }), 401, "unauthorized");
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString("base64url")}.${p}.`;
     await expectProblem(await c.call("/v1/me", { token: none }), 401, "unauthorized");
-    await expectProblem(await c.call("/v1/me", { headers: { authorization: "Basic abc" } }), 401, "unauthorized");
+    await expectProblem(
+      await c.call("/v1/me", { headers: { authorization: "Basic abc" }, expectViolation: true }),
+      401,
+      "unauthorized",
+    );
   });
 });

@@ -46,7 +46,7 @@ const HTTP_METHODS = new Set(["get", "post", "put", "patch", "delete"]);
 const DOCS_DIR = new URL("../docs/", import.meta.url);
 
 async function servedOperations(): Promise<{ doc: OpenApiDocument; operations: Operation[] }> {
-  const r = await c.call<OpenApiDocument>("/v1/openapi.json");
+  const r = await c.call<OpenApiDocument>("/v1/openapi.json", { direct: true });
   if (r.status !== 200 || typeof r.body !== "object" || !r.body?.paths) {
     throw new Error(`GET /v1/openapi.json did not return an OpenAPI document: ${r.status} ${r.text.slice(0, 200)}`);
   }
@@ -137,12 +137,12 @@ describe("authorization matrix, bad input, notifications, admin and service rout
     const secured = operations.filter((o) => o.roles !== null);
     assert.ok(secured.length >= 30, `only ${secured.length} secured operations`);
     for (const o of secured) {
-      const r = await c.call(concrete(o.path), { method: o.method });
+      const r = await c.call(concrete(o.path), { method: o.method, expectViolation: true });
       assert.equal(r.status, 401, `anonymous ${o.method} ${o.path}: ${r.status} ${r.text.slice(0, 200)}`);
       await expectProblem(r, 401, "unauthorized");
     }
     for (const o of operations.filter((x) => x.roles === null && x.method === "GET")) {
-      const r = await c.call(concrete(o.path));
+      const r = await c.call(concrete(o.path), { expectViolation: true });
       assert.ok(r.status !== 401 && r.status !== 403, `anonymous ${o.method} ${o.path}: ${r.status}`);
     }
   });
@@ -159,7 +159,7 @@ describe("authorization matrix, bad input, notifications, admin and service rout
       if (o.roles === null) continue;
       for (const role of ROLES) {
         if (o.roles.length === 0 || o.roles.includes(role)) continue;
-        const r = await c.call(concrete(o.path), { method: o.method, token: tokens[role] });
+        const r = await c.call(concrete(o.path), { method: o.method, token: tokens[role], expectViolation: true });
         assert.equal(r.status, 403, `${role} on ${o.method} ${o.path}: ${r.status} ${r.text.slice(0, 200)}`);
         await expectProblem(r, 403, "forbidden");
         checked += 1;
@@ -248,12 +248,21 @@ describe("authorization matrix, bad input, notifications, admin and service rout
       "unsupported_media_type",
     );
     await expectProblem(
-      await c.call("/v1/me", { method: "PATCH", token: s.token, body: { name: "x".repeat(70 * 1024) } }),
+      await c.call("/v1/me", {
+        method: "PATCH",
+        token: s.token,
+        body: { name: "x".repeat(70 * 1024) },
+        expectViolation: true,
+      }),
       413,
       "payload_too_large",
     );
     for (const q of ["limit=0", "limit=101", "limit=abc", "cursor=not-a-cursor"]) {
-      await expectProblem(await c.call(`/v1/notifications?${q}`, { token: s.token }), 400, "validation_failed");
+      await expectProblem(
+        await c.call(`/v1/notifications?${q}`, { token: s.token, expectViolation: true }),
+        400,
+        "validation_failed",
+      );
     }
     await expectProblem(
       await c.call("/v1/me/tutor-profile/avatar", {
@@ -275,8 +284,12 @@ describe("authorization matrix, bad input, notifications, admin and service rout
       413,
       "payload_too_large",
     );
-    await expectProblem(await c.call("/v1/subjects", { method: "DELETE" }), 405, "method_not_allowed");
-    await expectProblem(await c.call("/v1/nope"), 404, "not_found");
+    await expectProblem(
+      await c.call("/v1/subjects", { method: "DELETE", expectViolation: true }),
+      405,
+      "method_not_allowed",
+    );
+    await expectProblem(await c.call("/v1/nope", { expectViolation: true }), 404, "not_found");
     const echoed = await c.call("/v1/health", { headers: { "x-request-id": "e2e-request-123" } });
     assert.equal(echoed.headers.get("x-request-id"), "e2e-request-123");
     assert.ok((await c.call("/v1/health")).headers.get("x-request-id"));

@@ -24,7 +24,7 @@ describe("API reference page (/v1/docs)", () => {
     const bundle = await fetch(`${c.apiUrl}/api-reference/standalone.js`, { method: "HEAD" });
     assert.equal(bundle.status, 200, "public/api-reference/standalone.js is missing: run npm install (postinstall)");
 
-    const doc = await c.ok<OpenApiDocument>("/v1/openapi.json");
+    const doc = await c.ok<OpenApiDocument>("/v1/openapi.json", { direct: true });
     const summaries = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.summary ?? ""));
     assert.ok(summaries.length >= 40, `only ${summaries.length} operations in the document`);
     assert.deepEqual(

@@ -1,6 +1,16 @@
 /** Shared by the e2e files: the client, logins, and small worlds (subject, tutor, funded student). */
 import assert from "node:assert/strict";
-import { ALL_WEEK, Client, poll, QUARTER, type Res, rand, type Tokens } from "../tools/offline/client.ts";
+import {
+  ALL_WEEK,
+  type CallOptions,
+  Client,
+  poll,
+  QUARTER,
+  type Res,
+  rand,
+  type Tokens,
+} from "../tools/offline/client.ts";
+import { recordProxiedCall } from "./prism.ts";
 
 export { adminEmail, MAX_RECORDING_BYTES } from "./helpers-config.ts";
 export { poll, QUARTER, rand, type Tokens };
@@ -21,9 +31,22 @@ export const clientIp = () => {
   return `198.${18 + ((b[0] ?? 0) % 2)}.${b[1]}.${b[2]}`;
 };
 
+/**
+ * Every JSON or body-less call goes through Prism, the validating proxy e2e/run.ts starts
+ * (E2E_PROXY_URL; e2e/prism.ts), which checks it and its answer against the OpenAPI document: a
+ * call that breaks the document on purpose says so with `expectViolation: true`. So do the SDK's
+ * given `fetch: c.fetchFor()`. `raw` bodies, `direct: true` calls and plain fetches of `c.apiUrl`
+ * (pages, image bytes) reach the API directly.
+ */
 export const c = new Client(env("E2E_API_URL"), env("E2E_EMULATOR_URL"), {
   headers: { "cf-connecting-ip": clientIp() },
+  proxy: proxyOf(process.env.E2E_PROXY_URL, process.env.E2E_PRISM_CALLS),
 });
+
+function proxyOf(url: string | undefined, calls: string | undefined) {
+  if (!url || !calls) return null;
+  return { url, onCall: (call: Parameters<typeof recordProxiedCall>[1]) => recordProxiedCall(calls, call) };
+}
 
 export const email = (tag: string) => `${tag}.${rand()}${rand()}@e2e.test`;
 
@@ -139,12 +162,12 @@ export function book(
   subjectId: string,
   startTime: number,
   durationMinutes = 60,
-  headers?: Record<string, string>,
+  o: Pick<CallOptions, "headers" | "expectViolation"> = {},
 ) {
   return c.call<Session>("/v1/sessions", {
     token: s.token,
     body: { tutorProfileId: t.profileId, subjectId, startTime, durationMinutes },
-    headers,
+    ...o,
   });
 }
 

@@ -209,7 +209,11 @@ describe("credits and payments through the emulator's hosted checkout", () => {
     assert.equal(orders.items.length, 1);
     await expectProblem(await checkout(s, "pack_nope"), 400, "validation_failed");
     await expectProblem(
-      await c.call("/v1/credits/checkout", { token: s.token, body: { packId: "pack_5", credits: 1000 } }),
+      await c.call("/v1/credits/checkout", {
+        token: s.token,
+        body: { packId: "pack_5", credits: 1000 },
+        expectViolation: true,
+      }),
       400,
       "validation_failed",
     );
@@ -220,7 +224,11 @@ describe("credits and payments through the emulator's hosted checkout", () => {
       403,
       "forbidden",
     );
-    await expectProblem(await c.call("/v1/credits/checkout", { body: { packId: "pack_5" } }), 401, "unauthorized");
+    await expectProblem(
+      await c.call("/v1/credits/checkout", { body: { packId: "pack_5" }, expectViolation: true }),
+      401,
+      "unauthorized",
+    );
   });
 
   it("admin adjustments: credit, debit, never below zero", async () => {
@@ -244,6 +252,7 @@ describe("credits and payments through the emulator's hosted checkout", () => {
       await c.call("/v1/admin/credits/adjustments", {
         token: admin.accessToken,
         body: { userId: s.userId, type: "credit", amount: 1.5, description: "fraction" },
+        expectViolation: true,
       }),
       400,
       "validation_failed",

@@ -83,7 +83,7 @@ describe("lesson report review", () => {
     assert.equal(edited.version, 2);
     assert.equal(edited.editedByTutor, true);
     await expectProblem(
-      await c.call(reportPath, { method: "PATCH", token: t.token, body: { summary: "" } }),
+      await c.call(reportPath, { method: "PATCH", token: t.token, body: { summary: "" }, expectViolation: true }),
       400,
       "validation_failed",
     );

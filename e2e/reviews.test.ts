@@ -60,7 +60,11 @@ describe("reviews and the ranked directory", () => {
       403,
       "forbidden",
     );
-    await expectProblem(await c.call(`/v1/sessions/${lesson.id}/review`, { body: { rating: 5 } }), 401, "unauthorized");
+    await expectProblem(
+      await c.call(`/v1/sessions/${lesson.id}/review`, { body: { rating: 5 }, expectViolation: true }),
+      401,
+      "unauthorized",
+    );
 
     const shown = await c.ok<Listed>(`/v1/tutors/${dear.profileId}`);
     assert.deepEqual([shown.ratingAverage, shown.ratingCount], [5, 1]);
@@ -83,7 +87,7 @@ describe("reviews and the ranked directory", () => {
       rated.items.map((t) => t.id),
       [dear.profileId],
     );
-    await expectProblem(await c.call(`/v1/tutors?sort=best`), 400, "validation_failed");
+    await expectProblem(await c.call(`/v1/tutors?sort=best`, { expectViolation: true }), 400, "validation_failed");
 
     const notes = await c.ok<{ items: { type: string; data: { reviewId?: string } }[] }>("/v1/notifications", {
       token: dear.token,

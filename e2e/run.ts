@@ -4,6 +4,9 @@
  * `e2e/serial/*.test.ts` one by one (they move the test clock), and shuts everything
  * down. Prints `N passed, M failed` last; exits non-zero on any failure.
  * `E2E_KEEP=1` keeps the temp dir (wrangler log, state); `E2E_FILTER=auth` runs matching files only.
+ * The tests' API calls go through Prism, validating them against the served OpenAPI document
+ * (e2e/prism.ts): any response violation or unmarked request violation fails the run.
+ * `E2E_PRISM=0` runs without it.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +17,7 @@ import { Client } from "../tools/offline/client.ts";
 import { seedDemo } from "../tools/offline/seed.ts";
 import { freePort, OFFLINE_ADMIN_EMAIL, ROOT, startStack } from "../tools/offline/stack.ts";
 import { E2E_ADMIN_EMAILS, MAX_RECORDING_BYTES } from "./helpers-config.ts";
+import { checkPrism, type Prism, startPrism } from "./prism.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "tutorloop-e2e-"));
 const wranglerLog = join(dir, "wrangler.log");
@@ -50,6 +54,11 @@ const stack = await startStack({
 });
 console.log(`== e2e: API ${stack.apiUrl}, emulator ${stack.emulatorUrl} (up in ${Date.now() - started} ms)`);
 
+// Prism, the validating proxy (e2e/prism.ts), starts while the demo catalogue is seeded
+const prismStarting: Promise<Prism | null> =
+  process.env.E2E_PRISM === "0" ? Promise.resolve(null) : startPrism(stack.apiUrl, dir);
+prismStarting.catch(() => undefined);
+
 // The demo catalogue, seeded by the code behind `npm run seed`, for e2e/journey.test.ts.
 const seedStarted = Date.now();
 await seedDemo({
@@ -60,10 +69,21 @@ await seedDemo({
   persistTo: join(dir, "state"),
 }).catch(async (err) => {
   console.error(`e2e: the demo seed failed: ${(err as Error).message}`);
+  await (await prismStarting.catch(() => null))?.stop();
   await stack.stop();
   process.exit(1);
 });
 console.log(`== e2e: demo catalogue seeded in ${Date.now() - seedStarted} ms`);
+const prism = await prismStarting.catch(async (err) => {
+  console.error(`e2e: could not start Prism: ${(err as Error).message}`);
+  await stack.stop();
+  process.exit(1);
+});
+if (prism) {
+  console.log(`== e2e: Prism validates the tests' API calls at ${prism.url} (log: ${prism.log})`);
+  process.env.E2E_PROXY_URL = prism.url;
+  process.env.E2E_PRISM_CALLS = prism.calls;
+}
 console.log("== e2e: some tests send malformed provider calls on purpose: their ✗ MALFORMED lines are expected");
 
 process.env.E2E_API_URL = stack.apiUrl;
@@ -110,13 +130,22 @@ async function runPhase(files: string[], concurrency: boolean) {
   await new Promise<void>((ok) => reporter.on("end", () => ok()));
 }
 
+const prismFailures = prism ? checkPrism(prism, { minCalls: filter ? 1 : 100 }) : [];
+if (prismFailures.length > 0) {
+  console.log("prism: the API and its OpenAPI document disagree, or a test broke the document without saying so:");
+  for (const f of prismFailures) console.log(f);
+}
+await prism?.stop();
 await stack.stop();
+const ok = failed === 0 && passed > 0 && prismFailures.length === 0;
 if (failed > 0) {
   console.log(`\nwrangler log kept at ${wranglerLog}`);
   console.log(`failed: ${failures.join(" | ")}`);
+} else if (prismFailures.length > 0) {
+  console.log(`\nPrism's log and the calls kept in ${dir}`);
 } else if (!process.env.E2E_KEEP) {
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(`\ne2e finished in ${Math.round((Date.now() - started) / 1000)} s`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+console.log(`${passed} passed, ${failed} failed${prismFailures.length > 0 ? ", the Prism check failed" : ""}`);
+process.exit(ok ? 0 : 1);

@@ -20,7 +20,7 @@ describe("the TypeScript SDK", () => {
   });
 
   it("has committed types that match the served OpenAPI document", async () => {
-    const served = await typesFromDocument(await c.ok<unknown>("/v1/openapi.json"));
+    const served = await typesFromDocument(await c.ok<unknown>("/v1/openapi.json", { direct: true }));
     const committed = readFileSync(SCHEMA_FILE, "utf8");
     assert.ok(served === committed, "sdk/src/schema.d.ts is stale: run `npm run sdk:generate` and commit it");
   });
@@ -30,7 +30,7 @@ describe("the TypeScript SDK", () => {
     const tutor = await newTutor(admin, [subject.id]);
     const student = await newStudent();
     await fund(admin, student.userId, 10);
-    const client = createClient({ baseUrl: c.apiUrl, getToken: () => student.token });
+    const client = createClient({ baseUrl: c.apiUrl, fetch: c.fetchFor(), getToken: () => student.token });
     // two lessons first: with the consumer's own, three sessions over pages of 2
     for (const hours of [30, 50]) {
       unwrap(
@@ -61,6 +61,7 @@ describe("the TypeScript SDK", () => {
     let token = "not-a-valid-token";
     const client = createClient({
       baseUrl: c.apiUrl,
+      fetch: c.fetchFor(),
       getToken: () => token,
       onRefresh: async () => {
         refreshed += 1;
@@ -72,13 +73,18 @@ describe("the TypeScript SDK", () => {
     assert.equal(unwrap(a).id, student.userId);
     assert.equal(unwrap(b).balance, 0);
     assert.equal(refreshed, 1, "two concurrent 401s share one refresh");
-    const anonymous = createClient({ baseUrl: c.apiUrl, onRefresh: async () => student.token });
+    // no token on purpose: a request the document's security requirement refuses
+    const anonymous = createClient({
+      baseUrl: c.apiUrl,
+      fetch: c.fetchFor({ expectViolation: true }),
+      onRefresh: async () => student.token,
+    });
     assert.equal((await anonymous.GET("/v1/me")).response.status, 401, "no token: nothing to refresh");
   });
 
   it("returns problems typed and unwrap throws them as ProblemError", async () => {
     const student = await newStudent();
-    const client = createClient({ baseUrl: c.apiUrl, getToken: () => student.token });
+    const client = createClient({ baseUrl: c.apiUrl, fetch: c.fetchFor(), getToken: () => student.token });
     const res = await client.GET("/v1/sessions/{id}", { params: { path: { id: "ses_nope" } } });
     assert.equal(res.error?.code, "not_found");
     assert.throws(

@@ -40,7 +40,7 @@ describe("outgoing webhooks", () => {
   let asAdmin: ReturnType<typeof createClient>;
   before(async () => {
     admin = await c.login(adminEmail("hooks"));
-    asAdmin = createClient({ baseUrl: c.apiUrl, getToken: () => admin.accessToken });
+    asAdmin = createClient({ baseUrl: c.apiUrl, fetch: c.fetchFor(), getToken: () => admin.accessToken });
   });
 
   async function endpointFor(
@@ -128,7 +128,7 @@ describe("outgoing webhooks", () => {
       assert.equal(r.error?.code, "validation_failed");
     }
     const student = await newStudent();
-    const asStudent = createClient({ baseUrl: c.apiUrl, getToken: () => student.token });
+    const asStudent = createClient({ baseUrl: c.apiUrl, fetch: c.fetchFor(), getToken: () => student.token });
     const r = await asStudent.GET("/v1/admin/webhook-endpoints");
     assert.equal(r.response.status, 403);
     await assert.rejects(async () => unwrap(r), ProblemError);

@@ -28,8 +28,43 @@ export interface CallOptions {
   method?: string;
   token?: string;
   body?: unknown;
+  /**
+   * Bytes sent as they are (uploads, signed or hand-made payloads). They always go straight to the
+   * API, never through the client's validating proxy (which parses and re-encodes bodies).
+   */
   raw?: RequestInit["body"];
   headers?: Record<string, string>;
+  /**
+   * This call breaks the OpenAPI document on purpose (no token, a missing or invalid field, an
+   * unknown route or method): the validating proxy's request violations for it are expected.
+   */
+  expectViolation?: boolean;
+  /**
+   * Straight to the API, not through the validating proxy: for the routes the OpenAPI document does
+   * not describe (the document itself, the reference page).
+   */
+  direct?: boolean;
+}
+
+/** One API call of a client with a validating proxy, and the proxy's verdict. */
+export interface ProxiedCall {
+  method: string;
+  path: string;
+  status: number;
+  /** false: `raw` or `direct`, straight to the API. */
+  proxied: boolean;
+  expectViolation: boolean;
+  /** The proxy's `sl-violations` header (Prism's violations, a JSON array), if any. */
+  violations: string | null;
+}
+
+/**
+ * A validating proxy in front of the API (the e2e suite's Prism): every call without `raw` or
+ * `direct` goes through `url`; `onCall` hears of every call, and what the proxy said about it.
+ */
+export interface ClientProxy {
+  url: string;
+  onCall: (call: ProxiedCall) => void;
 }
 
 export class Client {
@@ -37,10 +72,16 @@ export class Client {
   readonly emulatorUrl: string;
   /** Sent with every API call (a call's own headers win), e.g. the e2e files' `cf-connecting-ip`. */
   readonly headers: Record<string, string>;
-  constructor(apiUrl: string, emulatorUrl: string, opts: { headers?: Record<string, string> } = {}) {
+  readonly proxy: ClientProxy | null;
+  constructor(
+    apiUrl: string,
+    emulatorUrl: string,
+    opts: { headers?: Record<string, string>; proxy?: ClientProxy | null } = {},
+  ) {
     this.apiUrl = apiUrl;
     this.emulatorUrl = emulatorUrl;
     this.headers = opts.headers ?? {};
+    this.proxy = opts.proxy ?? null;
   }
 
   async call<T = Record<string, unknown>>(path: string, o: CallOptions = {}): Promise<Res<T>> {
@@ -51,12 +92,18 @@ export class Client {
       body = JSON.stringify(o.body);
       headers["content-type"] ??= "application/json";
     }
-    const r = await fetch(`${this.apiUrl}${path}`, {
-      method: o.method ?? (body !== undefined ? "POST" : "GET"),
-      headers,
-      body,
-    });
+    const method = o.method ?? (body !== undefined ? "POST" : "GET");
+    const proxied = this.proxy !== null && o.raw === undefined && !o.direct;
+    const r = await fetch(`${proxied ? this.proxy?.url : this.apiUrl}${path}`, { method, headers, body });
     const text = await r.text();
+    this.proxy?.onCall({
+      method,
+      path,
+      status: r.status,
+      proxied,
+      expectViolation: o.expectViolation === true,
+      violations: proxied ? r.headers.get("sl-violations") : null,
+    });
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : null;
@@ -64,6 +111,36 @@ export class Client {
       parsed = text;
     }
     return { status: r.status, headers: r.headers, body: parsed as T, text };
+  }
+
+  /**
+   * A fetch for the SDK (`createClient({ baseUrl: c.apiUrl, fetch: c.fetchFor() })`): its API
+   * requests with a JSON or no body go through the validating proxy too, as `call`'s do.
+   */
+  fetchFor(o: { expectViolation?: boolean } = {}): (request: Request) => Promise<Response> {
+    return async (request) => {
+      const type = request.headers.get("content-type") ?? "";
+      const proxied =
+        this.proxy !== null && request.url.startsWith(this.apiUrl) && (request.body === null || /json/.test(type));
+      const body = proxied && request.body !== null ? await request.text() : undefined;
+      const r = proxied
+        ? await fetch(`${this.proxy?.url}${request.url.slice(this.apiUrl.length)}`, {
+            method: request.method,
+            headers: request.headers,
+            body,
+          })
+        : await fetch(request);
+      const url = new URL(request.url);
+      this.proxy?.onCall({
+        method: request.method,
+        path: `${url.pathname}${url.search}`,
+        status: r.status,
+        proxied,
+        expectViolation: o.expectViolation === true,
+        violations: proxied ? r.headers.get("sl-violations") : null,
+      });
+      return r;
+    };
   }
 
   /** Like `call`, but throws unless the status is `expected`. */
