@@ -16,16 +16,30 @@ export interface RowCount {
   statements: number;
 }
 
-export interface RowMeter extends RowCount {
+/** Calls to D1 (a statement run alone or a whole batch), the request's own and its ledger operations'. */
+export interface RoundTrips {
+  roundTrips: number;
+  ledgerRoundTrips: number;
+}
+
+export interface RowMeter extends RowCount, RoundTrips {
   bySql: Map<string, RowCount>;
 }
 
 /** What a Durable Object operation reports: its totals and its costliest statements. */
 export interface ReportedRows extends RowCount {
   top: [sql: string, read: number, written: number][];
+  roundTrips?: number;
 }
 
-export const newMeter = (): RowMeter => ({ read: 0, written: 0, statements: 0, bySql: new Map() });
+export const newMeter = (): RowMeter => ({
+  read: 0,
+  written: 0,
+  statements: 0,
+  roundTrips: 0,
+  ledgerRoundTrips: 0,
+  bySql: new Map(),
+});
 
 function add(m: RowMeter, sql: string, read: number, written: number, statements = 1) {
   m.read += read;
@@ -54,11 +68,13 @@ export const reported = (m: RowMeter): ReportedRows => ({
   written: m.written,
   statements: m.statements,
   top: topStatements(m),
+  roundTrips: m.roundTrips,
 });
 
 /** Adds a Durable Object operation's own count (its statements keep their text for the top list). */
 export function addReported(m: RowMeter, r: ReportedRows | undefined) {
   if (!r) return;
+  m.ledgerRoundTrips += r.roundTrips ?? 0;
   const counted = { read: 0, written: 0, statements: 0 };
   for (const [sql, read, written] of r.top) {
     add(m, sql, read, written);
@@ -84,6 +100,7 @@ function meteredStatement(stmt: D1PreparedStatement, sql: string, m: RowMeter): 
       if (prop === "bind") return (...values: unknown[]) => meteredStatement(target.bind(...values), sql, m);
       if (prop === "all" || prop === "run") {
         return async () => {
+          m.roundTrips += 1;
           const result = await target[prop]();
           addMeta(m, sql, result.meta);
           return result;
@@ -91,6 +108,7 @@ function meteredStatement(stmt: D1PreparedStatement, sql: string, m: RowMeter): 
       }
       if (prop === "first") {
         return async (column?: string) => {
+          m.roundTrips += 1;
           const result = await target.all<Record<string, unknown>>();
           addMeta(m, sql, result.meta);
           const row = result.results[0];
@@ -100,6 +118,7 @@ function meteredStatement(stmt: D1PreparedStatement, sql: string, m: RowMeter): 
       }
       if (prop === "raw") {
         return async (options?: { columnNames?: boolean }) => {
+          m.roundTrips += 1;
           const result = await target.all<Record<string, unknown>>();
           addMeta(m, sql, result.meta);
           const rows = result.results.map((r) => Object.values(r));
@@ -123,6 +142,7 @@ export function meterD1<T extends Pick<D1Database, "prepare" | "batch">>(d1: T, 
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
           // the batch needs the real statements; each proxy remembers its own and its SQL text
+          m.roundTrips += 1;
           const infos = statements.map((s) => statementInfo.get(s));
           const results = await target.batch(statements.map((s, i) => infos[i]?.target ?? s));
           for (const [i, r] of results.entries()) addMeta(m, infos[i]?.sql ?? "(unmetered statement)", r.meta);
@@ -180,6 +200,8 @@ export function meterHeaders(m: RowMeter): Record<string, string> {
     "x-d1-rows-read": String(m.read),
     "x-d1-rows-written": String(m.written),
     "x-d1-statements": String(m.statements),
+    "x-d1-round-trips": String(m.roundTrips),
+    "x-d1-ledger-round-trips": String(m.ledgerRoundTrips),
     "x-d1-rows-top": encodeURIComponent(JSON.stringify(topStatements(m))),
   };
 }

@@ -62,6 +62,8 @@ export interface SettleStepResult {
   earnedCredits: number;
   tutorEarningsCents: number;
   transitionId: string;
+  /** The session as the step's batch left it (D1's driver values: rowFromDriver maps them). */
+  session: Record<string, string | number | null> | null;
 }
 
 const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
@@ -224,7 +226,18 @@ WHERE id = ? AND ${fromSql}`,
       insertEvent(d1, { type, objectId: input.sessionId, dedupeKey: `${type}:${input.sessionId}`, at }, byThisStep),
     );
   }
+  // read back in the same transaction: the caller needs no read after the step
+  statements.push(d1.prepare("SELECT * FROM sessions WHERE id = ?").bind(input.sessionId));
   const results = await d1.batch(statements);
   if ((results[updateIndex]?.meta.changes ?? 0) === 0) return fail("conflict", "The session changed; reload it");
-  return { ok: true, replayed: false, refundedCredits, earnedCredits, tutorEarningsCents, transitionId };
+  const after = (results.at(-1)?.results[0] as Record<string, string | number | null> | undefined) ?? null;
+  return {
+    ok: true,
+    replayed: false,
+    refundedCredits,
+    earnedCredits,
+    tutorEarningsCents,
+    transitionId,
+    session: after,
+  };
 }

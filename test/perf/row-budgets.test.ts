@@ -19,6 +19,7 @@ import { book, createSubject, createTutor, fund, slotAt, type Tutor } from "../s
 interface Budget {
   read: number;
   written?: number;
+  roundTrips?: number;
 }
 // (bench/budgets.json also records, per route, the issue's target where the budget is above it, and why)
 const budgets = (budgetsFile as { rows: Record<string, Budget> }).rows;
@@ -27,6 +28,7 @@ interface Rows {
   read: number;
   written: number;
   top: [string, number, number][];
+  roundTrips?: number;
 }
 
 async function rowsOf(res: Response): Promise<Rows> {
@@ -36,6 +38,7 @@ async function rowsOf(res: Response): Promise<Rows> {
   return {
     read: Number(read),
     written: Number(res.headers.get("x-d1-rows-written")),
+    roundTrips: Number(res.headers.get("x-d1-round-trips")),
     top: JSON.parse(decodeURIComponent(res.headers.get("x-d1-rows-top") ?? "%5B%5D")),
   };
 }
@@ -50,6 +53,12 @@ function within(route: string, scale: string, r: Rows) {
   expect(r.read, `${route} (${scale}) read ${r.read} rows > ${budget.read}; costliest:\n${named}`).toBeLessThanOrEqual(
     budget.read,
   );
+  if (budget.roundTrips !== undefined) {
+    expect(
+      r.roundTrips,
+      `${route} (${scale}): ${r.roundTrips} round trips to D1 > ${budget.roundTrips}`,
+    ).toBeLessThanOrEqual(budget.roundTrips);
+  }
   if (budget.written !== undefined) {
     expect(
       r.written,

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Auth } from "../../src/context";
 import type { Env } from "../../src/env";
 import { jobContext } from "../../src/jobs/context";
-import { bookSession } from "../../src/modules/sessions/service";
+import { bookSession } from "../../src/modules/sessions/book";
 import { login, refresh, waitForEmails } from "../auth/helpers";
 import { call, createUser, env, eventually, expectProblem, json } from "../helpers/api";
 import { balanceOf, book, createSubject, createTutor, fund, slotAt } from "../sessions/helpers";

@@ -4,9 +4,9 @@
  * routes use — so a webhook's object is exactly what GET would have answered at that moment, and
  * never carries a field the API hides (room passphrases, secrets).
  */
-import { getTableColumns } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { ServiceContext } from "../../context";
+import { rowFromDriver } from "../../db/rows";
 import type { WebhookEventType } from "../../db/schema";
 import { orderView } from "../credits/service";
 import { adminPayoutView } from "../payouts/list";
@@ -20,15 +20,8 @@ import { EVENT_OBJECTS, OBJECT_TABLES, type ObjectKind } from "./outbox";
 type RowOf<K extends ObjectKind> = (typeof OBJECT_TABLES)[K]["$inferSelect"];
 
 /** The snapshot's driver values back into the row drizzle would have read (booleans, JSON columns). */
-function decodeRow<T>(table: SQLiteTable, snapshot: string): T {
-  const raw = JSON.parse(snapshot) as Record<string, unknown>;
-  const row: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(getTableColumns(table))) {
-    const value = raw[column.name];
-    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
-  }
-  return row as T;
-}
+const decodeRow = <T>(table: SQLiteTable, snapshot: string): T =>
+  rowFromDriver(table, JSON.parse(snapshot) as Record<string, unknown>) as T;
 
 const views: { [K in ObjectKind]: (svc: ServiceContext, row: RowOf<K>) => Promise<unknown> | unknown } = {
   session: (_svc, row) => sessionView(row),

@@ -13,22 +13,31 @@
  * The same batch resets both reminder claims (a reminder sent for the old time must not block the
  * new time's; their dedupe keys carry the start time) and writes the other participant's in-app
  * notification and, for an admin, the audit row — each guarded on the move having happened.
+ *
+ * Round trips: the session (its access check), ONE batch of everything the decision needs, and the
+ * write batch, whose UPDATE returns the moved row.
  */
+import { and, eq, isNull } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
+import { openPrimary } from "../../db/client";
+import { rowFromDriver } from "../../db/rows";
+import { sessions, studentProfiles, tutorProfiles, users } from "../../db/schema";
 import { templates } from "../../email/templates";
 import { slotFree } from "../../ledger/booking-sql";
 import { newId } from "../../lib/crypto";
-import { conflict, DomainError, notFound } from "../../lib/errors";
+import { conflict, DomainError } from "../../lib/errors";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { auditEntry, insertAudit } from "../audit/store";
 import { announceEvents } from "../integrations/nudge";
 import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
-import { publicTutorRow } from "../tutors/service";
+import { refusal } from "../tutors/booking-rules";
+import { PUBLIC_TUTOR_STATUS } from "../tutors/service";
+import { type CalendarResults, calendarFrom, calendarQueries } from "../tutors/tutor-calendar";
 import { accessSession, sessionView } from "./access";
 import type { RescheduleRequest } from "./schemas";
-import { claimSlot, participants, primarySession, userEmail, whenText } from "./service";
+import { claimOf, primarySession, whenText } from "./service";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -54,13 +63,41 @@ export async function rescheduleSession(svc: ServiceContext, auth: Auth, id: str
 
   const startTime = input.startTime;
   const endTime = startTime + (session.endTime - session.startTime);
-  const tutor = await publicTutorRow(svc, session.tutorProfileId).catch((err) => {
-    if (err instanceof DomainError && err.code === "not_found")
-      throw new DomainError("slot_unavailable", "The tutor is not taking bookings");
-    throw err;
+  // ONE batch for everything the move decides on: the tutor (approved), both people's open-account
+  // addresses and the calendar without this session; on the primary, as a write path
+  const { db } = openPrimary(svc.env.DB);
+  const [tutors, students, ...calendarRows] = await db.batch([
+    db
+      .select({
+        id: tutorProfiles.id,
+        userId: tutorProfiles.userId,
+        displayName: tutorProfiles.displayName,
+        email: users.email,
+      })
+      .from(tutorProfiles)
+      .leftJoin(users, and(eq(users.id, tutorProfiles.userId), isNull(users.deletedAt)))
+      .where(and(eq(tutorProfiles.id, session.tutorProfileId), eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS)))
+      .limit(1),
+    db
+      .select({ userId: studentProfiles.userId, email: users.email })
+      .from(studentProfiles)
+      .leftJoin(users, and(eq(users.id, studentProfiles.userId), isNull(users.deletedAt)))
+      .where(eq(studentProfiles.id, session.studentProfileId))
+      .limit(1),
+    ...calendarQueries({ db }, session.tutorProfileId, startTime, endTime, { movingSessionId: session.id }),
+  ]);
+  const tutor = tutors[0];
+  if (!tutor) throw new DomainError("slot_unavailable", "The tutor is not taking bookings");
+  const student = students[0];
+  if (!student) throw new Error(`session ${session.id} has a missing student profile`);
+  const { calendar } = calendarFrom(svc, calendarRows as unknown as CalendarResults, startTime, endTime, {
+    movingSessionId: session.id,
   });
-  const claim = await claimSlot(svc, tutor.id, session.studentProfileId, startTime, endTime, session.id);
-  const { studentUserId, tutorUserId } = await participants(svc, session);
+  const refused = refusal(calendar, startTime, endTime);
+  if (refused) throw new DomainError("slot_unavailable", refused.message);
+  const claim = claimOf(calendar, tutor.id, session.studentProfileId, startTime, endTime, session.id);
+  const [studentUserId, tutorUserId] = [student.userId, tutor.userId];
+  const emailOf = (userId: string) => (userId === tutorUserId ? tutor.email : student.email);
 
   const free = slotFree(claim);
   const move = svc.d1
@@ -69,7 +106,8 @@ export async function rescheduleSession(svc: ServiceContext, auth: Auth, id: str
   reminder24hSentAt = NULL, reminder1hSentAt = NULL
 WHERE id = ? AND status = 'scheduled' AND startTime = ?
   AND EXISTS (SELECT 1 FROM tutorProfiles WHERE id = ? AND status = 'approved')
-  AND ${free.sql}`,
+  AND ${free.sql}
+RETURNING *`,
     )
     .bind(startTime, endTime, now, now, session.id, session.startTime, session.tutorProfileId, ...free.binds);
   // Holds exactly when this request's move took effect (its new start, stamped at `now`).
@@ -125,15 +163,16 @@ WHERE id = ? AND status = 'scheduled' AND startTime = ?
       moved,
     ),
   ]);
-  if ((result?.meta.changes ?? 0) === 0) await refuseMove(svc, session.id, session.startTime);
+  // the moved row comes back from the UPDATE itself (RETURNING): no read after the write
+  const returned = (result?.results as Record<string, unknown>[] | undefined)?.[0];
+  if (!returned) await refuseMove(svc, session.id, session.startTime);
   announceEvents(svc);
-  const updated = await primarySession(svc, session.id);
-  if (!updated) throw notFound("Session");
+  const updated = rowFromDriver(sessions, returned ?? {});
 
   const moverName = by === "student" ? auth.user.name : by === "tutor" ? tutor.displayName : null;
   const jobs: QueueMessage[] = [];
   for (const userId of notified) {
-    const to = await userEmail(svc, userId);
+    const to = emailOf(userId);
     if (to) {
       jobs.push({
         type: "email.send",

@@ -3,6 +3,7 @@ import { createRouter, defineRoute } from "../../http/openapi";
 import type { ApiTag } from "../../http/openapi-document";
 import { adminSessionDetail } from "./admin-detail";
 import { adminSessionsStatement } from "./admin-list";
+import { bookSession } from "./book";
 import { disputeSession, reportNoShow, resolveSession } from "./lifecycle";
 import { completeSession, startSession } from "./progress";
 import { rescheduleSession } from "./reschedule";
@@ -25,15 +26,7 @@ import {
   sessionSchema,
 } from "./schemas";
 import { bookSeries, cancelSeries } from "./series";
-import {
-  bookSession,
-  cancelSession,
-  getSession,
-  joinSession,
-  mySessionsStatement,
-  type RawSession,
-  sessionsPage,
-} from "./service";
+import { cancelSession, getSession, joinSession, mySessionsStatement, type RawSession, sessionsPage } from "./service";
 
 const tags: ApiTag[] = ["Sessions"];
 export const sessionRoutes = createRouter();

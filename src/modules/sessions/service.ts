@@ -7,19 +7,9 @@ import { and, asc, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm"
 import type { Auth, ServiceContext } from "../../context";
 import { openPrimary, toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
-import {
-  type CancelledBy,
-  type NoShowParty,
-  sessions,
-  studentProfiles,
-  tutorProfiles,
-  tutorSubjects,
-  users,
-} from "../../db/schema";
+import { type CancelledBy, type NoShowParty, sessions, tutorSubjects, users } from "../../db/schema";
 import { templates } from "../../email/templates";
 import type { SlotClaim } from "../../ledger/booking-sql";
-import { ledgerFor, unwrap } from "../../ledger/client";
-import { newId, sha256Hex } from "../../lib/crypto";
 import { decodeCursor, page } from "../../lib/cursor";
 import { badRequest, conflict, DomainError, forbidden, notFound } from "../../lib/errors";
 import { agoraConfigured } from "../../providers/agora";
@@ -30,7 +20,7 @@ import { localDayBounds, refusal, type TutorCalendar } from "../tutors/booking-r
 import { PUBLIC_TUTOR_STATUS, publicTutorRow } from "../tutors/service";
 import { loadTutorCalendar } from "../tutors/tutor-calendar";
 import { accessSession, type SessionRow, sessionView } from "./access";
-import type { BookRequest, ListQuery } from "./schemas";
+import type { ListQuery } from "./schemas";
 import { settleThroughLedger } from "./settle";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -44,16 +34,6 @@ export async function userEmail(svc: ServiceContext, userId: string) {
     columns: { email: true },
   });
   return user?.email;
-}
-
-/**
- * The booking's session id. Under an `Idempotency-Key` it is derived from (user, key, body), so a
- * retry after a failure that the idempotency record did not keep (a 5xx) reaches the ledger's
- * `booking:<sessionId>` key again and replays instead of booking twice.
- */
-async function bookingId(userId: string, input: BookRequest, idempotencyKey?: string) {
-  if (!idempotencyKey) return newId("ses");
-  return `ses_${(await sha256Hex(`${userId}\n${idempotencyKey}\n${JSON.stringify(input)}`)).slice(0, 32)}`;
 }
 
 /**
@@ -121,55 +101,6 @@ export function studentProfileOf(auth: Auth): string {
   return studentProfileId;
 }
 
-export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRequest, idempotencyKey?: string) {
-  const studentProfileId = studentProfileOf(auth);
-  const tutor = await bookableTutor(svc, auth, input.tutorProfileId, input.subjectId);
-  const startTime = input.startTime;
-  const endTime = startTime + input.durationMinutes * 60_000;
-  const creditsCost = creditsCostOf(tutor.hourlyCreditsPrice, input.durationMinutes);
-  const sessionId = await bookingId(auth.userId, input, idempotencyKey);
-  // A retry of a booking that went through (its stored response was lost, or it answered 5xx after
-  // the ledger's commit): answer it again. The calendar would refuse it now, since it holds this very session.
-  const earlier = idempotencyKey ? await primarySession(svc, sessionId) : undefined;
-  const booked = earlier
-    ? { replayed: true }
-    : unwrap(
-        await ledgerFor(svc.env, auth.userId).bookSession({
-          userId: auth.userId,
-          sessionId,
-          tutorUserId: tutor.userId,
-          claim: await claimSlot(svc, tutor.id, studentProfileId, startTime, endTime),
-          subjectId: input.subjectId,
-          creditsCost,
-          description: `Session with ${tutor.displayName} (${input.durationMinutes} min)`,
-          at: svc.clock.now(),
-        }),
-      );
-  const session = await primarySession(svc, sessionId);
-  if (!session) throw new Error("booked session not found");
-  if (!booked.replayed) await refuseIfNoLongerBookable(svc, [session], auth.userId);
-  const jobs: QueueMessage[] = [{ type: "video.create_room", sessionId }];
-  const studentEmail = auth.user.email;
-  const tutorEmail = await userEmail(svc, tutor.userId);
-  jobs.push({
-    type: "email.send",
-    to: studentEmail,
-    idempotencyKey: `session_scheduled:${sessionId}:${auth.userId}`,
-    ...templates.sessionScheduled(whenText(startTime), tutor.displayName, "tutor"),
-  });
-  if (tutorEmail) {
-    jobs.push({
-      type: "email.send",
-      to: tutorEmail,
-      idempotencyKey: `session_scheduled:${sessionId}:${tutor.userId}`,
-      // the student's own name or none: their e-mail address is theirs, never shown to the tutor
-      ...templates.sessionScheduled(whenText(startTime), auth.user.name, "student"),
-    });
-  }
-  enqueueAfterCommit(svc, jobs);
-  return sessionView(session);
-}
-
 /**
  * The checks above ran before the ledger committed: a student who closed their account, or a tutor
  * who stopped being approved, in between would keep a live booking (closing the account re-checks
@@ -185,8 +116,18 @@ export async function refuseIfNoLongerBookable(svc: ServiceContext, booked: Sess
     )
     .bind(studentUserId, first.tutorProfileId)
     .first<{ closedAt: number | null; tutorStatus: string | null }>();
-  const closed = state?.closedAt !== null;
-  if (!closed && state?.tutorStatus === PUBLIC_TUTOR_STATUS) return;
+  await refuseIfNotLive(svc, booked, studentUserId, state ?? { closedAt: null, tutorStatus: null });
+}
+
+/** The same check on a state read by the caller (booking reads it in its own batch). */
+export async function refuseIfNotLive(
+  svc: ServiceContext,
+  booked: SessionRow[],
+  studentUserId: string,
+  state: { closedAt: number | null; tutorStatus: string | null },
+) {
+  const closed = state.closedAt !== null;
+  if (!closed && state.tutorStatus === PUBLIC_TUTOR_STATUS) return;
   for (const session of booked) {
     try {
       await cancelThroughLedger(svc, session, {
@@ -208,16 +149,26 @@ export async function getSession(svc: ServiceContext, auth: Auth, id: string) {
   return sessionView((await accessSession(svc, auth, id)).session);
 }
 
-export async function participants(svc: ServiceContext, s: SessionRow) {
-  const [student, tutor] = await Promise.all([
-    svc.db.query.studentProfiles.findFirst({
-      where: eq(studentProfiles.id, s.studentProfileId),
-      columns: { userId: true },
-    }),
-    svc.db.query.tutorProfiles.findFirst({ where: eq(tutorProfiles.id, s.tutorProfileId), columns: { userId: true } }),
-  ]);
-  if (!student || !tutor) throw new Error(`session ${s.id} has a missing profile`);
-  return { studentUserId: student.userId, tutorUserId: tutor.userId };
+/**
+ * The session's two users and their open-account addresses (null once an account is closed), in ONE
+ * statement of primary-key lookups.
+ */
+export async function participants(
+  svc: ServiceContext,
+  s: Pick<SessionRow, "id" | "studentProfileId" | "tutorProfileId">,
+) {
+  const row = await svc.d1
+    .prepare(
+      `SELECT sp.userId AS studentUserId, su.email AS studentEmail, tp.userId AS tutorUserId, tu.email AS tutorEmail
+FROM studentProfiles AS sp JOIN tutorProfiles AS tp ON tp.id = ?
+LEFT JOIN users AS su ON su.id = sp.userId AND su.deletedAt IS NULL
+LEFT JOIN users AS tu ON tu.id = tp.userId AND tu.deletedAt IS NULL
+WHERE sp.id = ?`,
+    )
+    .bind(s.tutorProfileId, s.studentProfileId)
+    .first<{ studentUserId: string; studentEmail: string | null; tutorUserId: string; tutorEmail: string | null }>();
+  if (!row) throw new Error(`session ${s.id} has a missing profile`);
+  return row;
 }
 
 export async function cancelSession(svc: ServiceContext, auth: Auth, id: string, reason: string | undefined) {
@@ -286,7 +237,8 @@ export async function cancelThroughLedger(
   });
   const jobs: QueueMessage[] = [];
   for (const userId of opts.silent ? [] : [settled.studentUserId, settled.tutorUserId]) {
-    const to = userId === opts.quietFor ? undefined : await userEmail(svc, userId);
+    const address = userId === settled.studentUserId ? settled.studentEmail : settled.tutorEmail;
+    const to = userId === opts.quietFor ? undefined : address;
     if (!to) continue;
     const role = userId === settled.studentUserId ? "student" : "tutor";
     jobs.push({

@@ -1,14 +1,16 @@
 /**
  * Every step that splits a session's credits goes through here: the participants are resolved, the
  * step runs in the student's CreditLedger (ledger/session-money.ts, one transaction) with the
- * platform's earning rate, and the session is read back from the primary.
+ * platform's earning rate, and the session comes back from the step's own batch (no read after it).
  */
 import type { ServiceContext } from "../../context";
+import { rowFromDriver } from "../../db/rows";
+import { sessions } from "../../db/schema";
 import { ledgerFor, unwrap } from "../../ledger/client";
 import type { SettleStepInput } from "../../ledger/session-money";
 import { notFound } from "../../lib/errors";
 import type { SessionRow } from "./access";
-import { participants, primarySession } from "./service";
+import { participants } from "./service";
 
 type Note = { type: string; data: Record<string, unknown> };
 
@@ -43,7 +45,6 @@ export async function settleThroughLedger(svc: ServiceContext, session: SessionR
       currency: svc.config.PAYOUT_CURRENCY,
     }),
   );
-  const updated = await primarySession(svc, session.id);
-  if (!updated) throw notFound("Session");
-  return { session: updated, result, ...people };
+  if (!result.session) throw notFound("Session");
+  return { session: rowFromDriver(sessions, result.session), result, ...people };
 }

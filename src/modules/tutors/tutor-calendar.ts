@@ -56,18 +56,21 @@ export interface LoadedCalendar {
   calendar: TutorCalendar;
 }
 
+type CalendarOptions = { publicOnly?: boolean; movingSessionId?: string; now?: number };
+
 /**
- * The tutor's calendar for decisions inside `[from, to)`. `publicOnly` reads the profile only if it
- * is approved (the public listing); `movingSessionId` leaves that session out (a reschedule).
+ * The five index reads of a tutor's calendar inside `[from, to)`, for a caller that batches them with
+ * its own reads (booking: one round trip for everything it decides on). `publicOnly` reads the
+ * profile only if it is approved (the public listing).
  */
-export async function loadTutorCalendar(
-  svc: ServiceContext,
+export function calendarQueries(
+  svc: Pick<ServiceContext, "db">,
   tutorProfileId: string,
   from: number,
   to: number,
-  opts: { publicOnly?: boolean; movingSessionId?: string; now?: number } = {},
-): Promise<LoadedCalendar> {
-  const [profiles, ruleRows, availabilityRows, sessionRows, timeOffRows] = await svc.db.batch([
+  opts: CalendarOptions = {},
+) {
+  return [
     svc.db
       .select({ id: tutorProfiles.id, timezone: tutorProfiles.timezone })
       .from(tutorProfiles)
@@ -78,7 +81,7 @@ export async function loadTutorCalendar(
         ),
       )
       .limit(1),
-    rulesQuery(svc, tutorProfileId),
+    rulesQuery(svc as ServiceContext, tutorProfileId),
     svc.db
       .select({
         weekday: tutorAvailability.weekday,
@@ -100,8 +103,22 @@ export async function loadTutorCalendar(
           ne(sessions.status, "cancelled"),
         ),
       ),
-    timeOffQuery(svc, tutorProfileId, from, to),
-  ]);
+    timeOffQuery(svc as ServiceContext, tutorProfileId, from, to),
+  ] as const;
+}
+
+type Q = ReturnType<typeof calendarQueries>;
+/** What the batch of `calendarQueries` answers, in its order. */
+export type CalendarResults = readonly [Awaited<Q[0]>, Awaited<Q[1]>, Awaited<Q[2]>, Awaited<Q[3]>, Awaited<Q[4]>];
+
+/** The calendar from the results of `calendarQueries`, in their order. */
+export function calendarFrom(
+  svc: Pick<ServiceContext, "config" | "clock">,
+  [profiles, ruleRows, availabilityRows, sessionRows, timeOffRows]: CalendarResults,
+  from: number,
+  to: number,
+  opts: CalendarOptions = {},
+): LoadedCalendar {
   const profile = profiles[0];
   const calendar = prepareCalendar(
     {
@@ -117,4 +134,19 @@ export async function loadTutorCalendar(
     to,
   );
   return { profile, calendar };
+}
+
+/**
+ * The tutor's calendar for decisions inside `[from, to)`, in one batch; `movingSessionId` leaves
+ * that session out (a reschedule).
+ */
+export async function loadTutorCalendar(
+  svc: ServiceContext,
+  tutorProfileId: string,
+  from: number,
+  to: number,
+  opts: CalendarOptions = {},
+): Promise<LoadedCalendar> {
+  const results = await svc.db.batch(calendarQueries(svc, tutorProfileId, from, to, opts));
+  return calendarFrom(svc, results, from, to, opts);
 }
