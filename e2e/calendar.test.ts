@@ -6,16 +6,17 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import ICAL from "ical.js";
+import { idempotencyKey, unwrap } from "../sdk/src/index.ts";
 import {
   adminEmail,
-  book,
   c,
-  expectProblem,
+  expectProblemOf,
   fund,
   newStudent,
   newSubject,
   newTutor,
   type Subject,
+  sdkAs,
   slotIn,
   type Tokens,
 } from "./helpers.ts";
@@ -27,7 +28,10 @@ interface FeedEvent {
   sequence: number;
 }
 
-/** GETs the feed without a token (the URL is the secret) and reads its events with ical.js. */
+/**
+ * GETs the feed without a token (the URL is the secret) and reads its events with ical.js. On
+ * `c.call`, not the SDK: the test reads the raw text/calendar bytes and their content type.
+ */
 async function feed(url: string): Promise<FeedEvent[]> {
   const r = await c.call(new URL(url).pathname);
   assert.equal(r.status, 200, r.text);
@@ -44,6 +48,8 @@ async function feed(url: string): Promise<FeedEvent[]> {
   });
 }
 
+const FEED_URL = /\/v1\/calendar\/([A-Za-z0-9_-]{43})\.ics$/;
+
 describe("calendar feed", () => {
   let admin: Tokens;
   let subject: Subject;
@@ -57,34 +63,45 @@ describe("calendar feed", () => {
     const s = await newStudent();
     await fund(admin, s.userId, 10);
     const first = slotIn(48);
-    const booked = await book(s, t, subject.id, first, 60);
-    assert.equal(booked.status, 201, booked.text);
-    const id = booked.body.id;
+    const asStudent = sdkAs(s.token);
+    const booked = await asStudent.POST("/v1/sessions", {
+      body: { tutorProfileId: t.profileId, subjectId: subject.id, startTime: first, durationMinutes: 60 },
+    });
+    assert.equal(booked.response.status, 201, JSON.stringify(booked.error));
+    const id = unwrap(booked).id;
 
-    const { url } = await c.ok<{ url: string }>("/v1/me/calendar", { token: s.token });
-    assert.match(url, /\/v1\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
-    assert.equal((await c.ok<{ url: string }>("/v1/me/calendar", { token: s.token })).url, url);
+    const { url } = unwrap(await asStudent.GET("/v1/me/calendar"));
+    assert.match(url, FEED_URL);
+    assert.equal(unwrap(await asStudent.GET("/v1/me/calendar")).url, url);
     assert.deepEqual(await feed(url), [{ uid: id, start: first, status: "CONFIRMED", sequence: 0 }]);
-    const tutorUrl = (await c.ok<{ url: string }>("/v1/me/calendar", { token: t.token })).url;
+    const tutorUrl = unwrap(await sdkAs(t.token).GET("/v1/me/calendar")).url;
     assert.deepEqual(
       (await feed(tutorUrl)).map((e) => e.uid),
       [id],
     );
 
     const to = first + 3 * 3600_000;
-    await c.ok(`/v1/sessions/${id}/reschedule`, {
-      token: s.token,
-      body: { startTime: to },
-      headers: { "idempotency-key": crypto.randomUUID() },
-    });
+    unwrap(
+      await asStudent.POST("/v1/sessions/{id}/reschedule", {
+        params: { path: { id }, header: idempotencyKey() },
+        body: { startTime: to },
+      }),
+    );
     assert.deepEqual(await feed(url), [{ uid: id, start: to, status: "CONFIRMED", sequence: 1 }]);
 
-    await c.ok(`/v1/sessions/${id}/cancel`, { token: s.token, body: { reason: "e2e" } });
+    unwrap(await asStudent.POST("/v1/sessions/{id}/cancel", { params: { path: { id } }, body: { reason: "e2e" } }));
     assert.deepEqual(await feed(tutorUrl), [{ uid: id, start: to, status: "CANCELLED", sequence: 2 }]);
 
-    const rotated = await c.ok<{ url: string }>("/v1/me/calendar/rotate", { method: "POST", token: s.token });
+    const rotated = unwrap(await asStudent.POST("/v1/me/calendar/rotate"));
     assert.notEqual(rotated.url, url);
-    await expectProblem(await c.call(new URL(url).pathname), 404, "not_found");
+    // the old feed, without a token: a problem, which the SDK reads as JSON
+    const oldToken = FEED_URL.exec(url)?.[1];
+    assert.ok(oldToken);
+    expectProblemOf(
+      await sdkAs().GET("/v1/calendar/{token}.ics", { params: { path: { token: oldToken } } }),
+      404,
+      "not_found",
+    );
     assert.equal((await feed(rotated.url)).length, 1);
   });
 });

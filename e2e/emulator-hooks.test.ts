@@ -8,23 +8,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { startEmulator } from "../tools/emulator/server.ts";
+import type { HookDelivery } from "../tools/emulator/state.ts";
 import { poll, rand } from "../tools/offline/client.ts";
 
 const E = process.env.E2E_EMULATOR_URL ?? "";
 if (!E) throw new Error("E2E_EMULATOR_URL is unset: run the e2e suite with npm run test:e2e");
 
-interface HookDelivery {
-  receiver: string;
-  webhookId: string | null;
-  timestamp: string | null;
-  signature: string | null;
-  type: string | null;
-  body: string;
-  receivedAt: number;
-  status: number | null;
-  verified: boolean | null;
-  verifyError?: string;
-}
 interface ReceiverView {
   name: string;
   secret: string | null;

@@ -1,5 +1,6 @@
 /** Shared by the e2e files: the client, logins, and small worlds (subject, tutor, funded student). */
 import assert from "node:assert/strict";
+import { createClient, idempotencyKey, type Problem, type ProblemCode, unwrap } from "../sdk/src/index.ts";
 import {
   ALL_WEEK,
   type CallOptions,
@@ -38,8 +39,9 @@ export const clientIp = () => {
  * given `fetch: c.fetchFor()`. `raw` bodies, `direct: true` calls and plain fetches of `c.apiUrl`
  * (pages, image bytes) reach the API directly.
  */
+const IP = clientIp();
 export const c = new Client(env("E2E_API_URL"), env("E2E_EMULATOR_URL"), {
-  headers: { "cf-connecting-ip": clientIp() },
+  headers: { "cf-connecting-ip": IP },
   proxy: proxyOf(process.env.E2E_PROXY_URL, process.env.E2E_PRISM_CALLS),
 });
 
@@ -47,6 +49,59 @@ function proxyOf(url: string | undefined, calls: string | undefined) {
   if (!url || !calls) return null;
   return { url, onCall: (call: Parameters<typeof recordProxiedCall>[1]) => recordProxiedCall(calls, call) };
 }
+
+/**
+ * The typed SDK as one user (or anonymous), the way an integrator calls the API: through the same
+ * validating proxy as `c`'s calls, from this file's client address. The shared helpers below use it.
+ */
+export function sdkAs(token?: string, o: { expectViolation?: boolean } = {}) {
+  const viaProxy = c.fetchFor(o);
+  return createClient({
+    baseUrl: c.apiUrl,
+    getToken: () => token,
+    fetch: (request) => {
+      request.headers.set("cf-connecting-ip", IP);
+      return viaProxy(request);
+    },
+  });
+}
+
+/** An SDK answer (openapi-fetch's result: data or error, and the response). */
+export interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+/** What the answer said, for an assertion's message. */
+export const said = (r: Answer<unknown>) => JSON.stringify(r.error ?? r.data ?? null).slice(0, 300);
+/** The answer's data, once its status is exactly `status`. */
+export function dataOf<T>(r: Answer<T>, status: number): T {
+  assert.equal(r.response.status, status, said(r));
+  return unwrap(r);
+}
+/** The SDK answer is the problem+json document `code` with `status` (what expectProblem checks); returns it. */
+export function expectProblemOf(r: Answer<unknown>, status: number, code: ProblemCode): Problem {
+  assert.equal(r.response.status, status, `expected ${status} ${code}, got ${r.response.status} ${said(r)}`);
+  assert.match(r.response.headers.get("content-type") ?? "", /^application\/problem\+json/);
+  const problem = r.error as Problem | undefined;
+  assert.equal(problem?.code, code, said(r));
+  assert.ok(problem);
+  return problem;
+}
+
+/** A booking through the SDK (`book` below stays for the requests that break the document on purpose). */
+export const bookAs = (
+  s: Pick<Student, "token">,
+  t: { profileId: string },
+  subjectId: string,
+  startTime: number,
+  durationMinutes = 60,
+  key?: string,
+) =>
+  sdkAs(s.token).POST("/v1/sessions", {
+    body: { tutorProfileId: t.profileId, subjectId, startTime, durationMinutes },
+    ...(key ? { params: { header: idempotencyKey(key) } } : {}),
+  });
 
 export const email = (tag: string) => `${tag}.${rand()}${rand()}@e2e.test`;
 
@@ -64,10 +119,10 @@ export interface Subject {
 
 export async function newSubject(admin: Tokens): Promise<Subject> {
   const tag = rand();
-  return c.ok<Subject>(
-    "/v1/admin/subjects",
-    { token: admin.accessToken, body: { name: `Subject ${tag}`, slug: `s-${tag}-${rand()}` } },
-    201,
+  return unwrap(
+    await sdkAs(admin.accessToken).POST("/v1/admin/subjects", {
+      body: { name: `Subject ${tag}`, slug: `s-${tag}-${rand()}` },
+    }),
   );
 }
 
@@ -86,31 +141,31 @@ export interface Tutor {
 export async function newTutor(admin: Tokens, subjectIds: string[], price = 2): Promise<Tutor> {
   const mail = email("tutor");
   const first = await c.login(mail);
-  const profile = await c.ok<{ id: string }>(
-    "/v1/me/tutor-profile",
-    {
-      token: first.accessToken,
+  const asApplicant = sdkAs(first.accessToken);
+  const profile = unwrap(
+    await asApplicant.POST("/v1/me/tutor-profile", {
       body: { displayName: `Tutor ${rand()}`, bio: "Teaches well.", subjectIds, hourlyCreditsPrice: price },
-    },
-    201,
+    }),
   );
-  const tokens = await c.ok<Tokens>("/v1/me/context", { token: first.accessToken, body: { context: "tutor" } });
-  await c.ok("/v1/me/tutor-profile/availability", { method: "PUT", token: tokens.accessToken, body: ALL_WEEK });
+  const tokens: Tokens = unwrap(await asApplicant.POST("/v1/me/context", { body: { context: "tutor" } }));
+  unwrap(await sdkAs(tokens.accessToken).PUT("/v1/me/tutor-profile/availability", { body: ALL_WEEK }));
   await approve(admin, profile.id);
   return { tokens, token: tokens.accessToken, profileId: profile.id, userId: tokens.user.id, email: mail };
 }
 
 /** An admin sets a tutor profile's status (the approval route); returns the profile. */
-export function setTutorStatus(
+export async function setTutorStatus(
   admin: Tokens,
   profileId: string,
   status: "approved" | "rejected" | "suspended",
   reason?: string,
 ) {
-  return c.ok<{ id: string; status: string; statusReason: string | null }>(`/v1/admin/tutors/${profileId}/status`, {
-    token: admin.accessToken,
-    body: reason === undefined ? { status } : { status, reason },
-  });
+  return unwrap(
+    await sdkAs(admin.accessToken).POST("/v1/admin/tutors/{id}/status", {
+      params: { path: { id: profileId } },
+      body: reason === undefined ? { status } : { status, reason },
+    }),
+  );
 }
 
 export const approve = (admin: Tokens, profileId: string) => setTutorStatus(admin, profileId, "approved");
@@ -129,15 +184,15 @@ export async function newStudent(): Promise<Student> {
 }
 
 export async function fund(admin: Tokens, userId: string, amount: number) {
-  await c.ok(
-    "/v1/admin/credits/adjustments",
-    { token: admin.accessToken, body: { userId, type: "credit", amount, description: "e2e funding" } },
-    201,
+  unwrap(
+    await sdkAs(admin.accessToken).POST("/v1/admin/credits/adjustments", {
+      params: { header: idempotencyKey() },
+      body: { userId, type: "credit", amount, description: "e2e funding" },
+    }),
   );
 }
 
-export const balance = async (s: Student) =>
-  (await c.ok<{ balance: number }>("/v1/credits/balance", { token: s.token })).balance;
+export const balance = async (s: Student) => unwrap(await sdkAs(s.token).GET("/v1/credits/balance")).balance;
 
 /** A 15-minute boundary about `hours` from now. */
 export const slotIn = (hours: number) => Math.ceil((Date.now() + hours * 3600_000) / QUARTER) * QUARTER;
@@ -174,18 +229,18 @@ export function book(
 /** Starts a session at the next quarter, waiting the few seconds it may be early. */
 export async function start(t: Tutor, sessionId: string) {
   return poll("the session to be startable", 45_000, async () => {
-    const r = await c.call<Session>(`/v1/sessions/${sessionId}/start`, { method: "POST", token: t.token });
-    if (r.status === 200) return r.body;
-    if (r.status !== 409) throw new Error(`start: ${r.status} ${r.text}`);
+    const r = await sdkAs(t.token).POST("/v1/sessions/{id}/start", { params: { path: { id: sessionId } } });
+    if (r.response.status === 200 && r.data) return r.data;
+    if (r.response.status !== 409) throw new Error(`start: ${r.response.status} ${JSON.stringify(r.error)}`);
     return undefined;
   });
 }
 
 export async function joinable(token: string, sessionId: string) {
   return poll("the video room", 30_000, async () => {
-    const r = await c.call<{ url: string; role: string }>(`/v1/sessions/${sessionId}/join`, { token });
-    if (r.status === 200) return r.body;
-    if (r.status !== 503) throw new Error(`join: ${r.status} ${r.text}`);
+    const r = await sdkAs(token).GET("/v1/sessions/{id}/join", { params: { path: { id: sessionId } } });
+    if (r.response.status === 200 && r.data) return r.data;
+    if (r.response.status !== 503) throw new Error(`join: ${r.response.status} ${JSON.stringify(r.error)}`);
     return undefined;
   });
 }

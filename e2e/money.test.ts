@@ -6,36 +6,28 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { type components, idempotencyKey, unwrap } from "../sdk/src/index.ts";
 import {
   adminEmail,
   balance,
-  book,
+  bookAs,
   c,
-  expectProblem,
+  dataOf,
+  expectProblemOf,
   newStudent,
   newSubject,
   newTutor,
   poll,
   type Student,
+  sdkAs,
   slotIn,
   type Tokens,
 } from "./helpers.ts";
 
-interface Order {
-  id: string;
-  status: string;
-  paymentIntentId: string | null;
-  refundedCents: number;
-  reversedCredits: number;
-  disputeStatus: string | null;
-}
+type Order = components["schemas"]["PurchaseOrder"];
 
 async function buy(s: Student, packId = "pack_5") {
-  const co = await c.ok<{ orderId: string; checkoutSessionId: string; checkoutUrl: string }>(
-    "/v1/credits/checkout",
-    { token: s.token, body: { packId } },
-    201,
-  );
+  const co = dataOf(await sdkAs(s.token).POST("/v1/credits/checkout", { body: { packId } }), 201);
   const paid = await c.checkoutAction(co.checkoutUrl, "pay");
   assert.equal(paid.status, 200);
   const order = await orderWhen(s, co.orderId, (o) => o.status === "completed");
@@ -45,7 +37,7 @@ async function buy(s: Student, packId = "pack_5") {
 
 async function orderWhen(s: Student, orderId: string, ok: (o: Order) => boolean) {
   return poll(`order ${orderId}`, 20_000, async () => {
-    const orders = await c.ok<{ items: Order[] }>("/v1/credits/orders?limit=100", { token: s.token });
+    const orders = unwrap(await sdkAs(s.token).GET("/v1/credits/orders", { params: { query: { limit: 100 } } }));
     const o = orders.items.find((x) => x.id === orderId);
     return o && ok(o) ? o : undefined;
   });
@@ -68,7 +60,7 @@ describe("money after the fact", () => {
     const tutor = await newTutor(admin, [subject.id], 2);
     const s = await newStudent();
     const first = await buy(s);
-    assert.equal((await book(s, tutor, subject.id, slotIn(50), 120)).status, 201); // 4 credits
+    assert.equal((await bookAs(s, tutor, subject.id, slotIn(50), 120)).response.status, 201); // 4 credits
     assert.equal(await balance(s), 1);
 
     const { dispute } = await control<{ dispute: { id: string } }>("/__control/stripe/dispute", {
@@ -77,7 +69,7 @@ describe("money after the fact", () => {
     await balanceIs(s, -4);
     const disputed = await orderWhen(s, first.orderId, (o) => o.disputeStatus === "open");
     assert.equal(disputed.reversedCredits, 5);
-    await expectProblem(await book(s, tutor, subject.id, slotIn(60), 30), 402, "insufficient_credits");
+    expectProblemOf(await bookAs(s, tutor, subject.id, slotIn(60), 30), 402, "insufficient_credits");
     await c.mail(s.email, /disputed/i);
 
     await buy(s);
@@ -86,9 +78,7 @@ describe("money after the fact", () => {
     await control(`/__control/stripe/disputes/${dispute.id}/close`, { status: "won" });
     await balanceIs(s, 6);
     await orderWhen(s, first.orderId, (o) => o.disputeStatus === "won" && o.reversedCredits === 0);
-    const ledger = await c.ok<{ items: { source: string; amount: number }[] }>("/v1/credits/ledger", {
-      token: s.token,
-    });
+    const ledger = unwrap(await sdkAs(s.token).GET("/v1/credits/ledger"));
     assert.deepEqual(
       ledger.items
         .filter((e) => e.source !== "purchase" && e.source !== "session_booking")
@@ -98,24 +88,23 @@ describe("money after the fact", () => {
         ["purchase_reversal", 5],
       ],
     );
-    assert.equal((await book(s, tutor, subject.id, slotIn(70), 30)).status, 201);
+    assert.equal((await bookAs(s, tutor, subject.id, slotIn(70), 30)).response.status, 201);
   });
 
   it("an admin refund goes to the card; Stripe's events after it reverse nothing twice; a refusal changes nothing", async () => {
     const s = await newStudent();
     const { orderId, order } = await buy(s);
+    const asAdmin = sdkAs(admin.accessToken);
     const refund = (credits: number, key?: string) =>
-      c.call<Order>(`/v1/admin/credits/orders/${orderId}/refund`, {
-        token: admin.accessToken,
+      asAdmin.POST("/v1/admin/credits/orders/{id}/refund", {
+        params: { path: { id: orderId }, ...(key ? { header: idempotencyKey(key) } : {}) },
         body: { credits },
-        headers: key ? { "idempotency-key": key } : {},
       });
 
-    const r1 = await refund(2, "money-r1");
-    assert.equal(r1.status, 200, r1.text);
-    assert.equal(r1.body.reversedCredits, 2);
-    assert.equal(r1.body.refundedCents, 2000);
-    assert.equal((await refund(2, "money-r1")).body.reversedCredits, 2); // replay: the same answer
+    const r1 = dataOf(await refund(2, "money-r1"), 200);
+    assert.equal(r1.reversedCredits, 2);
+    assert.equal(r1.refundedCents, 2000);
+    assert.equal(unwrap(await refund(2, "money-r1")).reversedCredits, 2); // replay: the same answer
     // Stripe sent charge.refunded for this refund; the API processed it without a second reversal
     await poll("the refund event", 20_000, async () => {
       const sent = await c.emulator<{ type: string; deliveries: { status?: number }[] }[]>(
@@ -134,7 +123,7 @@ describe("money after the fact", () => {
       code: "charge_disputed",
       message: "Charge is disputed.",
     });
-    await expectProblem(await refund(1), 409, "conflict");
+    expectProblemOf(await refund(1), 409, "conflict");
     assert.equal(await balance(s), 3);
 
     // a refund made in Stripe's dashboard (1000 cents more → ceil(5 × 3000 / 5000) = 3 reversed in all)
@@ -143,15 +132,13 @@ describe("money after the fact", () => {
     const after = await orderWhen(s, orderId, (o) => o.refundedCents === 3000);
     assert.equal(after.reversedCredits, 3);
 
-    const rest = await refund(2);
-    assert.equal(rest.status, 200, rest.text);
-    assert.equal(rest.body.refundedCents, 5000);
+    const rest = dataOf(await refund(2), 200);
+    assert.equal(rest.refundedCents, 5000);
     assert.equal(await balance(s), 0);
-    await expectProblem(await refund(1), 409, "conflict");
+    expectProblemOf(await refund(1), 409, "conflict");
 
-    const rec = await c.ok<{ balanced: boolean; identities: { name: string; holds: boolean }[] }>(
-      `/v1/admin/reconciliation?from=${Date.now() - 3_600_000}`,
-      { token: admin.accessToken },
+    const rec = unwrap(
+      await asAdmin.GET("/v1/admin/reconciliation", { params: { query: { from: Date.now() - 3_600_000 } } }),
     );
     assert.equal(rec.balanced, true, JSON.stringify(rec.identities));
   });

@@ -5,37 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { unwrap } from "../sdk/src/index.ts";
 import { wav } from "../tools/offline/client.ts";
 import {
   adminEmail,
-  book,
   c,
   expectProblem,
+  expectProblemOf,
   fund,
   newStudent,
   newSubject,
   newTutor,
   nextQuarter,
   poll,
+  sdkAs,
   start,
   type Tokens,
 } from "./helpers.ts";
-
-interface Report {
-  id: string;
-  summary: string;
-  topicsCovered: string[];
-  nextSteps: string[];
-  status: "draft" | "published";
-  version: number;
-  editedByTutor: boolean;
-  publishedAt: number | null;
-}
-interface Version {
-  version: number;
-  source: string;
-  instructions: string | null;
-}
 
 describe("lesson report review", () => {
   let admin: Tokens;
@@ -48,10 +34,15 @@ describe("lesson report review", () => {
     const t = await newTutor(admin, [subject.id], 1);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
-    const booked = await book(s, t, subject.id, nextQuarter(), 60);
-    assert.equal(booked.status, 201, booked.text);
-    const sessionId = booked.body.id;
+    const asTutor = sdkAs(t.token);
+    const asStudent = sdkAs(s.token);
+    const booked = await asStudent.POST("/v1/sessions", {
+      body: { tutorProfileId: t.profileId, subjectId: subject.id, startTime: nextQuarter(), durationMinutes: 60 },
+    });
+    assert.equal(booked.response.status, 201, JSON.stringify(booked.error));
+    const sessionId = unwrap(booked).id;
     await start(t, sessionId);
+    // raw audio bytes: straight to the API, not through the SDK's JSON proxy
     const up = await c.call(`/v1/sessions/${sessionId}/recording`, {
       method: "PUT",
       token: t.token,
@@ -60,26 +51,28 @@ describe("lesson report review", () => {
     });
     assert.equal(up.status, 202, up.text);
     const reportPath = `/v1/sessions/${sessionId}/report`;
+    const path = { id: sessionId };
     const draft = await poll("the report draft", 45_000, async () => {
-      const r = await c.call<Report>(reportPath, { token: t.token });
-      return r.status === 200 ? r.body : undefined;
+      const r = await asTutor.GET("/v1/sessions/{id}/report", { params: { path } });
+      return r.response.status === 200 ? r.data : undefined;
     });
     assert.equal(draft.status, "draft");
     assert.equal(draft.version, 1);
-    await expectProblem(await c.call(reportPath, { token: s.token }), 404, "not_found");
-    await expectProblem(await c.call(`${reportPath}/versions`, { token: s.token }), 404, "not_found");
+    expectProblemOf(await asStudent.GET("/v1/sessions/{id}/report", { params: { path } }), 404, "not_found");
+    expectProblemOf(await asStudent.GET("/v1/sessions/{id}/report/versions", { params: { path } }), 404, "not_found");
     const drafted = await poll("report_draft_ready", 10_000, async () => {
-      const n = await c.ok<{ items: { type: string }[] }>("/v1/notifications", { token: t.token });
+      const n = unwrap(await asTutor.GET("/v1/notifications"));
       return n.items.some((x) => x.type === "report_draft_ready") ? n : undefined;
     });
     assert.ok(drafted);
 
     // the tutor edits...
-    const edited = await c.ok<Report>(reportPath, {
-      method: "PATCH",
-      token: t.token,
-      body: { nextSteps: ["Exercises 3 to 7 on page 12"] },
-    });
+    const edited = unwrap(
+      await asTutor.PATCH("/v1/sessions/{id}/report", {
+        params: { path },
+        body: { nextSteps: ["Exercises 3 to 7 on page 12"] },
+      }),
+    );
     assert.equal(edited.version, 2);
     assert.equal(edited.editedByTutor, true);
     await expectProblem(
@@ -90,15 +83,18 @@ describe("lesson report review", () => {
 
     // ...regenerates with instructions, which reach the model...
     const instructions = "Praise the progress on factoring.";
-    const regen = await c.call(`${reportPath}/regenerate`, { token: t.token, body: { instructions } });
-    assert.equal(regen.status, 202, regen.text);
+    const regen = await asTutor.POST("/v1/sessions/{id}/report/regenerate", {
+      params: { path },
+      body: { instructions },
+    });
+    assert.equal(regen.response.status, 202, JSON.stringify(regen.error));
     const regenerated = await poll("the regenerated draft", 30_000, async () => {
-      const r = await c.call<Report>(reportPath, { token: t.token });
-      return r.status === 200 && r.body.version === 3 ? r.body : undefined;
+      const r = await asTutor.GET("/v1/sessions/{id}/report", { params: { path } });
+      return r.response.status === 200 && r.data?.version === 3 ? r.data : undefined;
     });
     assert.match(regenerated.summary, /Praise the progress on factoring/);
     assert.equal(regenerated.editedByTutor, false);
-    const versions = await c.ok<{ items: Version[] }>(`${reportPath}/versions`, { token: t.token });
+    const versions = unwrap(await asTutor.GET("/v1/sessions/{id}/report/versions", { params: { path } }));
     assert.deepEqual(
       versions.items.map((v) => [v.version, v.source, v.instructions]),
       [
@@ -107,24 +103,24 @@ describe("lesson report review", () => {
         [1, "model", null],
       ],
     );
-    await expectProblem(await c.call(reportPath, { token: s.token }), 404, "not_found");
+    expectProblemOf(await asStudent.GET("/v1/sessions/{id}/report", { params: { path } }), 404, "not_found");
 
     // ...and publishes: now the student reads it and is told
-    const published = await c.ok<Report>(`${reportPath}/publish`, { method: "POST", token: t.token });
+    const published = unwrap(await asTutor.POST("/v1/sessions/{id}/report/publish", { params: { path } }));
     assert.equal(published.status, "published");
-    const seen = await c.ok<Report>(reportPath, { token: s.token });
+    const seen = unwrap(await asStudent.GET("/v1/sessions/{id}/report", { params: { path } }));
     assert.equal(seen.summary, regenerated.summary);
-    const mine = await c.ok<{ items: Report[] }>("/v1/reports", { token: s.token });
+    const mine = unwrap(await asStudent.GET("/v1/reports"));
     assert.deepEqual(
       mine.items.map((r) => r.id),
       [draft.id],
     );
     const ready = await poll("report_ready", 10_000, async () => {
-      const n = await c.ok<{ items: { type: string }[] }>("/v1/notifications", { token: s.token });
+      const n = unwrap(await asStudent.GET("/v1/notifications"));
       return n.items.some((x) => x.type === "report_ready") ? n : undefined;
     });
     assert.ok(ready);
-    await expectProblem(await c.call(`${reportPath}/publish`, { method: "POST", token: t.token }), 409, "conflict");
-    await expectProblem(await c.call(`${reportPath}/regenerate`, { method: "POST", token: t.token }), 409, "conflict");
+    expectProblemOf(await asTutor.POST("/v1/sessions/{id}/report/publish", { params: { path } }), 409, "conflict");
+    expectProblemOf(await asTutor.POST("/v1/sessions/{id}/report/regenerate", { params: { path } }), 409, "conflict");
   });
 });

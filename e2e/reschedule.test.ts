@@ -5,20 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { idempotencyKey, unwrap } from "../sdk/src/index.ts";
 import {
   adminEmail,
   balance,
-  book,
+  bookAs,
   c,
-  expectProblem,
+  expectProblemOf,
   fund,
   joinable,
   newStudent,
   newSubject,
   newTutor,
   nextQuarter,
-  type Session,
   type Subject,
+  sdkAs,
   slotIn,
   start,
   type Tokens,
@@ -37,25 +38,24 @@ describe("rescheduling", () => {
     const s = await newStudent();
     await fund(admin, s.userId, 10);
     const first = slotIn(48);
-    const booked = await book(s, t, subject.id, first, 60);
-    assert.equal(booked.status, 201, booked.text);
-    const id = booked.body.id;
+    const booked = await bookAs(s, t, subject.id, first, 60);
+    assert.equal(booked.response.status, 201, JSON.stringify(booked.error));
+    const id = unwrap(booked).id;
 
     const since = Date.now();
     const to = first + 3 * 3600_000;
-    const moved = await c.ok<Session & { rescheduledAt: number | null }>(`/v1/sessions/${id}/reschedule`, {
-      token: s.token,
-      body: { startTime: to },
-      headers: { "idempotency-key": crypto.randomUUID() },
-    });
+    const moved = unwrap(
+      await sdkAs(s.token).POST("/v1/sessions/{id}/reschedule", {
+        params: { path: { id }, header: idempotencyKey() },
+        body: { startTime: to },
+      }),
+    );
     assert.equal(moved.startTime, to);
     assert.equal(moved.endTime, to + 3600_000);
     assert.ok(moved.rescheduledAt);
     assert.equal(await balance(s), 8);
 
-    const notes = await c.ok<{ items: { type: string; data: Record<string, unknown> }[] }>("/v1/notifications", {
-      token: t.token,
-    });
+    const notes = unwrap(await sdkAs(t.token).GET("/v1/notifications"));
     const note = notes.items.find((n) => n.type === "session_rescheduled");
     assert.deepEqual(note?.data, {
       sessionId: id,
@@ -67,8 +67,10 @@ describe("rescheduling", () => {
     const mail = await c.mail(t.email, /was moved to/, since);
     assert.ok(!mail.text?.includes(s.email), "the student's address is never shown to the tutor");
 
-    const slots = await c.ok<{ items: { startTime: number }[] }>(
-      `/v1/tutors/${t.profileId}/slots?from=${first}&to=${to + 3600_000}&durationMinutes=60`,
+    const slots = unwrap(
+      await sdkAs().GET("/v1/tutors/{id}/slots", {
+        params: { path: { id: t.profileId }, query: { from: first, to: to + 3600_000, durationMinutes: 60 } },
+      }),
     );
     const starts = slots.items.map((x) => x.startTime);
     assert.ok(starts.includes(first), "the old time is free again");
@@ -77,19 +79,24 @@ describe("rescheduling", () => {
     // another student cannot take the new time; the old one is bookable again
     const other = await newStudent();
     await fund(admin, other.userId, 10);
-    await expectProblem(await book(other, t, subject.id, to, 60), 409, "slot_unavailable");
-    assert.equal((await book(other, t, subject.id, first, 60)).status, 201);
+    expectProblemOf(await bookAs(other, t, subject.id, to, 60), 409, "slot_unavailable");
+    assert.equal((await bookAs(other, t, subject.id, first, 60)).response.status, 201);
 
     // the tutor may move it until the start: to the next quarter, then it starts and both join
     const now = nextQuarter();
-    const soon = await c.ok<Session>(`/v1/sessions/${id}/reschedule`, { token: t.token, body: { startTime: now } });
+    const soon = unwrap(
+      await sdkAs(t.token).POST("/v1/sessions/{id}/reschedule", { params: { path: { id } }, body: { startTime: now } }),
+    );
     assert.equal(soon.startTime, now);
     await c.mail(s.email, /was moved to/, since);
     await start(t, id);
     assert.equal((await joinable(t.token, id)).role, "host");
     assert.equal((await joinable(s.token, id)).role, "viewer");
-    await expectProblem(
-      await c.call(`/v1/sessions/${id}/reschedule`, { token: t.token, body: { startTime: slotIn(30) } }),
+    expectProblemOf(
+      await sdkAs(t.token).POST("/v1/sessions/{id}/reschedule", {
+        params: { path: { id } },
+        body: { startTime: slotIn(30) },
+      }),
       409,
       "conflict",
     );

@@ -1,28 +1,26 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { type components, unwrap } from "../sdk/src/index.ts";
 import {
   adminEmail,
-  book,
+  bookAs,
   c,
   expectProblem,
+  expectProblemOf,
   fund,
   newStudent,
   newSubject,
   newTutor,
   nextQuarter,
-  type Session,
   type Subject,
+  sdkAs,
   start,
   type Tokens,
   type Tutor,
 } from "./helpers.ts";
 
-interface Listed {
-  id: string;
-  ratingAverage: number | null;
-  ratingCount: number;
-  hourlyCreditsPrice: number;
-}
+/** A booking through the SDK; the session it booked. */
+const bookedAs = async (...args: Parameters<typeof bookAs>) => unwrap(await bookAs(...args));
 
 describe("reviews and the ranked directory", () => {
   let admin: Tokens;
@@ -36,62 +34,73 @@ describe("reviews and the ranked directory", () => {
     const [cheap, dear] = [await newTutor(admin, [subject.id], 1), await newTutor(admin, [subject.id], 3)];
     const s = await newStudent();
     await fund(admin, s.userId, 5);
-    const lesson = (await book(s, dear, subject.id, nextQuarter(), 60)).body as Session;
-    await expectProblem(
-      await c.call(`/v1/sessions/${lesson.id}/review`, { token: s.token, body: { rating: 5 } }),
+    const lesson = await bookedAs(s, dear, subject.id, nextQuarter(), 60);
+    const path = { id: lesson.id };
+    expectProblemOf(
+      await sdkAs(s.token).POST("/v1/sessions/{id}/review", { params: { path }, body: { rating: 5 } }),
       409,
       "conflict",
     );
     await start(dear, lesson.id);
-    await c.ok(`/v1/sessions/${lesson.id}/complete`, { method: "POST", token: dear.token });
-    const review = await c.ok<{ id: string; rating: number }>(
-      `/v1/sessions/${lesson.id}/review`,
-      { token: s.token, body: { rating: 5, comment: "Patient and precise." } },
-      201,
-    );
+    unwrap(await sdkAs(dear.token).POST("/v1/sessions/{id}/complete", { params: { path } }));
+    const posted = await sdkAs(s.token).POST("/v1/sessions/{id}/review", {
+      params: { path },
+      body: { rating: 5, comment: "Patient and precise." },
+    });
+    assert.equal(posted.response.status, 201, JSON.stringify(posted.error));
+    const review = unwrap(posted);
     assert.equal(review.rating, 5);
-    await expectProblem(
-      await c.call(`/v1/sessions/${lesson.id}/review`, { token: s.token, body: { rating: 1 } }),
+    expectProblemOf(
+      await sdkAs(s.token).POST("/v1/sessions/{id}/review", { params: { path }, body: { rating: 1 } }),
       409,
       "conflict",
     );
-    await expectProblem(
-      await c.call(`/v1/sessions/${lesson.id}/review`, { token: dear.token, body: { rating: 5 } }),
+    expectProblemOf(
+      await sdkAs(dear.token).POST("/v1/sessions/{id}/review", { params: { path }, body: { rating: 5 } }),
       403,
       "forbidden",
     );
+    // no token, against the route's security requirement: a violation on purpose
     await expectProblem(
       await c.call(`/v1/sessions/${lesson.id}/review`, { body: { rating: 5 }, expectViolation: true }),
       401,
       "unauthorized",
     );
 
-    const shown = await c.ok<Listed>(`/v1/tutors/${dear.profileId}`);
+    const anonymous = sdkAs();
+    const shown = unwrap(await anonymous.GET("/v1/tutors/{id}", { params: { path: { id: dear.profileId } } }));
     assert.deepEqual([shown.ratingAverage, shown.ratingCount], [5, 1]);
-    const reviews = await c.ok<{ items: { id: string; studentName: string; comment: string }[] }>(
-      `/v1/tutors/${dear.profileId}/reviews`,
+    const reviews = unwrap(
+      await anonymous.GET("/v1/tutors/{id}/reviews", { params: { path: { id: dear.profileId } } }),
     );
     assert.equal(reviews.items[0]?.id, review.id);
     assert.equal(reviews.items[0]?.comment, "Patient and precise.");
     assert.ok(!JSON.stringify(reviews).includes(s.email));
 
-    const byRating = await c.ok<{ items: Listed[] }>(`/v1/tutors?subject=${subject.slug}&sort=rating&limit=100`);
+    const byRating = unwrap(
+      await anonymous.GET("/v1/tutors", { params: { query: { subject: subject.slug, sort: "rating", limit: 100 } } }),
+    );
     assert.equal(byRating.items[0]?.id, dear.profileId);
-    const cheapFirst = await c.ok<{ items: Listed[] }>(`/v1/tutors?subject=${subject.slug}&sort=price_asc&limit=100`);
+    const cheapFirst = unwrap(
+      await anonymous.GET("/v1/tutors", {
+        params: { query: { subject: subject.slug, sort: "price_asc", limit: 100 } },
+      }),
+    );
     assert.ok(
       cheapFirst.items.findIndex((t) => t.id === cheap.profileId) <
         cheapFirst.items.findIndex((t) => t.id === dear.profileId),
     );
-    const rated = await c.ok<{ items: Listed[] }>(`/v1/tutors?subject=${subject.slug}&minRating=4.5&maxPrice=3`);
+    const rated = unwrap(
+      await anonymous.GET("/v1/tutors", { params: { query: { subject: subject.slug, minRating: 4.5, maxPrice: 3 } } }),
+    );
     assert.deepEqual(
       rated.items.map((t) => t.id),
       [dear.profileId],
     );
+    // a sort the document does not list: the SDK's types refuse it
     await expectProblem(await c.call(`/v1/tutors?sort=best`, { expectViolation: true }), 400, "validation_failed");
 
-    const notes = await c.ok<{ items: { type: string; data: { reviewId?: string } }[] }>("/v1/notifications", {
-      token: dear.token,
-    });
+    const notes = unwrap(await sdkAs(dear.token).GET("/v1/notifications"));
     assert.equal(notes.items.find((n) => n.type === "review_received")?.data.reviewId, review.id);
   });
 
@@ -102,8 +111,10 @@ describe("reviews and the ranked directory", () => {
       const ids: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { items: Listed[]; nextCursor: string | null } = await c.ok(
-          `/v1/tutors?subject=${subject.slug}&sort=rating&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+        const page: components["schemas"]["TutorPage"] = unwrap(
+          await sdkAs().GET("/v1/tutors", {
+            params: { query: { subject: subject.slug, sort: "rating", limit: 2, ...(cursor ? { cursor } : {}) } },
+          }),
         );
         ids.push(...page.items.map((t) => t.id));
         cursor = page.nextCursor;
@@ -119,14 +130,16 @@ describe("reviews and the ranked directory", () => {
     assert.ok(last);
     const s = await newStudent();
     await fund(admin, s.userId, 5);
-    const lesson = (await book(s, last, subject.id, nextQuarter(), 30)).body as Session;
+    const lesson = await bookedAs(s, last, subject.id, nextQuarter(), 30);
+    const path = { id: lesson.id };
     await start(last, lesson.id);
-    await c.ok(`/v1/sessions/${lesson.id}/complete`, { method: "POST", token: last.token });
+    unwrap(await sdkAs(last.token).POST("/v1/sessions/{id}/complete", { params: { path } }));
     let reviewed = false;
     const during = await walk(async () => {
       if (reviewed) return;
       reviewed = true;
-      await c.ok(`/v1/sessions/${lesson.id}/review`, { token: s.token, body: { rating: 5 } }, 201);
+      const r = await sdkAs(s.token).POST("/v1/sessions/{id}/review", { params: { path }, body: { rating: 5 } });
+      assert.equal(r.response.status, 201, JSON.stringify(r.error));
     });
     assert.deepEqual(during, before, "a walk keeps the order of its first page");
     const after = await walk();

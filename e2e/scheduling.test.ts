@@ -6,18 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
+import { idempotencyKey, unwrap } from "../sdk/src/index.ts";
 import {
   adminEmail,
   balance,
-  book,
+  bookAs,
   c,
-  expectProblem,
+  expectProblemOf,
   fund,
   newStudent,
   newSubject,
   newTutor,
-  type Session,
   type Subject,
+  sdkAs,
   type Tokens,
 } from "./helpers.ts";
 
@@ -60,14 +61,15 @@ describe("scheduling: rules, time off, weekly series", () => {
 
   it("rules and time off shape the slots; booking agrees", async () => {
     const t = await newTutor(admin, [subject.id], 2);
-    await c.ok("/v1/me/tutor-profile/availability", {
-      method: "PUT",
-      token: t.token,
-      body: {
-        timezone: ZONE,
-        weekly: [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, start: "08:00", end: "20:00" })),
-      },
-    });
+    const asTutor = sdkAs(t.token);
+    unwrap(
+      await asTutor.PUT("/v1/me/tutor-profile/availability", {
+        body: {
+          timezone: ZONE,
+          weekly: [0, 1, 2, 3, 4, 5, 6].map((weekday) => ({ weekday, start: "08:00", end: "20:00" })),
+        },
+      }),
+    );
     const rules = {
       minNoticeMinutes: 60,
       bufferBeforeMinutes: 15,
@@ -75,33 +77,36 @@ describe("scheduling: rules, time off, weekly series", () => {
       maxSessionsPerDay: 2,
       horizonDays: 365,
     };
-    assert.deepEqual(
-      await c.ok("/v1/me/tutor-profile/booking-rules", { method: "PUT", token: t.token, body: rules }),
-      rules,
-    );
-    assert.deepEqual(await c.ok("/v1/me/tutor-profile/booking-rules", { token: t.token }), rules);
+    assert.deepEqual(unwrap(await asTutor.PUT("/v1/me/tutor-profile/booking-rules", { body: rules })), rules);
+    assert.deepEqual(unwrap(await asTutor.GET("/v1/me/tutor-profile/booking-rules")), rules);
 
     const s = await newStudent();
     await fund(admin, s.userId, 20);
     const ten = nextLocal(3, 10, 3); // a Wednesday, 10:00 New York
-    const first = await book(s, t, subject.id, ten, 60);
-    assert.equal(first.status, 201, first.text);
+    const booked = await bookAs(s, t, subject.id, ten, 60);
+    assert.equal(booked.response.status, 201, JSON.stringify(booked.error));
+    const first = unwrap(booked);
 
     // time off over that afternoon: the booked lesson stays, and is named
-    const off = await c.ok<{ id: string; conflictingSessionIds: string[] }>(
-      "/v1/me/tutor-profile/time-off",
-      { token: t.token, body: { startTime: ten - HOUR, endTime: ten + 2 * HOUR, note: "Dentist" } },
-      201,
-    );
-    assert.deepEqual(off.conflictingSessionIds, [first.body.id]);
-    const listed = await c.ok<{ items: { id: string }[] }>("/v1/me/tutor-profile/time-off", { token: t.token });
+    const created = await asTutor.POST("/v1/me/tutor-profile/time-off", {
+      body: { startTime: ten - HOUR, endTime: ten + 2 * HOUR, note: "Dentist" },
+    });
+    assert.equal(created.response.status, 201, JSON.stringify(created.error));
+    const off = unwrap(created);
+    assert.deepEqual(off.conflictingSessionIds, [first.id]);
+    const listed = unwrap(await asTutor.GET("/v1/me/tutor-profile/time-off"));
     assert.deepEqual(
       listed.items.map((i) => i.id),
       [off.id],
     );
 
-    const slots = await c.ok<{ items: { startTime: number }[] }>(
-      `/v1/tutors/${t.profileId}/slots?from=${ten - 2 * HOUR}&to=${ten + 10 * HOUR}&durationMinutes=60`,
+    const slots = unwrap(
+      await sdkAs().GET("/v1/tutors/{id}/slots", {
+        params: {
+          path: { id: t.profileId },
+          query: { from: ten - 2 * HOUR, to: ten + 10 * HOUR, durationMinutes: 60 },
+        },
+      }),
     );
     const starts = slots.items.map((x) => x.startTime);
     assert.ok(!starts.some((x) => x > ten - 2 * HOUR && x < ten + 2 * HOUR), "nothing overlaps the time off");
@@ -109,43 +114,50 @@ describe("scheduling: rules, time off, weekly series", () => {
     assert.ok(starts.includes(ten + 2 * HOUR), "bookable once the time off is over (an hour after the lesson)");
     const other = await newStudent();
     await fund(admin, other.userId, 20);
-    await expectProblem(await book(other, t, subject.id, ten + HOUR, 60), 409, "slot_unavailable");
+    expectProblemOf(await bookAs(other, t, subject.id, ten + HOUR, 60), 409, "slot_unavailable");
     // the second lesson of the day fits; the third passes the daily cap of 2, and slots show it
     const afterOff = starts.find((x) => x >= ten + 2 * HOUR);
     assert.ok(afterOff, "a slot after the time off");
-    assert.equal((await book(other, t, subject.id, afterOff, 60)).status, 201);
-    const sameDay = await c.ok<{ items: unknown[] }>(
-      `/v1/tutors/${t.profileId}/slots?from=${afterOff + 2 * HOUR}&to=${ten + 10 * HOUR}&durationMinutes=60`,
+    assert.equal((await bookAs(other, t, subject.id, afterOff, 60)).response.status, 201);
+    const sameDay = unwrap(
+      await sdkAs().GET("/v1/tutors/{id}/slots", {
+        params: {
+          path: { id: t.profileId },
+          query: { from: afterOff + 2 * HOUR, to: ten + 10 * HOUR, durationMinutes: 60 },
+        },
+      }),
     );
     assert.equal(sameDay.items.length, 0, "the daily cap is reached");
     const third = await newStudent();
     await fund(admin, third.userId, 20);
-    await expectProblem(await book(third, t, subject.id, ten + 8 * HOUR, 60), 409, "slot_unavailable");
+    expectProblemOf(await bookAs(third, t, subject.id, ten + 8 * HOUR, 60), 409, "slot_unavailable");
     // removing the time off frees its hours again
     assert.equal(
-      (await c.call(`/v1/me/tutor-profile/time-off/${off.id}`, { method: "DELETE", token: t.token })).status,
+      (await asTutor.DELETE("/v1/me/tutor-profile/time-off/{id}", { params: { path: { id: off.id } } })).response
+        .status,
       204,
     );
   });
 
   it("books 12 weekly lessons across the DST change at 17:00 local, refuses a colliding series whole, cancels", async () => {
     const t = await newTutor(admin, [subject.id], 2);
-    await c.ok("/v1/me/tutor-profile/availability", {
-      method: "PUT",
-      token: t.token,
-      body: { timezone: ZONE, weekly: [{ weekday: 1, start: "16:00", end: "19:00" }] },
-    });
-    await c.ok("/v1/me/tutor-profile/booking-rules", {
-      method: "PUT",
-      token: t.token,
-      body: {
-        minNoticeMinutes: 0,
-        bufferBeforeMinutes: 0,
-        bufferAfterMinutes: 0,
-        maxSessionsPerDay: null,
-        horizonDays: 365,
-      },
-    });
+    const asTutor = sdkAs(t.token);
+    unwrap(
+      await asTutor.PUT("/v1/me/tutor-profile/availability", {
+        body: { timezone: ZONE, weekly: [{ weekday: 1, start: "16:00", end: "19:00" }] },
+      }),
+    );
+    unwrap(
+      await asTutor.PUT("/v1/me/tutor-profile/booking-rules", {
+        body: {
+          minNoticeMinutes: 0,
+          bufferBeforeMinutes: 0,
+          bufferAfterMinutes: 0,
+          maxSessionsPerDay: null,
+          horizonDays: 365,
+        },
+      }),
+    );
     // the first Monday from which 12 weeks cross New York's next offset change
     let startTime = nextLocal(1, 17, 2);
     while (!offsetChanges(startTime, startTime + 11 * WEEK))
@@ -153,16 +165,12 @@ describe("scheduling: rules, time off, weekly series", () => {
     const s = await newStudent();
     await fund(admin, s.userId, 30);
     const since = Date.now();
-    const res = await c.call<{ seriesId: string; sessions: (Session & { seriesId: string })[] }>(
-      "/v1/sessions/series",
-      {
-        token: s.token,
-        body: { tutorProfileId: t.profileId, subjectId: subject.id, startTime, durationMinutes: 60, count: 12 },
-        headers: { "idempotency-key": crypto.randomUUID() },
-      },
-    );
-    assert.equal(res.status, 201, res.text);
-    const { seriesId, sessions } = res.body;
+    const res = await sdkAs(s.token).POST("/v1/sessions/series", {
+      params: { header: idempotencyKey() },
+      body: { tutorProfileId: t.profileId, subjectId: subject.id, startTime, durationMinutes: 60, count: 12 },
+    });
+    assert.equal(res.response.status, 201, JSON.stringify(res.error));
+    const { seriesId, sessions } = unwrap(res);
     assert.equal(sessions.length, 12);
     for (const x of sessions) {
       assert.equal(localClock(x.startTime), "Mon 17:00");
@@ -177,19 +185,23 @@ describe("scheduling: rules, time off, weekly series", () => {
     // another student's series of 4 from the same first Monday collides at once: nothing booked
     const rival = await newStudent();
     await fund(admin, rival.userId, 30);
-    const refused = await c.call<{ code: string; errors: { path: string }[] }>("/v1/sessions/series", {
-      token: rival.token,
-      body: {
-        tutorProfileId: t.profileId,
-        subjectId: subject.id,
-        startTime: sessions[8]?.startTime,
-        durationMinutes: 60,
-        count: 4,
-      },
-    });
-    await expectProblem(refused, 409, "slot_unavailable");
+    const ninth = sessions[8];
+    assert.ok(ninth);
+    const refused = expectProblemOf(
+      await sdkAs(rival.token).POST("/v1/sessions/series", {
+        body: {
+          tutorProfileId: t.profileId,
+          subjectId: subject.id,
+          startTime: ninth.startTime,
+          durationMinutes: 60,
+          count: 4,
+        },
+      }),
+      409,
+      "slot_unavailable",
+    );
     assert.deepEqual(
-      refused.body.errors.map((e) => e.path),
+      refused.errors?.map((e) => e.path),
       ["occurrences[0]", "occurrences[1]", "occurrences[2]", "occurrences[3]"],
     );
     assert.equal(await balance(rival), 30);
@@ -197,15 +209,17 @@ describe("scheduling: rules, time off, weekly series", () => {
     // each occurrence is an ordinary session: cancel one on its own, then the rest of the series
     const one = sessions[0];
     assert.ok(one);
-    await c.ok(`/v1/sessions/${one.id}/cancel`, { token: s.token, body: {} });
-    const cancelled = await c.ok<{ sessions: Session[] }>(`/v1/sessions/series/${seriesId}/cancel`, {
-      token: t.token,
-      body: { reason: "Term ends" },
-    });
+    unwrap(await sdkAs(s.token).POST("/v1/sessions/{id}/cancel", { params: { path: { id: one.id } }, body: {} }));
+    const cancelled = unwrap(
+      await asTutor.POST("/v1/sessions/series/{id}/cancel", {
+        params: { path: { id: seriesId } },
+        body: { reason: "Term ends" },
+      }),
+    );
     assert.ok(cancelled.sessions.every((x) => x.status === "cancelled"));
     assert.equal(await balance(s), 30);
-    await expectProblem(
-      await c.call(`/v1/sessions/series/${seriesId}/cancel`, { token: s.token, body: {} }),
+    expectProblemOf(
+      await sdkAs(s.token).POST("/v1/sessions/series/{id}/cancel", { params: { path: { id: seriesId } }, body: {} }),
       409,
       "conflict",
     );

@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { unwrap } from "../../sdk/src/index.ts";
 import {
   adminEmail,
-  book,
   c,
   fund,
   joinable,
@@ -17,6 +17,7 @@ import {
   newTutor,
   poll,
   rand,
+  sdkAs,
   slotIn,
   type Tokens,
 } from "../helpers.ts";
@@ -39,31 +40,28 @@ describe("dead-letter replay in the audit log", () => {
     const s = await newStudent();
     await fund(admin, s.userId, 5);
     await control("/__control/fail", { path: "/v1/channel", status: 400, times: 1000 });
-    const booked = await book(s, t, subject.id, slotIn(30), 60);
-    assert.equal(booked.status, 201, booked.text);
-    const sessionId = booked.body.id;
+    const booked = await sdkAs(s.token).POST("/v1/sessions", {
+      body: { tutorProfileId: t.profileId, subjectId: subject.id, startTime: slotIn(30), durationMinutes: 60 },
+    });
+    assert.equal(booked.response.status, 201, JSON.stringify(booked.error ?? null));
+    const sessionId = unwrap(booked).id;
+    const asAdmin = sdkAs(admin.accessToken);
     const letter = await poll("the room job's dead letter", 30_000, async () => {
-      const page = await c.ok<{ items: { id: string; type: string | null; body: string }[] }>(
-        "/v1/admin/dead-letters?limit=100",
-        { token: admin.accessToken },
-      );
+      const page = unwrap(await asAdmin.GET("/v1/admin/dead-letters", { params: { query: { limit: 100 } } }));
       return page.items.find((d) => d.type === "video.create_room" && d.body.includes(sessionId));
     });
     await control("/__control/clear-failures", {});
 
     const rid = `e2e-replay-${rand()}${rand()}`;
-    const replay = await c.call<{ replayCount: number }>(`/v1/admin/dead-letters/${letter.id}/replay`, {
-      method: "POST",
-      token: admin.accessToken,
+    const replay = await asAdmin.POST("/v1/admin/dead-letters/{id}/replay", {
+      params: { path: { id: letter.id } },
       headers: { "x-request-id": rid },
     });
-    assert.equal(replay.status, 202, replay.text);
-    assert.equal(replay.body.replayCount, 1);
+    assert.equal(replay.response.status, 202, JSON.stringify(replay.error ?? null));
+    assert.equal(unwrap(replay).replayCount, 1);
     await joinable(s.token, sessionId);
 
-    const log = await c.ok<{
-      items: { action: string; actorUserId: string; requestId: string; details: Record<string, unknown> }[];
-    }>(`/v1/admin/audit-log?targetId=${letter.id}`, { token: admin.accessToken });
+    const log = unwrap(await asAdmin.GET("/v1/admin/audit-log", { params: { query: { targetId: letter.id } } }));
     assert.deepEqual(
       log.items.map((r) => [r.action, r.actorUserId, r.requestId, r.details.type, r.details.replayCount]),
       [["dead_letter.replay", admin.user.id, rid, "video.create_room", 1]],

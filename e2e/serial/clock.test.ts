@@ -5,9 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { balance, c, newStudent, poll } from "../helpers.ts";
+import { unwrap } from "../../sdk/src/index.ts";
+import { balance, c, newStudent, poll, sdkAs } from "../helpers.ts";
 
-const clock = (body: unknown) => c.ok<{ now: number; offsetMs: number }>("/v1/dev/clock", { body });
+const anyone = sdkAs();
+const clock = async (body: { advanceMs: number } | { reset: true }) =>
+  unwrap(await anyone.POST("/v1/dev/clock", { body }));
 const cron = async () => {
   const r = await fetch(`${c.apiUrl}/cdn-cgi/local/scheduled`);
   assert.equal(r.status, 200);
@@ -20,21 +23,20 @@ describe("test clock", () => {
 
   it("walks a lost webhook through the pending-order sweep in seconds", async () => {
     const s = await newStudent();
-    const co = await c.ok<{ orderId: string; checkoutUrl: string }>(
-      "/v1/credits/checkout",
-      { token: s.token, body: { packId: "pack_5" } },
-      201,
-    );
+    const asStudent = sdkAs(s.token);
+    const checkout = await asStudent.POST("/v1/credits/checkout", { body: { packId: "pack_5" } });
+    assert.equal(checkout.response.status, 201, JSON.stringify(checkout.error ?? null));
+    const co = unwrap(checkout);
     const paid = await fetch(`${co.checkoutUrl}/pay?deliver=none`, {
       method: "POST",
       headers: { accept: "application/json" },
     });
     assert.equal(paid.status, 200);
     await cron(); // too young for the sweep: still pending
-    const orders = await c.ok<{ items: { id: string; status: string }[] }>("/v1/credits/orders", { token: s.token });
+    const orders = unwrap(await asStudent.GET("/v1/credits/orders"));
     assert.equal(orders.items.find((o) => o.id === co.orderId)?.status, "pending");
 
-    const before = await c.ok<{ now: number; offsetMs: number }>("/v1/dev/clock");
+    const before = unwrap(await anyone.GET("/v1/dev/clock"));
     const moved = await clock({ advanceMs: 31 * 60_000 });
     assert.equal(moved.offsetMs, before.offsetMs + 31 * 60_000);
     await cron();

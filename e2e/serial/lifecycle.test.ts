@@ -11,20 +11,21 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { idempotencyKey, unwrap } from "../../sdk/src/index.ts";
 import {
   adminEmail,
   balance,
-  book,
   c,
-  expectProblem,
+  dataOf,
+  expectProblemOf,
   fund,
   newStudent,
   newSubject,
   newTutor,
   poll,
   QUARTER,
-  type Session,
   type Student,
+  sdkAs,
   type Tokens,
   type Tutor,
 } from "../helpers.ts";
@@ -32,26 +33,10 @@ import {
 const HOUR = 3600_000;
 const CENTS_PER_CREDIT = 800;
 
-interface LifecycleSession extends Session {
-  noShow: "student" | "tutor" | null;
-  settlementStatus: "open" | "disputed" | "settled" | "refunded";
-  refundedCredits: number;
-  earnedCredits: number;
-  tutorEarningsCents: number;
-  settledAt: number | null;
-  cancelledBy: string | null;
-  cancellationReason: string | null;
-}
-
-interface Earnings {
-  balanceCents: number;
-  pendingCents: number;
-  currency: string;
-  payoutsEnabled: boolean;
-}
-
-const clock = (body: unknown) => c.ok<{ now: number; offsetMs: number }>("/v1/dev/clock", { body });
-const serverNow = async () => (await c.ok<{ now: number }>("/v1/dev/clock")).now;
+const anyone = sdkAs();
+const clock = async (body: { advanceMs: number } | { reset: true }) =>
+  unwrap(await anyone.POST("/v1/dev/clock", { body }));
+const serverNow = async () => unwrap(await anyone.GET("/v1/dev/clock")).now;
 /** Moves the server's clock forward to `at` (never back). */
 async function advanceTo(at: number) {
   const now = await serverNow();
@@ -62,6 +47,7 @@ const cron = async () => {
   const r = await fetch(`${c.apiUrl}/cdn-cgi/local/scheduled`);
   assert.equal(r.status, 200);
 };
+const id = (sessionId: string) => ({ path: { id: sessionId } });
 
 describe("lesson lifecycle on the test clock", () => {
   let admin: Tokens;
@@ -70,10 +56,13 @@ describe("lesson lifecycle on the test clock", () => {
   let t0: number;
   const ids: Record<"A" | "B" | "C" | "D" | "E", string> = { A: "", B: "", C: "", D: "", E: "" };
 
-  const get = (id: string, token = s.token) => c.ok<LifecycleSession>(`/v1/sessions/${id}`, { token });
-  const post = (path: string, token: string, body?: unknown, headers?: Record<string, string>) =>
-    c.call<LifecycleSession>(path, { method: "POST", token, body, headers });
-  const earnings = () => c.ok<Earnings>("/v1/me/earnings", { token: t.token });
+  const get = async (sessionId: string, token = s.token) =>
+    unwrap(await sdkAs(token).GET("/v1/sessions/{id}", { params: id(sessionId) }));
+  const noShow = (sessionId: string, token: string, party: "student" | "tutor") =>
+    sdkAs(token).POST("/v1/sessions/{id}/no-show", { params: id(sessionId), body: { party } });
+  const dispute = (sessionId: string, token: string, reason: string) =>
+    sdkAs(token).POST("/v1/sessions/{id}/dispute", { params: id(sessionId), body: { reason } });
+  const earnings = async () => unwrap(await sdkAs(t.token).GET("/v1/me/earnings"));
 
   before(async () => {
     admin = await c.login(adminEmail("life"));
@@ -84,10 +73,19 @@ describe("lesson lifecycle on the test clock", () => {
     t0 = Math.ceil((await serverNow()) / QUARTER) * QUARTER;
     const at = { A: 26, B: 27, C: 28, D: 30, E: 32 } as const;
     for (const k of Object.keys(at) as (keyof typeof at)[]) {
-      const r = await book(s, t, subject.id, t0 + at[k] * HOUR, 60);
-      assert.equal(r.status, 201, r.text);
-      ids[k] = r.body.id;
-      assert.equal((r.body as LifecycleSession).settlementStatus, "open");
+      const booked = dataOf(
+        await sdkAs(s.token).POST("/v1/sessions", {
+          body: {
+            tutorProfileId: t.profileId,
+            subjectId: subject.id,
+            startTime: t0 + at[k] * HOUR,
+            durationMinutes: 60,
+          },
+        }),
+        201,
+      );
+      ids[k] = booked.id;
+      assert.equal(booked.settlementStatus, "open");
     }
     assert.equal(await balance(s), 10);
   });
@@ -97,16 +95,14 @@ describe("lesson lifecycle on the test clock", () => {
   });
 
   it("A is rescheduled; its held credits show as the tutor's pending earnings", async () => {
-    const moved = await post(
-      `/v1/sessions/${ids.A}/reschedule`,
-      s.token,
-      { startTime: t0 + 40 * HOUR },
-      {
-        "idempotency-key": crypto.randomUUID(),
-      },
+    const moved = dataOf(
+      await sdkAs(s.token).POST("/v1/sessions/{id}/reschedule", {
+        params: { ...id(ids.A), header: idempotencyKey() },
+        body: { startTime: t0 + 40 * HOUR },
+      }),
+      200,
     );
-    assert.equal(moved.status, 200, moved.text);
-    assert.equal(moved.body.startTime, t0 + 40 * HOUR);
+    assert.equal(moved.startTime, t0 + 40 * HOUR);
     const e = await earnings();
     assert.deepEqual(e, {
       balanceCents: 0,
@@ -118,47 +114,43 @@ describe("lesson lifecycle on the test clock", () => {
 
   it("B: the student reports the tutor's no-show → cancelled by the tutor, refunded at once", async () => {
     const b = await get(ids.B);
-    await expectProblem(
-      await post(`/v1/sessions/${ids.B}/no-show`, s.token, { party: "tutor" }),
+    expectProblemOf(await noShow(ids.B, s.token, "tutor"), 409, "policy_window_closed");
+    await advanceTo(b.startTime + 20 * 60_000);
+    expectProblemOf(await noShow(ids.B, s.token, "student"), 403, "forbidden");
+    expectProblemOf(
+      await sdkAs(s.token).POST("/v1/sessions/{id}/cancel", { params: id(ids.B), body: {} }),
       409,
       "policy_window_closed",
     );
-    await advanceTo(b.startTime + 20 * 60_000);
-    await expectProblem(await post(`/v1/sessions/${ids.B}/no-show`, s.token, { party: "student" }), 403, "forbidden");
-    await expectProblem(await post(`/v1/sessions/${ids.B}/cancel`, s.token, {}), 409, "policy_window_closed");
-    const r = await post(`/v1/sessions/${ids.B}/no-show`, s.token, { party: "tutor" });
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.body.status, "cancelled");
-    assert.equal(r.body.noShow, "tutor");
-    assert.equal(r.body.cancelledBy, "tutor");
-    assert.equal(r.body.settlementStatus, "refunded");
-    assert.equal(r.body.refundedCredits, 2);
-    await expectProblem(await post(`/v1/sessions/${ids.B}/no-show`, s.token, { party: "tutor" }), 409, "conflict");
+    const r = dataOf(await noShow(ids.B, s.token, "tutor"), 200);
+    assert.equal(r.status, "cancelled");
+    assert.equal(r.noShow, "tutor");
+    assert.equal(r.cancelledBy, "tutor");
+    assert.equal(r.settlementStatus, "refunded");
+    assert.equal(r.refundedCredits, 2);
+    expectProblemOf(await noShow(ids.B, s.token, "tutor"), 409, "conflict");
     assert.equal(await balance(s), 12);
-    const notes = await c.ok<{ items: { type: string; data: Record<string, unknown> }[] }>("/v1/notifications", {
-      token: t.token,
-    });
+    const notes = unwrap(await sdkAs(t.token).GET("/v1/notifications"));
     assert.ok(notes.items.some((n) => n.type === "session_no_show" && n.data.sessionId === ids.B));
   });
 
   it("C: a student no-show is disputed and an admin resolves it with a partial refund", async () => {
     const cs = await get(ids.C);
     await advanceTo(cs.startTime + 20 * 60_000);
-    const reported = await post(`/v1/sessions/${ids.C}/no-show`, t.token, { party: "student" });
-    assert.equal(reported.status, 200, reported.text);
-    assert.equal(reported.body.status, "completed");
-    assert.equal(reported.body.noShow, "student");
-    assert.equal(reported.body.settlementStatus, "open");
+    const reported = dataOf(await noShow(ids.C, t.token, "student"), 200);
+    assert.equal(reported.status, "completed");
+    assert.equal(reported.noShow, "student");
+    assert.equal(reported.settlementStatus, "open");
 
-    await expectProblem(await post(`/v1/sessions/${ids.C}/dispute`, t.token, { reason: "x" }), 403, "forbidden");
-    const disputed = await post(`/v1/sessions/${ids.C}/dispute`, s.token, { reason: "I was there; the link failed." });
-    assert.equal(disputed.status, 200, disputed.text);
-    assert.equal(disputed.body.settlementStatus, "disputed");
-    assert.equal(disputed.body.status, "completed");
+    expectProblemOf(await dispute(ids.C, t.token, "x"), 403, "forbidden");
+    const disputed = dataOf(await dispute(ids.C, s.token, "I was there; the link failed."), 200);
+    assert.equal(disputed.settlementStatus, "disputed");
+    assert.equal(disputed.status, "completed");
 
-    const queue = await c.ok<{ items: { id: string }[] }>("/v1/admin/sessions?settlementStatus=disputed&limit=100", {
-      token: admin.accessToken,
-    });
+    const asAdmin = sdkAs(admin.accessToken);
+    const queue = unwrap(
+      await asAdmin.GET("/v1/admin/sessions", { params: { query: { settlementStatus: "disputed", limit: 100 } } }),
+    );
     assert.ok(
       queue.items.some((x) => x.id === ids.C),
       "the disputed session is in the back office's list",
@@ -166,31 +158,20 @@ describe("lesson lifecycle on the test clock", () => {
 
     const key = crypto.randomUUID();
     const body = { refundCredits: 1, note: "Half refunded: the room link failed for a while." };
-    const resolve = () =>
-      post(`/v1/admin/sessions/${ids.C}/resolve`, admin.accessToken, body, { "idempotency-key": key });
-    const resolved = await resolve();
-    assert.equal(resolved.status, 200, resolved.text);
-    assert.equal(resolved.body.settlementStatus, "settled");
-    assert.equal(resolved.body.refundedCredits, 1);
-    assert.equal(resolved.body.earnedCredits, 1);
-    assert.equal(resolved.body.tutorEarningsCents, CENTS_PER_CREDIT);
-    const replay = await resolve();
-    assert.equal(replay.status, 200);
-    assert.equal(replay.body.settledAt, resolved.body.settledAt);
-    await expectProblem(
-      await post(`/v1/admin/sessions/${ids.C}/resolve`, admin.accessToken, body, {
-        "idempotency-key": crypto.randomUUID(),
-      }),
-      409,
-      "conflict",
-    );
+    const resolve = (k: string) =>
+      asAdmin.POST("/v1/admin/sessions/{id}/resolve", { params: { ...id(ids.C), header: idempotencyKey(k) }, body });
+    const resolved = dataOf(await resolve(key), 200);
+    assert.equal(resolved.settlementStatus, "settled");
+    assert.equal(resolved.refundedCredits, 1);
+    assert.equal(resolved.earnedCredits, 1);
+    assert.equal(resolved.tutorEarningsCents, CENTS_PER_CREDIT);
+    const replay = dataOf(await resolve(key), 200);
+    assert.equal(replay.settledAt, resolved.settledAt);
+    expectProblemOf(await resolve(crypto.randomUUID()), 409, "conflict");
     assert.equal(await balance(s), 13);
     assert.equal((await earnings()).balanceCents, CENTS_PER_CREDIT);
 
-    const log = await c.ok<{ items: { action: string; details: Record<string, unknown> }[] }>(
-      `/v1/admin/audit-log?targetId=${ids.C}`,
-      { token: admin.accessToken },
-    );
+    const log = unwrap(await asAdmin.GET("/v1/admin/audit-log", { params: { query: { targetId: ids.C } } }));
     assert.deepEqual(
       log.items.map((r) => r.action),
       ["session.resolve"],
@@ -200,15 +181,14 @@ describe("lesson lifecycle on the test clock", () => {
   it("D: a student no-show nobody disputes; A is started and completed on time", async () => {
     const d = await get(ids.D);
     await advanceTo(d.startTime + 20 * 60_000);
-    assert.equal((await post(`/v1/sessions/${ids.D}/no-show`, t.token, { party: "student" })).status, 200);
+    assert.equal((await noShow(ids.D, t.token, "student")).response.status, 200);
 
     const a = await get(ids.A);
     await advanceTo(a.startTime - 5 * 60_000);
-    assert.equal((await post(`/v1/sessions/${ids.A}/start`, t.token)).status, 200);
+    assert.equal((await sdkAs(t.token).POST("/v1/sessions/{id}/start", { params: id(ids.A) })).response.status, 200);
     await advanceTo(a.endTime);
-    const done = await post(`/v1/sessions/${ids.A}/complete`, t.token);
-    assert.equal(done.status, 200, done.text);
-    assert.equal(done.body.settlementStatus, "open");
+    const done = dataOf(await sdkAs(t.token).POST("/v1/sessions/{id}/complete", { params: id(ids.A) }), 200);
+    assert.equal(done.settlementStatus, "open");
     await cron(); // inside the hold: nothing is settled
     assert.equal((await get(ids.A)).settlementStatus, "open");
     assert.equal((await earnings()).balanceCents, CENTS_PER_CREDIT);
@@ -229,8 +209,7 @@ describe("lesson lifecycle on the test clock", () => {
     assert.equal(e.cancelledBy, "system");
     assert.equal(e.cancellationReason, "not_held");
     assert.equal(e.settlementStatus, "refunded");
-    for (const id of [ids.A, ids.D]) {
-      const x = await get(id);
+    for (const x of [await get(ids.A), await get(ids.D)]) {
       assert.equal(x.earnedCredits, 2);
       assert.equal(x.refundedCredits, 0);
       assert.equal(x.tutorEarningsCents, 2 * CENTS_PER_CREDIT);
@@ -245,9 +224,7 @@ describe("lesson lifecycle on the test clock", () => {
       payoutsEnabled: false,
     });
 
-    const ledger = await c.ok<{
-      items: { source: string; amountCents: number; balanceAfterCents: number; sessionId: string }[];
-    }>("/v1/me/earnings/ledger", { token: t.token });
+    const ledger = unwrap(await sdkAs(t.token).GET("/v1/me/earnings/ledger"));
     assert.deepEqual(
       ledger.items.map((x) => [x.source, x.sessionId, x.amountCents]).sort(),
       [
@@ -259,7 +236,7 @@ describe("lesson lifecycle on the test clock", () => {
     assert.equal(ledger.items[0]?.balanceAfterCents, total, "newest first, the chain ends at the balance");
     await c.mail(t.email, /you earned 16\.00 USD/);
 
-    const rec = await c.ok<{ balanced: boolean }>("/v1/admin/reconciliation", { token: admin.accessToken });
+    const rec = unwrap(await sdkAs(admin.accessToken).GET("/v1/admin/reconciliation"));
     assert.equal(rec.balanced, true, JSON.stringify(rec));
   });
 });

@@ -8,13 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { idempotencyKey, unwrap } from "../../sdk/src/index.ts";
 import { signStripePayload } from "../../tools/common/stripe-signature.ts";
 import { OFFLINE_STRIPE_WEBHOOK_SECRET } from "../../tools/offline/stack.ts";
 import {
   adminEmail,
-  book,
   c,
-  expectProblem,
+  dataOf,
+  expectProblemOf,
   fund,
   newStudent,
   newSubject,
@@ -22,6 +23,7 @@ import {
   poll,
   QUARTER,
   type Student,
+  sdkAs,
   type Tokens,
   type Tutor,
 } from "../helpers.ts";
@@ -29,33 +31,18 @@ import {
 const HOUR = 3600_000;
 const PRICE = 3; // credits per hour: one lesson earns 3 × 800 = 2400 cents, above the 2000 minimum
 
-interface Payout {
-  id: string;
-  amountCents: number;
-  currency: string;
-  status: "pending" | "paid" | "failed";
-  stripeTransferId: string | null;
-  failureReason: string | null;
-}
-interface Earnings {
-  balanceCents: number;
-  payoutsEnabled: boolean;
-}
-interface PayoutAccount {
-  accountId: string;
-  onboardingUrl: string;
-  payoutsEnabled: boolean;
-}
+type PayoutStatus = "pending" | "paid" | "failed";
 
-const serverNow = async () => (await c.ok<{ now: number }>("/v1/dev/clock")).now;
+const anyone = sdkAs();
+const serverNow = async () => unwrap(await anyone.GET("/v1/dev/clock")).now;
 async function advanceTo(at: number) {
   const now = await serverNow();
-  if (at > now) await c.ok("/v1/dev/clock", { body: { advanceMs: at - now } });
+  if (at > now) unwrap(await anyone.POST("/v1/dev/clock", { body: { advanceMs: at - now } }));
 }
 const cron = async () => assert.equal((await fetch(`${c.apiUrl}/cdn-cgi/local/scheduled`)).status, 200);
-const earnings = (t: Tutor) => c.ok<Earnings>("/v1/me/earnings", { token: t.token });
-const payouts = (t: Tutor) => c.ok<{ items: Payout[] }>("/v1/me/payouts", { token: t.token });
-const latestPayout = async (t: Tutor, status: Payout["status"]) =>
+const earnings = async (t: Tutor) => unwrap(await sdkAs(t.token).GET("/v1/me/earnings"));
+const payouts = async (t: Tutor) => unwrap(await sdkAs(t.token).GET("/v1/me/payouts"));
+const latestPayout = async (t: Tutor, status: PayoutStatus) =>
   poll(`a ${status} payout`, 30_000, async () => {
     const [p] = (await payouts(t)).items;
     return p?.status === status ? p : undefined;
@@ -63,18 +50,17 @@ const latestPayout = async (t: Tutor, status: Payout["status"]) =>
 
 /** POST /v1/me/payout-account, then the hosted page's "Complete onboarding" as a browser would. */
 async function onboard(t: Tutor) {
-  const created = await c.call<PayoutAccount>("/v1/me/payout-account", { method: "POST", token: t.token });
-  assert.equal(created.status, 201, created.text);
-  assert.equal(created.body.payoutsEnabled, false);
-  const again = await c.call<PayoutAccount>("/v1/me/payout-account", { method: "POST", token: t.token });
-  assert.equal(again.status, 200, again.text);
-  assert.equal(again.body.accountId, created.body.accountId);
-  assert.notEqual(again.body.onboardingUrl, created.body.onboardingUrl, "a fresh link each call");
+  const asTutor = sdkAs(t.token);
+  const created = dataOf(await asTutor.POST("/v1/me/payout-account"), 201);
+  assert.equal(created.payoutsEnabled, false);
+  const again = dataOf(await asTutor.POST("/v1/me/payout-account"), 200);
+  assert.equal(again.accountId, created.accountId);
+  assert.notEqual(again.onboardingUrl, created.onboardingUrl, "a fresh link each call");
   // the first link was replaced but is still valid once; use the newest, as the app would
-  const page = await fetch(again.body.onboardingUrl);
+  const page = await fetch(again.onboardingUrl);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /Complete onboarding/);
-  const done = await fetch(again.body.onboardingUrl, {
+  const done = await fetch(again.onboardingUrl, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
     body: "outcome=complete",
@@ -82,13 +68,11 @@ async function onboard(t: Tutor) {
   });
   assert.equal(done.status, 303);
   await poll("payouts enabled by account.updated", 30_000, async () => {
-    const a = await c.ok<{ payoutsEnabled: boolean; detailsSubmitted: boolean }>("/v1/me/payout-account", {
-      token: t.token,
-    });
+    const a = unwrap(await asTutor.GET("/v1/me/payout-account"));
     return a.payoutsEnabled && a.detailsSubmitted ? a : undefined;
   });
   assert.equal((await earnings(t)).payoutsEnabled, true);
-  return created.body.accountId;
+  return created.accountId;
 }
 
 describe("tutor payouts on the test clock", () => {
@@ -109,12 +93,12 @@ describe("tutor payouts on the test clock", () => {
   });
 
   after(async () => {
-    await c.ok("/v1/dev/clock", { body: { reset: true } });
+    unwrap(await anyone.POST("/v1/dev/clock", { body: { reset: true } }));
   });
 
   it("a tutor onboards through the hosted page; a student is never a payout account holder", async () => {
-    await expectProblem(await c.call("/v1/me/payout-account", { method: "POST", token: s.token }), 403, "forbidden");
-    await expectProblem(await c.call("/v1/me/payout-account", { token: paid.token }), 404, "not_found");
+    expectProblemOf(await sdkAs(s.token).POST("/v1/me/payout-account"), 403, "forbidden");
+    expectProblemOf(await sdkAs(paid.token).GET("/v1/me/payout-account"), 404, "not_found");
     await onboard(paid);
     refusedAccount = await onboard(refused);
     // the second tutor's bank account is closed: Stripe refuses every transfer to it
@@ -128,16 +112,20 @@ describe("tutor payouts on the test clock", () => {
     const t0 = Math.ceil(((await serverNow()) + 2 * HOUR) / QUARTER) * QUARTER;
     const lessons = [];
     for (const [i, t] of [paid, refused].entries()) {
-      const r = await book(s, t, subjectId, t0 + i * 2 * HOUR, 60);
-      assert.equal(r.status, 201, r.text);
-      lessons.push({ t, id: r.body.id, start: r.body.startTime, end: r.body.endTime });
+      const r = dataOf(
+        await sdkAs(s.token).POST("/v1/sessions", {
+          body: { tutorProfileId: t.profileId, subjectId, startTime: t0 + i * 2 * HOUR, durationMinutes: 60 },
+        }),
+        201,
+      );
+      lessons.push({ t, id: r.id, start: r.startTime, end: r.endTime });
     }
     for (const l of lessons) {
       await advanceTo(l.start + 60_000);
-      const started = await c.call(`/v1/sessions/${l.id}/start`, { method: "POST", token: l.t.token });
-      assert.equal(started.status, 200, started.text);
-      const done = await c.call(`/v1/sessions/${l.id}/complete`, { method: "POST", token: l.t.token });
-      assert.equal(done.status, 200, done.text);
+      const asTutor = sdkAs(l.t.token);
+      const path = { path: { id: l.id } };
+      dataOf(await asTutor.POST("/v1/sessions/{id}/start", { params: path }), 200);
+      dataOf(await asTutor.POST("/v1/sessions/{id}/complete", { params: path }), 200);
     }
     await advanceTo((lessons.at(-1)?.end ?? 0) + 49 * HOUR);
     await cron();
@@ -145,18 +133,16 @@ describe("tutor payouts on the test clock", () => {
     // below then finds nothing new for the first tutor, and both ways end the same)
     for (const l of lessons) {
       await poll("the settlement", 60_000, async () => {
-        const r = await c.ok<{ settlementStatus: string }>(`/v1/sessions/${l.id}`, { token: s.token });
+        const r = unwrap(await sdkAs(s.token).GET("/v1/sessions/{id}", { params: { path: { id: l.id } } }));
         return r.settlementStatus === "settled" ? true : undefined;
       });
     }
 
-    const run = await c.call<{ runId: string; payouts: number }>("/v1/admin/payouts/run", {
-      method: "POST",
-      token: admin.accessToken,
-      headers: { "idempotency-key": crypto.randomUUID() },
-    });
-    assert.equal(run.status, 202, run.text);
-    assert.match(run.body.runId, /^prun_/);
+    const run = dataOf(
+      await sdkAs(admin.accessToken).POST("/v1/admin/payouts/run", { params: { header: idempotencyKey() } }),
+      202,
+    );
+    assert.match(run.runId, /^prun_/);
 
     const ok = await latestPayout(paid, "paid");
     assert.equal(ok.amountCents, PRICE * 800);
@@ -172,24 +158,24 @@ describe("tutor payouts on the test clock", () => {
     const failed = await latestPayout(refused, "failed");
     assert.match(failed.failureReason ?? "", /cannot receive transfers/);
     assert.equal((await earnings(refused)).balanceCents, PRICE * 800, "the money is back in the balance");
-    const notes = await c.ok<{ items: { type: string }[] }>("/v1/notifications", { token: refused.token });
+    const notes = unwrap(await sdkAs(refused.token).GET("/v1/notifications"));
     assert.ok(notes.items.some((n) => n.type === "payout_failed"));
     await c.mail(paid.email, /We sent 24\.00 USD to your payout account/);
   });
 
   it("once the account is fixed, the next run pays the tutor whose transfer failed", async () => {
     await c.emulator(`/__control/stripe/accounts/${refusedAccount}/refuse-transfers`, { method: "DELETE" });
-    const run = await c.call("/v1/admin/payouts/run", { method: "POST", token: admin.accessToken });
-    assert.equal(run.status, 202, run.text);
+    const asAdmin = sdkAs(admin.accessToken);
+    dataOf(await asAdmin.POST("/v1/admin/payouts/run"), 202);
     const p = await latestPayout(refused, "paid");
     assert.equal(p.amountCents, PRICE * 800);
     // newest first: paid, after one failure per run that reached the refusing account
     const [latest, ...earlier] = (await payouts(refused)).items.map((x) => x.status);
     assert.equal(latest, "paid");
     assert.ok(earlier.length >= 1 && earlier.every((x) => x === "failed"), earlier.join(","));
-    const list = await c.ok<{ items: { id: string; userId: string }[] }>("/v1/admin/payouts?status=failed&limit=100", {
-      token: admin.accessToken,
-    });
+    const list = unwrap(
+      await asAdmin.GET("/v1/admin/payouts", { params: { query: { status: "failed", limit: 100 } } }),
+    );
     assert.ok(list.items.some((x) => x.userId === refused.userId));
   });
 
@@ -210,6 +196,7 @@ describe("tutor payouts on the test clock", () => {
     ).filter((e) => e.id === eventId);
     assert.ok(event, "the emulator sent transfer.reversed");
     for (let i = 0; i < 3; i++) {
+      // the signed payload's own bytes, straight to the API
       const r = await fetch(`${c.apiUrl}/v1/webhooks/stripe`, {
         method: "POST",
         headers: {
@@ -220,12 +207,10 @@ describe("tutor payouts on the test clock", () => {
       });
       assert.equal(r.status, 200, await r.text());
     }
-    const ledger = await c.ok<{ items: { source: string; payoutId: string | null }[] }>("/v1/me/earnings/ledger", {
-      token: paid.token,
-    });
+    const ledger = unwrap(await sdkAs(paid.token).GET("/v1/me/earnings/ledger"));
     assert.equal(ledger.items.filter((e) => e.source === "payout_reversal" && e.payoutId === p?.id).length, 1);
     assert.equal((await earnings(paid)).balanceCents, PRICE * 800);
-    const rec = await c.ok<{ balanced: boolean }>("/v1/admin/reconciliation", { token: admin.accessToken });
+    const rec = unwrap(await sdkAs(admin.accessToken).GET("/v1/admin/reconciliation"));
     assert.equal(rec.balanced, true);
   });
 });
