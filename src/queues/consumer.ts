@@ -81,10 +81,25 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, ctx: E
     return;
   }
   const one = (msg: Message<unknown>) => handleMessage(svc, batch.queue, msg);
+  if (batch.queue !== WEBHOOK_QUEUE) {
+    for (const msg of batch.messages) await one(msg);
+    return;
+  }
   // Webhook attempts wait on other people's servers (up to 10 s each): a batch runs them side by
-  // side. Every other queue keeps its messages in order, one at a time.
-  if (batch.queue === WEBHOOK_QUEUE) await Promise.all(batch.messages.map(one));
-  else for (const msg of batch.messages) await one(msg);
+  // side. Its fan-out nudges carry nothing but "look at the outbox": one run answers them all (run
+  // side by side, each would read the same events and lose the race to the first).
+  const isNudge = (m: Message<unknown>) => (m.body as { type?: unknown } | null)?.type === "webhooks.dispatch";
+  const nudges = batch.messages.filter(isNudge);
+  const [first, ...repeats] = nudges;
+  const others = batch.messages.filter((m) => !isNudge(m));
+  await Promise.all([
+    ...others.map(one),
+    first
+      ? one(first).then(() => {
+          for (const m of repeats) m.ack();
+        })
+      : Promise.resolve(),
+  ]);
 }
 
 async function handleMessage(svc: ServiceContext, queue: string, msg: Message<unknown>): Promise<void> {

@@ -5,8 +5,11 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
+import { jobContext } from "../../src/jobs/context";
 import { insertEvent } from "../../src/modules/integrations/outbox";
 import { disableFailingEndpoints } from "../../src/modules/integrations/sweep";
+import type { QueueMessage } from "../../src/queues/messages";
 import { call, createUser, eventually, expectProblem, json } from "../helpers/api";
 import { moveClockTo, serverNow } from "../helpers/clock";
 import { book, createSubject, createTutor, DAY, fund, slotAt } from "../sessions/helpers";
@@ -208,5 +211,38 @@ describe("retention", () => {
     expect(await left("webhookDeliveries", `whd_${ids.done}`)).toBe(0);
     expect(await left("webhookEvents", ids.pending)).toBe(1);
     expect(await left("webhookDeliveries", `whd_${ids.pending}`)).toBe(1);
+  });
+});
+
+describe("the fan-out raced", () => {
+  it("two runs at once over the same events enqueue each delivery once", async () => {
+    const admin = await newAdmin();
+    const endpoint = await endpointAt(admin, receiverName(), ["tutor.status_changed"], { register: false });
+    const subject = await createSubject();
+    const tutor = await createTutor(subject.id);
+    await dispatchNow(); // what earlier tests left
+    await env.DB.batch(
+      Array.from({ length: 5 }, (_, i) =>
+        insertEvent(env.DB, {
+          type: "tutor.status_changed",
+          objectId: tutor.tutorProfileId,
+          dedupeKey: `race:${crypto.randomUUID()}:${i}`,
+          at: Date.now(),
+        }),
+      ),
+    );
+    const sent: { type: string; deliveryId?: string }[] = [];
+    const recording = {
+      send: async (body: { type: string }) => void sent.push(body),
+      sendBatch: async (batch: { body: { type: string } }[]) => void sent.push(...batch.map((b) => b.body)),
+    } as unknown as Queue<QueueMessage>;
+    const svc = async () => jobContext({ ...env, WEBHOOKS: recording } as Env, `test:race:${crypto.randomUUID()}`);
+    const { dispatchEvents } = await import("../../src/modules/integrations/fanout");
+    await Promise.all([dispatchEvents(await svc(), 50), dispatchEvents(await svc(), 50)]);
+    const deliveries = await deliveriesOf(endpoint.id);
+    expect(deliveries).toHaveLength(5);
+    const mine = sent.filter((m) => m.type === "webhooks.deliver" && deliveries.some((d) => d.id === m.deliveryId));
+    expect(mine).toHaveLength(5);
+    expect(new Set(mine.map((m) => m.deliveryId)).size).toBe(5);
   });
 });

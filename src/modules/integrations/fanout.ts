@@ -39,7 +39,8 @@ export async function dispatchEvents(svc: ServiceContext, limit = DISPATCH_BATCH
   );
   const now = svc.clock.now();
   const statements: D1PreparedStatement[] = [];
-  const announced: string[] = [];
+  /** Per announced event, the index of its `dispatchedAt` UPDATE: a run that lost the race to another enqueues nothing. */
+  const claims: { eventId: string; at: number }[] = [];
   for (const e of due) {
     const wanted = subscriptions.some((s) => s.includes("*") || s.includes(e.type));
     if (!wanted) {
@@ -51,7 +52,6 @@ export async function dispatchEvents(svc: ServiceContext, limit = DISPATCH_BATCH
       );
       continue;
     }
-    announced.push(e.id);
     const body = await renderBody(svc, e);
     statements.push(
       svc.d1
@@ -63,12 +63,16 @@ WHERE w.enabled = 1 AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value IN
 ON CONFLICT (endpointId, eventId) DO NOTHING`,
         )
         .bind(`${newId("whd")}_`, e.id, e.type, now, now, now, e.type, e.id),
+    );
+    claims.push({ eventId: e.id, at: statements.length });
+    statements.push(
       svc.d1
         .prepare("UPDATE webhookEvents SET body = ?, dispatchedAt = ? WHERE id = ? AND dispatchedAt IS NULL")
         .bind(body, now, e.id),
     );
   }
-  await svc.d1.batch(statements);
+  const results = await svc.d1.batch(statements);
+  const announced = claims.filter((c) => (results[c.at]?.meta.changes ?? 0) > 0).map((c) => c.eventId);
   const messages: QueueMessage[] = [];
   if (announced.length > 0) {
     const { results } = await svc.d1
