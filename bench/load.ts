@@ -105,7 +105,8 @@ export function readLoad(opts: ReadLoad): Promise<RawLoad> {
           elapsedMs,
           non2xx: result.non2xx,
           errors: result.errors + result.timeouts,
-          serverCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
+          // a server process that ended meanwhile takes its CPU time out of the sum: no figure then
+          serverCpuMs: cpu0 === null || cpu1 === null || cpu1 < cpu0 ? null : cpu1 - cpu0,
         });
       },
     );

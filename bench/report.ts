@@ -1,10 +1,21 @@
 /** bench/RESULTS.md: the run's results as tables (bench/results.json has them all). */
 import { READ_RATIO_TARGET, round, SCALE_P50_TARGET } from "./config.ts";
+import type { HistoryRun } from "./history.ts";
+import type { Rows } from "./rows.ts";
 import type { Results } from "./run.ts";
 import { ids } from "./seed-base.ts";
 import { rulesCalendar } from "./seed-scheduling.ts";
 
-export function markdown(r: Results): string {
+/** A statement of x-d1-rows-top, short enough for a table cell. */
+const statement = (sql: string) => `\`${sql.replaceAll("|", "\\|").replaceAll("`", "'").slice(0, 110)}\``;
+
+/** A route's path without its query, the calendar feed's secret token as `{token}`. */
+const shownPath = (path: string) =>
+  (path.split("?")[0] ?? "").replace(/\/v1\/calendar\/[^/]+\.ics$/, "/v1/calendar/{token}.ics");
+
+const RESCHEDULE_NOTE = "each 400 h later";
+
+export function markdown(r: Results, history: HistoryRun[]): string {
   const m = r.machine;
   const ms = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? "–" : n.toFixed(2));
   const yes = (ok: boolean) => (ok ? "✅" : "❌");
@@ -46,6 +57,23 @@ export function markdown(r: Results): string {
   }
   if (r.startup.error) lines.push("", `Startup profile failed: \`${r.startup.error.replaceAll("\n", " ")}\``);
   lines.push("");
+  lines.push(`### History (last ${history.length} runs, bench/history.json)`, "");
+  lines.push(
+    "Each run appends its key figures; figures move with the machine and its load (the load average at the run's start). " +
+      "![bookings/s, health req/s and bundle KiB over the runs](history.svg)",
+    "",
+  );
+  lines.push(
+    "| run (UTC) | commit | load avg | total s | bundle KiB | admin JS KiB | startup ms | health req/s small / large | bookings/s | series/s | ledger ops/s | webhook → credited p50 ms | sweep ms/session | rows over budget | targets missed |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+  );
+  const v = (n: number | null) => (n === null ? "–" : String(n));
+  for (const h of [...history].reverse()) {
+    lines.push(
+      `| ${h.date.slice(0, 16).replace("T", " ")} | ${h.commit.slice(0, 8)} | ${h.loadAverageAtStart[0] ?? "–"} | ${v(h.totalSeconds)} | ${v(h.bundleKiB)} | ${v(h.adminJsKiB)} | ${v(h.startupMs)} | ${v(h.healthRpsSmall)} / ${v(h.healthRpsLarge)} | ${v(h.bookingsPerSec)} | ${v(h.seriesPerSec)} | ${v(h.ledgerOpsPerSec)} | ${v(h.webhookCreditedP50Ms)} | ${v(h.sweepMsPerSession)} | ${v(h.rowsOverBudget)} | ${v(h.targetsMissed)} |`,
+    );
+  }
+  lines.push("");
   lines.push("## Data sets", "");
   lines.push("| table | small | large |", "|---|---|---|");
   const small = r.scales.find((s) => s.scale === "small");
@@ -82,7 +110,7 @@ export function markdown(r: Results): string {
     );
     for (const x of s.reads.routes) {
       lines.push(
-        `| ${x.name}: \`GET ${x.path.split("?")[0]}\` | ${x.rps} | ${x.healthRps} | ${x.ratio} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.healthP50)} | ${ms(x.cpuMsPerRequest)} (${ms(x.healthCpuMsPerRequest)}) | ${x.cpuRatio ?? "–"} | ${x.non2xx} | ${yes(x.ok)} |`,
+        `| ${x.name}: \`GET ${shownPath(x.path)}\` | ${x.rps} | ${x.healthRps} | ${x.ratio} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.healthP50)} | ${ms(x.cpuMsPerRequest)} (${ms(x.healthCpuMsPerRequest)}) | ${x.cpuRatio ?? "–"} | ${x.non2xx} | ${yes(x.ok)} |`,
       );
     }
     lines.push("");
@@ -105,31 +133,145 @@ export function markdown(r: Results): string {
     }
     lines.push("");
   }
+  if (r.rows.length > 0) {
+    lines.push("## D1 rows per request (bench/budgets.json)", "");
+    lines.push(
+      "Rows read and written as D1 counts (and bills) them, from the API's row meter outside production (src/db/meter.ts: " +
+        "`x-d1-rows-read`, `x-d1-rows-written`, `x-d1-rows-top`; the ledger Durable Object's rows included), read from " +
+        "a few requests made before each route's or path's load (the highest of them; at the small scale the write paths run only " +
+        "these probes). Queue jobs and the cron answer nobody: the bench servers run the Worker through bench/metered-worker.js, " +
+        "which meters them the same way and logs each job's count; a job line is per job message (per order, event, delivery), " +
+        "the fan-out per event to its 10 endpoints, the payout run per payout and the sweep per due session. " +
+        "Checked against bench/budgets.json, which CI enforces on its own worlds (test/perf/row-budgets.test.ts); " +
+        'a route without an entry is listed as "no budget", not failed. Server CPU ms per request is from the loaded run ' +
+        "(reads: each route's own slices; writes: the timed operations, large server only).",
+      "",
+    );
+    lines.push(
+      "| route or path | budget entry | per | small: read / written | large: read / written | server CPU ms/req small / large | budget read / written | ok | costliest statement (rows read, written) |",
+      "|---|---|---|---|---|---|---|---|---|",
+    );
+    const rw = (x: Rows | null) => (x ? `${x.read} / ${x.written}` : "–");
+    for (const x of r.rows) {
+      const b = (x.large ?? x.small)?.budget;
+      const worst = [x.large, x.small].find((y) => y?.status === "over") ?? x.large ?? x.small;
+      const top = worst?.top[0];
+      const mark = x.status === "over" ? "❌" : x.status === "ok" ? "✅" : "no budget";
+      lines.push(
+        `| ${x.name} | \`${x.budgetKey}\` | ${x.per} | ${rw(x.small)} | ${rw(x.large)} | ${ms(x.cpuMsSmall)} / ${ms(x.cpuMsLarge)} | ${b ? `${b.read} / ${b.written ?? "–"}` : "–"} | ${mark} | ${top ? `${statement(top[0])} (${top[1]}, ${top[2]})` : "–"} |`,
+      );
+    }
+    const over = r.rows.filter((x) => x.status === "over");
+    if (over.length > 0) {
+      lines.push("", "Over budget, with the three costliest statements of the sample that read the most:", "");
+      for (const x of over) {
+        const worst = [x.large, x.small].find((y) => y?.status === "over");
+        lines.push(
+          `- **${x.name}** (\`${x.budgetKey}\`): ${worst?.read} read / ${worst?.written} written against ${worst?.budget?.read} / ${worst?.budget?.written ?? "–"}; ` +
+            (worst?.top ?? []).map(([sql, rd, wr]) => `${statement(sql)} ${rd} read, ${wr} written`).join("; "),
+        );
+      }
+    }
+    if (r.sweep?.followUpRows.length) {
+      lines.push(
+        "",
+        "Jobs each settlement leads to (sweep run, per due session, apart from the sweep's own rows): " +
+          r.sweep.followUpRows
+            .map((f) => `${f.type} ${f.readPerSession} read / ${f.writtenPerSession} written (${f.jobs} jobs)`)
+            .join("; ") +
+          ".",
+      );
+    }
+    lines.push("");
+  }
   if (r.writes) {
     const w = r.writes;
     lines.push("## Writes (large data)", "");
-    lines.push("| path | throughput | p50 ms | p99 ms | failures | floor | ok |", "|---|---|---|---|---|---|---|");
+    lines.push(
+      "| path | throughput | p50 ms | p99 ms | server CPU ms/op | failures | floor | ok |",
+      "|---|---|---|---|---|---|---|---|",
+    );
     const floor = (name: string) => r.floors?.checks.find((c) => c.name.startsWith(name));
+    const floorKey = (key: string) => r.floors?.checks.find((c) => c.key === key);
     const f1 = floor("bookings");
     const f2 = floor("ledger");
     const f3 = floor("webhook → credited p50");
     const f4 = floor("webhook → credited p99");
     lines.push(
-      `| bookings (\`POST /v1/sessions\`, ${ids.lanes} students × ${ids.lanes} tutors, ${r.settings.connections * 2} in flight) | ${w.bookings.perSec} /s | ${ms(w.bookings.p50)} | ${ms(w.bookings.p99)} | ${w.bookings.failures} | ≥ ${f1?.floor} /s | ${yes(!!f1?.ok)} |`,
+      `| bookings (\`POST /v1/sessions\`, ${ids.lanes} students × ${ids.lanes} tutors, ${r.settings.connections * 2} in flight) | ${w.bookings.perSec} /s | ${ms(w.bookings.p50)} | ${ms(w.bookings.p99)} | ${ms(w.bookings.cpuMsPerOp)} | ${w.bookings.failures} | ≥ ${f1?.floor} /s | ${yes(!!f1?.ok)} |`,
     );
     const f5 = floor(`series of ${w.series.occurrences}/s`);
     const f6 = floor(`series of ${w.series.occurrences} p95`);
     lines.push(
-      `| series of ${w.series.occurrences} (\`POST /v1/sessions/series\`, one student each, ${w.series.inFlight} in flight; ${w.series.booked} of ${w.series.requests} booked after ${w.series.attempted - w.series.requests} warm-up; ${w.series.sessionsPerSec} sessions/s) | ${w.series.perSec} series/s | ${ms(w.series.p50)} (p95 ${ms(w.series.p95)}, max ${ms(w.series.max)}) | – | ${w.series.failures} | ≥ ${f5?.floor} /s, p95 ≤ ${f6?.floor} ms | ${yes(!!f5?.ok && !!f6?.ok && w.series.ok)} |`,
+      `| series of ${w.series.occurrences} (\`POST /v1/sessions/series\`, one student each, ${w.series.inFlight} in flight; ${w.series.booked} of ${w.series.requests} booked after ${w.series.attempted - w.series.requests} warm-up; ${w.series.sessionsPerSec} sessions/s) | ${w.series.perSec} series/s | ${ms(w.series.p50)} (p95 ${ms(w.series.p95)}, max ${ms(w.series.max)}) | – | ${ms(w.series.cpuMsPerOp)} | ${w.series.failures} | ≥ ${f5?.floor} /s, p95 ≤ ${f6?.floor} ms | ${yes(!!f5?.ok && !!f6?.ok && w.series.ok)} |`,
     );
     lines.push(
-      `| ledger ops, one user (\`POST /v1/admin/credits/adjustments\`, ${r.settings.connections} in flight) | ${w.ledgerOps.perSec} /s | ${ms(w.ledgerOps.p50)} | ${ms(w.ledgerOps.p99)} | ${w.ledgerOps.failures} | ≥ ${f2?.floor} /s | ${yes(!!f2?.ok)} |`,
+      `| ledger ops, one user (\`POST /v1/admin/credits/adjustments\`, ${r.settings.connections} in flight) | ${w.ledgerOps.perSec} /s | ${ms(w.ledgerOps.p50)} | ${ms(w.ledgerOps.p99)} | ${ms(w.ledgerOps.cpuMsPerOp)} | ${w.ledgerOps.failures} | ≥ ${f2?.floor} /s | ${yes(!!f2?.ok)} |`,
     );
     lines.push(
-      `| webhook → credited (signed \`checkout.session.completed\` → queue → ledger, polled every 20 ms; ${w.webhook.requests} orders) | – | ${ms(w.webhook.p50)} | ${ms(w.webhook.p99)} | ${w.webhook.failures} | p50 ≤ ${f3?.floor}, p99 ≤ ${f4?.floor} | ${yes(!!f3?.ok && !!f4?.ok)} |`,
+      `| webhook → credited (signed \`checkout.session.completed\` → queue → ledger, polled every 20 ms; ${w.webhook.requests} orders) | – | ${ms(w.webhook.p50)} | ${ms(w.webhook.p99)} | – | ${w.webhook.failures} | p50 ≤ ${f3?.floor}, p99 ≤ ${f4?.floor} | ${yes(!!f3?.ok && !!f4?.ok)} |`,
     );
     lines.push(
-      `| webhook acknowledgement (2xx answer to Stripe) | – | ${ms(w.webhook.ackP50)} | ${ms(w.webhook.ackP99)} | – | – | – |`,
+      `| webhook acknowledgement (2xx answer to Stripe) | – | ${ms(w.webhook.ackP50)} | ${ms(w.webhook.ackP99)} | – | – | – | – |`,
+    );
+    const rv = w.reversals;
+    const fr50 = floorKey("chargeReversedP50MsMax");
+    const fr99 = floorKey("chargeReversedP99MsMax");
+    lines.push(
+      `| refund / dispute → reversed (signed \`charge.refunded\` × ${rv.refunds}, \`charge.dispute.created\` × ${rv.disputes} on the credited orders → queue → ledger, until the balance shows 0; p50 refund ${ms(rv.refundP50)}, dispute ${ms(rv.disputeP50)}) | – | ${ms(rv.p50)} | ${ms(rv.p99)} | – | ${rv.failures} | p50 ≤ ${fr50?.floor ?? "–"}, p99 ≤ ${fr99?.floor ?? "–"} | ${yes(!!fr50?.ok && !!fr99?.ok)} |`,
+    );
+    const lifecycle: [string, (typeof w)["reschedule"], string, string][] = [
+      [
+        `reschedule (\`POST /v1/sessions/{id}/reschedule\`, the bookings above, ${RESCHEDULE_NOTE})`,
+        w.reschedule,
+        "reschedulesPerSecMin",
+        "/s",
+      ],
+      [
+        "tutor no-show reported by the student (`POST /v1/sessions/{id}/no-show`, refund through the ledger; lessons begun 3 h ago)",
+        w.tutorNoShow,
+        "tutorNoShowsPerSecMin",
+        "/s",
+      ],
+      [
+        "student no-show reported by the tutor (lessons begun 6 h ago; held, no money moves)",
+        w.studentNoShow,
+        "studentNoShowsPerSecMin",
+        "/s",
+      ],
+      [
+        "dispute by the student (`POST /v1/sessions/{id}/dispute`, lessons held 9 h ago)",
+        w.dispute,
+        "disputesPerSecMin",
+        "/s",
+      ],
+      [
+        "resolve by an admin (`POST /v1/admin/sessions/{id}/resolve`, 1 of 2 credits back, 1 earned)",
+        w.resolve,
+        "resolvesPerSecMin",
+        "/s",
+      ],
+    ];
+    for (const [name, p, key, unit] of lifecycle) {
+      const f = floorKey(key);
+      lines.push(
+        `| ${name}; ${p.requests} timed after ${p.probes} probes, ${r.settings.connections} in flight | ${p.perSec ?? "–"} ${unit} | ${ms(p.p50)} | ${ms(p.p99)} | ${ms(p.cpuMsPerOp)} | ${p.failures} | ≥ ${f?.floor ?? "–"} ${unit} | ${yes(!!f?.ok && p.failures === 0)} |`,
+      );
+    }
+    const fo = w.fanout;
+    const ff = floorKey("fanoutEventsPerSecMin");
+    lines.push(
+      `| outgoing webhooks fan-out: ${fo.events} bookings one after another → \`session.booked\` to ${fo.endpoints} endpoints on a local receiver (${fo.received} of ${fo.events * fo.endpoints} deliveries received; ${fo.deliveriesPerSec ?? "–"} deliveries/s; ${fo.dispatchJobs} dispatch jobs, ${fo.dispatchJobsWritingNothing} of them writing nothing; ${fo.deliverJobs} delivery jobs, ${fo.deliverJobsClaimingNothing} of them duplicates; latency: booking answered → last endpoint's delivery) | ${fo.eventsPerSec ?? "–"} events/s | ${ms(fo.lagP50)} | ${ms(fo.lagP99)} | – | ${fo.ok ? 0 : "incomplete"} | ≥ ${ff?.floor ?? "–"} events/s | ${yes(!!ff?.ok)} |`,
+    );
+    const po = w.payouts;
+    const fp = floorKey("payoutsPerSecMin");
+    lines.push(
+      `| payout run (\`POST /v1/admin/payouts/run\`, ${po.expected} tutors with earnings; no Stripe in the bench, so measured is the run's own step: payouts created and debited, ${po.inRequest} in the request (${po.requestMs} ms), the rest in ${po.queueSlices} \`payouts.run\` slices; ${po.created} created in ${po.elapsedMs} ms) | ${po.payoutsPerSec ?? "–"} payouts/s | – | – | – | ${po.ok ? 0 : (po.failure ?? `${po.created} of ${po.expected}`)} | ≥ ${fp?.floor ?? "–"} /s | ${yes(!!fp?.ok)} |`,
+    );
+    const as = w.assets;
+    const fa = floorKey("adminAssetsP50MsMax");
+    lines.push(
+      `| \`GET /admin\` (→ \`/admin/\`) + its script${as.scripts.length === 1 ? "" : "s"} (${as.htmlBytes} B HTML, ${round(as.jsBytes / 1024, 1)} KiB JS${as.encoding ? `, served ${as.encoding}` : ", served uncompressed by `wrangler dev`"}; static assets, no Worker code${as.metered ? " — but row headers came back" : ""}; ${as.rounds} rounds, one after another) | – | ${ms(as.p50)} | ${ms(as.p99)} | – | ${as.ok ? 0 : as.failure} | p50 ≤ ${fa?.floor ?? "–"} ms | ${yes(!!fa?.ok)} |`,
     );
     if (w.series.failureSamples.length > 0) {
       lines.push(
@@ -161,6 +303,9 @@ export function markdown(r: Results): string {
       `| queue consumer invocations (jobs queue, incl. e-mails) | ${sw.consumerInvocations || "– (not logged)"} |`,
     );
     lines.push(`| 100,000 due at this rate (extrapolated) | ${sw.extrapolated100kMinutes} min |`);
+    lines.push(
+      `| D1 rows per due session (cron tick + ${sw.sweepJobs - 1} \`sessions.sweep\` jobs, ledger included) | ${sw.rows ? `${sw.rows.read} read / ${sw.rows.written} written (budget ${sw.rows.budget?.read ?? "–"} / ${sw.rows.budget?.written ?? "–"}) ${sw.rows.status === "over" ? "❌" : sw.rows.status === "ok" ? "✅" : "no budget"}` : "–"} |`,
+    );
     lines.push("");
   }
   if (r.explain.length > 0) {

@@ -6,18 +6,24 @@
  *    (`wrangler check startup`).
  * 2. For the small and then the large data set: a fresh state dir, migrations, seed SQL applied with
  *    `wrangler d1 execute --local --file`, EXPLAIN QUERY PLAN of the main read queries (large), a
- *    `wrangler dev` server, then the bare ceiling (GET /v1/health) and every read route under the
- *    same load; each figure is a ratio against that ceiling.
- * 3. On the large server: bookings/s across many students, ledger operations/s for one user, and
- *    webhook → credited latency through the queue; compared with bench/floors.json (written from the
- *    first measurement when missing).
+ *    `wrangler dev` server (bench/metered-worker.js: the Worker with its queue jobs and cron metered
+ *    too), then the bare ceiling (GET /v1/health) and every read route under the same load (the
+ *    directory's sorts, slots, the calendar feed of a tutor with 1,000 sessions, …); each figure is a
+ *    ratio against that ceiling. Before each route's load, a few requests give its D1 rows.
+ * 3. The write paths (bench/writes.ts): on the large server under load — webhook → credited, refund
+ *    and dispute webhooks → reversed, the outgoing-webhook fan-out to 10 endpoints, bookings/s,
+ *    series of 12, reschedules, no-shows, disputes and their resolution, ledger operations/s for one
+ *    user, a payout run over 1,000 tutors, the back office's static files — compared with
+ *    bench/floors.json (a floor is written from its first measurement when missing); on the small
+ *    server as probes only: their D1 rows at that scale.
  * 4. The lifecycle settlement sweep over a backlog of due sessions (bench/sweeps.ts): its own state,
- *    one cron trigger, the queue chain; time per session and the batches it took.
- * 5. bench/results.json and bench/RESULTS.md.
+ *    one cron trigger, the queue chain; time and D1 rows per session, and the batches it took.
+ * 5. D1 rows per request (and per job item) against bench/budgets.json (bench/rows.ts), then
+ *    bench/results.json, bench/RESULTS.md, and bench/history.json + bench/history.svg (the last runs).
  *
  * Env knobs: BENCH_DURATION (s per route, default 6), BENCH_WARMUP (s, default 1),
  * BENCH_CONNECTIONS (default 10), BENCH_SCALES (default "small,large"), BENCH_WRITES=0 to skip writes, BENCH_SWEEP=0 to skip the sweep
- * (BENCH_SWEEP_SESSIONS, default 100000 in the index; BENCH_SWEEP_DUE, default 5000 of them due), BENCH_KEEP=1 to keep the work dir
+ * (BENCH_SWEEP_SESSIONS, default 100000 in the index; BENCH_SWEEP_DUE, default 1000 of them due), BENCH_KEEP=1 to keep the work dir
  * (state, seed SQL, wrangler logs).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -39,14 +45,16 @@ import {
   WARMUP_S,
   WRITES,
 } from "./config.ts";
+import { appendHistory } from "./history.ts";
 import { machine, measureAdminBundle, measureBundle, measureStartup } from "./measure.ts";
 import { explainOnLarge } from "./plans.ts";
 import { readRoutes } from "./reads.ts";
 import { markdown } from "./report.ts";
+import type { Rows } from "./rows.ts";
 import { LARGE, SMALL } from "./seed-base.ts";
 import { prepareState, startServer } from "./server.ts";
 import { sweepBacklog } from "./sweeps.ts";
-import { checkFloors, writePaths } from "./writes.ts";
+import { checkFloors, type Writes, writePaths, writeRows } from "./writes.ts";
 
 export type Results = Awaited<ReturnType<typeof main>>;
 
@@ -69,7 +77,7 @@ async function main() {
   log(`  ${startup.profileMs} ms`);
 
   const scales = [];
-  let writes: Awaited<ReturnType<typeof writePaths>> | null = null;
+  let writes: Writes | null = null;
   let explain: Awaited<ReturnType<typeof explainOnLarge>> = [];
   for (const scale of [SMALL, LARGE].filter((s) => SCALES.includes(s.name))) {
     log(`${scale.name}: migrations + seed`);
@@ -84,17 +92,34 @@ async function main() {
     log(`  up in ${server.bootMs} ms at ${server.url}`);
     try {
       const reads = await readRoutes(server);
-      scales.push({ scale: scale.name, data, server: { bootMs: server.bootMs }, reads });
-      if (WRITES && (scale.name === "large" || !SCALES.includes("large"))) {
-        log(`${scale.name}: writes`);
-        writes = await writePaths(server);
+      // Under load on the large server (or the only one); on the other, probes: the rows at that scale.
+      const timed = scale.name === "large" || !SCALES.includes("large");
+      let written: Writes | null = null;
+      if (WRITES) {
+        log(`${scale.name}: writes${timed ? "" : " (probes: rows per request)"}`);
+        written = await writePaths(server, { timed, scale });
+        if (timed) writes = written;
       }
+      scales.push({
+        scale: scale.name,
+        data,
+        server: { bootMs: server.bootMs },
+        reads,
+        /** The write paths' probes on the server that did not run them under load. */
+        writeProbes: timed ? null : written,
+        rows: [
+          ...reads.routes.map((r) => ({ name: r.name, rows: r.rows, cpuMs: r.cpuMsPerRequest })),
+          ...reads.directory.map((d) => ({ name: d.name, rows: d.rows, cpuMs: null })),
+          ...(written ? writeRows(written) : []),
+        ],
+      });
     } finally {
       await server.stop();
     }
   }
 
   const sweep = process.env.BENCH_SWEEP === "0" ? null : await sweepBacklog(tmp);
+  const rows = rowsTable(scales, sweep);
 
   const small = scales.find((s) => s.scale === "small");
   const large = scales.find((s) => s.scale === "large");
@@ -153,6 +178,22 @@ async function main() {
           },
         ]
       : []),
+    ...(rows.length
+      ? [
+          {
+            name: `D1 rows per request within bench/budgets.json, both scales (${rows.filter((x) => x.status !== "no budget").length} with a budget, ${rows.filter((x) => x.status === "no budget").length} without)`,
+            ok: rows.every((x) => x.status !== "over"),
+          },
+        ]
+      : []),
+    ...(writes
+      ? [
+          {
+            name: "every write path answered as expected (reschedule, no-shows, dispute, resolve, reversals, fan-out, payout run, /admin assets)",
+            ok: writePathsOk(writes),
+          },
+        ]
+      : []),
     ...(explain.length
       ? [
           {
@@ -173,6 +214,7 @@ async function main() {
     scaleInvariance,
     writes,
     floors,
+    rows,
     explain,
     sweep,
     targets,
@@ -183,11 +225,76 @@ async function main() {
   return results;
 }
 
+/** One line of the rows table: a route or path, its rows at each scale, its server CPU per request. */
+export interface RowsLine {
+  name: string;
+  budgetKey: string;
+  per: string;
+  small: Rows | null;
+  large: Rows | null;
+  cpuMsSmall: number | null;
+  cpuMsLarge: number | null;
+  /** "over" at either scale, "ok" where a budget applies, "no budget" otherwise. */
+  status: "ok" | "over" | "no budget";
+}
+
+function rowsTable(
+  scales: { scale: string; rows: { name: string; rows: Rows | null; cpuMs?: number | null }[] }[],
+  sweep: Awaited<ReturnType<typeof sweepBacklog>> | null,
+): RowsLine[] {
+  const names = [...new Set(scales.flatMap((s) => s.rows.map((r) => r.name)))];
+  const lines = names.map((name) => {
+    const at = (scale: string) => scales.find((s) => s.scale === scale)?.rows.find((r) => r.name === name);
+    const [s, l] = [at("small"), at("large")];
+    return line(name, s?.rows ?? null, l?.rows ?? null, s?.cpuMs ?? null, l?.cpuMs ?? null);
+  });
+  if (sweep?.rows) {
+    lines.push(line(`settlement sweep over a ${sweep.totalSessions}-session backlog`, null, sweep.rows, null, null));
+  }
+  return lines.filter((x) => x.small || x.large);
+}
+
+function line(
+  name: string,
+  small: Rows | null,
+  large: Rows | null,
+  cpuMsSmall: number | null,
+  cpuMsLarge: number | null,
+): RowsLine {
+  const any = small ?? large;
+  const statuses = [small?.status, large?.status];
+  const status = statuses.includes("over") ? "over" : statuses.includes("ok") ? "ok" : "no budget";
+  return {
+    name,
+    budgetKey: any?.budgetKey ?? "",
+    per: any?.per ?? "request",
+    small,
+    large,
+    cpuMsSmall,
+    cpuMsLarge,
+    status,
+  };
+}
+
+function writePathsOk(w: Writes): boolean {
+  const paths = [w.reschedule, w.tutorNoShow, w.studentNoShow, w.dispute, w.resolve, w.ledgerOps];
+  return (
+    paths.every((p) => p.failures === 0) &&
+    w.reversals.failures === 0 &&
+    w.webhook.failures === 0 &&
+    w.fanout.ok &&
+    w.payouts.ok &&
+    w.assets.ok
+  );
+}
+
 main()
   .then((results) => {
+    // first: a missing history starts from the results.json this run replaces
+    const history = appendHistory(results);
     writeFileSync(join(BENCH, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(BENCH, "RESULTS.md"), markdown(results));
-    log("wrote bench/results.json and bench/RESULTS.md");
+    writeFileSync(join(BENCH, "RESULTS.md"), markdown(results, history));
+    log("wrote bench/results.json, bench/RESULTS.md, bench/history.json and bench/history.svg");
     for (const t of results.targets) console.log(`${t.ok ? "PASS" : "MISS"}  ${t.name}`);
     // A refused series is a broken bench (its seed or the route), not a slow figure: the run fails.
     if (results.writes && !results.writes.series.ok) {

@@ -54,6 +54,21 @@ export const ids = {
   seriesStudentUser: (k: number) => `usr_sr_${pad(k, 3)}`,
   seriesStudent: (k: number) => `stu_sr_${pad(k, 3)}`,
   seriesTutor: (j: number) => `tut_sr_${pad(j, 3)}`,
+  /** A tutor with 1,000 sessions around now: its private calendar feed (bench/reads.ts). */
+  calendarTutor: "tut_cal",
+  calendarTutorUser: "usr_cal",
+  calendarSessions: 1_000,
+  /** Of them, in the last 28 days and ahead; the feed shows at most `cap` per side and window. */
+  calendarWindow: { past: 400, upcoming: 600, cap: 500 },
+  /** Per booking lane k, lessons begun or held hours ago (bench/lifecycle.ts): no-shows, disputes. */
+  tutorNoShowSession: (k: number) => `ses_nst_${pad(k, 3)}`,
+  studentNoShowSession: (k: number) => `ses_nss_${pad(k, 3)}`,
+  disputeSession: (k: number) => `ses_dsp_${pad(k, 3)}`,
+  laneTutorUser: (k: number) => `usr_bkt_${pad(k, 3)}`,
+  /** Filler tutors with an enabled payout account and earnings above the minimum (bench/payments.ts). */
+  payoutTutors: 1_000,
+  payoutCents: 5_000,
+  fillerTutorUser: (i: number) => `usr_t_${pad(i, 5)}`,
 };
 
 /** The 7-day window of the slots request: starts at the next UTC midnight after `now` + 1 day. */

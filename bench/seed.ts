@@ -11,6 +11,7 @@ import { LISTING_CURRENT } from "../src/db/schema/trust.ts";
 import { DAY, ids, MINUTE, pad, type Row, type Scale, type SeedRun, SqlWriter } from "./seed-base.ts";
 import { writeBookingRulesAndTimeOff } from "./seed-scheduling.ts";
 import { writeSessions } from "./seed-sessions.ts";
+import { writeLifecycleSeed } from "./seed-writes.ts";
 
 const USER_COLS = ["id", "email", "name", "context", "studentProfileId", "tutorProfileId", "createdAt", "updatedAt"];
 const LEDGER_COLS = [
@@ -101,6 +102,13 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
   }
   tutors.push({ id: ids.slotsTutor, user: "usr_slots", subjects: ["sub_01"], price: 2, weekly: [8 * 60, 20 * 60] });
   tutors.push({ id: ids.rulesTutor, user: "usr_rules", subjects: ["sub_01"], price: 2, weekly: [8 * 60, 20 * 60] });
+  tutors.push({
+    id: ids.calendarTutor,
+    user: ids.calendarTutorUser,
+    subjects: ["sub_01"],
+    price: 2,
+    weekly: [0, 1440],
+  });
   for (let j = 0; j < ids.seriesTutors; j++) {
     tutors.push({
       id: ids.seriesTutor(j),
@@ -278,6 +286,7 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
   count("creditsLedger", scale.ledgerEntries + ids.lanes + ids.seriesRuns);
 
   writeSessions(run);
+  writeLifecycleSeed(run);
 
   // Notifications: half the heavy student's (every 10th of them unread), half other users'.
   function* notifications(): Generator<Row> {

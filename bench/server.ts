@@ -3,8 +3,9 @@
  * `wrangler dev` on it, started the way every local tool starts it (tools/offline/wrangler.ts), with
  * the server's CPU time read from /proc.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createClient } from "../sdk/src/index.ts";
 import { applyMigrations, executeSqlFile, freePort, startWorker } from "../tools/offline/wrangler.ts";
 import { JWT_SECRET, NOW, STRIPE_WEBHOOK_SECRET } from "./config.ts";
 import { type SeedSummary, writeSeed } from "./seed.ts";
@@ -13,10 +14,16 @@ import { ids, type Scale } from "./seed-base.ts";
 export interface Server {
   url: string;
   bootMs: number;
+  /** wrangler's log: requests, and the metered jobs' `bench-rows` lines (bench/rows.ts). */
+  log: string;
   /** CPU time (ms) used so far by every process of the server (wrangler, its workerd instances). */
   cpuMs(): number | null;
   stop(): Promise<void>;
 }
+
+/** A typed client as one user (a bearer token minted by the bench). */
+export const sdkAs = (server: Pick<Server, "url">, bearer: string | undefined) =>
+  createClient({ baseUrl: server.url, getToken: () => bearer });
 
 // The servers run in their own process groups; tools/offline/wrangler.ts ends them when this exits.
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
@@ -43,8 +50,41 @@ function groupCpuMs(pgid: number): number | null {
   return ticks * TICK_MS;
 }
 
+/**
+ * The Worker the bench servers run: src/index.ts with its queue consumer and cron metered too
+ * (bench/metered-worker.js), as `wrangler dev <script>` with wrangler.toml's bindings and assets.
+ */
+export const METERED_WORKER = "bench/metered-worker.js";
+
+/**
+ * `wrangler dev bench/metered-worker.js` with exactly these variables: written to a dotenv file
+ * (so no developer's .dev.vars applies, and no variadic `--var` swallows the script argument).
+ */
+export function startMeteredWorker(o: {
+  port: number;
+  persistTo: string;
+  log: string;
+  vars: Record<string, string>;
+  args?: string[];
+}) {
+  const envFile = `${o.log}.env`;
+  writeFileSync(
+    envFile,
+    `${Object.entries(o.vars)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join("\n")}\n`,
+  );
+  return startWorker({
+    port: o.port,
+    persistTo: o.persistTo,
+    log: o.log,
+    envFile,
+    args: [METERED_WORKER, ...(o.args ?? [])],
+  });
+}
+
 export async function startServer(stateDir: string, logFile: string): Promise<Server> {
-  const worker = await startWorker({
+  const worker = await startMeteredWorker({
     port: await freePort(),
     persistTo: stateDir,
     log: logFile,
@@ -55,7 +95,7 @@ export async function startServer(stateDir: string, logFile: string): Promise<Se
       JWT_SECRET,
       ADMIN_EMAILS: ids.adminEmail,
       STRIPE_WEBHOOK_SECRET,
-      // Whatever a developer's .dev.vars holds, the bench talks to no provider.
+      // The bench talks to no provider (Stripe, Resend, Agora, Deepgram, OpenAI keys unset).
       STRIPE_SECRET_KEY: "",
       RESEND_API_KEY: "",
       AGORA_APP_BUILDER_URL: "",
@@ -67,6 +107,7 @@ export async function startServer(stateDir: string, logFile: string): Promise<Se
   return {
     url: worker.url,
     bootMs: worker.bootMs,
+    log: logFile,
     cpuMs: () => groupCpuMs(worker.pid),
     stop: worker.stop,
   };

@@ -1,14 +1,17 @@
 /**
  * The settlement sweep over a backlog: its own local state with BENCH_SWEEP_SESSIONS (default
  * 100,000) `completed` + `open` sessions, all in the partial index sessions_unsettled_by_end, of which
- * BENCH_SWEEP_DUE (default 5,000) are past their hold by the real clock (the rest end an hour later,
+ * BENCH_SWEEP_DUE (default 1,000) are past their hold by the real clock (the rest end an hour later,
  * so they stay in the index but not due). A `wrangler dev --test-scheduled` server gets one cron
  * trigger; the cron's first batch and the `sessions.sweep` chain on the local queue drain the due
  * rows. Measured: wall time until every due session is settled (by polling the students'
  * `session_settled` notifications), time per session, consumer invocations (wrangler's QUEUE log
- * lines), and afterwards from the stopped state: settled count, one earning per session, nothing
- * not due touched. The DO path (every settlement is a CreditLedger call) makes all 100k a long
- * local run, so the default drains a slice and extrapolates; BENCH_SWEEP_DUE=100000 drains everything.
+ * lines), the D1 rows per session (the server runs bench/metered-worker.js, which logs each job's
+ * rows: the cron tick and the `sessions.sweep` chain against the budget, the e-mails and webhook jobs
+ * the settlements lead to apart), and afterwards from the stopped state: settled count, one earning
+ * per session, nothing not due touched. The DO path (every settlement is a CreditLedger call) makes
+ * all 100k a long local run, so the default drains a slice and extrapolates; BENCH_SWEEP_DUE=100000
+ * drains everything.
  *
  * E-mails go to a local stand-in for Resend (200 to everything), so their jobs run as in production.
  */
@@ -17,13 +20,15 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createClient } from "../sdk/src/index.ts";
-import { applyMigrations, executeSqlFile, freePort, startWorker } from "../tools/offline/wrangler.ts";
+import { applyMigrations, executeSqlFile, freePort } from "../tools/offline/wrangler.ts";
 import { JWT_SECRET, log, NOW, ROOT, round, token } from "./config.ts";
+import { checkRows, jobsSince, logMark, logSettled, perItem, type Rows, sumJobs } from "./rows.ts";
 import { pad, SqlWriter } from "./seed-base.ts";
+import { startMeteredWorker } from "./server.ts";
 
 const HOUR = 3_600_000;
 const TOTAL = Number(process.env.BENCH_SWEEP_SESSIONS ?? 100_000);
-const DUE = Math.min(TOTAL, Number(process.env.BENCH_SWEEP_DUE ?? 5_000));
+const DUE = Math.min(TOTAL, Number(process.env.BENCH_SWEEP_DUE ?? 1_000));
 const STUDENTS = 20;
 const TUTORS = 200;
 const HOLD_HOURS = 48; // SETTLEMENT_HOLD_HOURS's default
@@ -165,7 +170,7 @@ export async function sweepBacklog(tmp: string) {
   const seedMs = Math.round(performance.now() - seedStarted);
   const resend = await fakeResend();
   const logFile = join(tmp, "wrangler-dev-sweep.log");
-  const worker = await startWorker({
+  const worker = await startMeteredWorker({
     port: await freePort(),
     persistTo: stateDir,
     log: logFile,
@@ -195,8 +200,10 @@ export async function sweepBacklog(tmp: string) {
   let drainMs = Number.NaN;
   let settledSeen = 0;
   const queueLinesBefore = queueLines(logFile);
+  let mark = 0;
   try {
     log(`sweep: cron trigger on ${worker.url}`);
+    mark = logMark(logFile);
     const started = performance.now();
     const cron = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     await cron.arrayBuffer();
@@ -211,11 +218,13 @@ export async function sweepBacklog(tmp: string) {
     }
     drainMs = performance.now() - started;
     log(`  ${DUE} settled in ${Math.round(drainMs)} ms`);
+    await logSettled(logFile, 1_000, 10_000);
   } finally {
     await worker.stop();
     resend.close();
   }
   const invocations = queueLines(logFile) - queueLinesBefore;
+  const rows = sweepRows(logFile, mark);
   const check = await query<{
     settled: number;
     earnings: number;
@@ -256,6 +265,39 @@ export async function sweepBacklog(tmp: string) {
     extrapolated100kMinutes: round((perSessionMs * 100_000) / 60_000, 1),
     check,
     ok,
+    ...rows,
+  };
+}
+
+/**
+ * D1 rows per due session (bench/metered-worker.js's job lines): the sweep itself (the cron tick,
+ * whose first batch is the sweep's, and the `sessions.sweep` chain), checked against the budget;
+ * and, apart, the jobs each settlement leads to (e-mails, the outgoing-webhook fan-out), per type.
+ */
+function sweepRows(logFile: string, mark: number) {
+  const jobs = jobsSince(logFile, mark);
+  const sweep = jobs.filter((j) => j.cron !== undefined || j.type === "sessions.sweep");
+  const followUps = new Map<string, { jobs: number; read: number; written: number }>();
+  for (const j of jobs) {
+    if (j.cron !== undefined || j.type === "sessions.sweep") continue;
+    const f = followUps.get(j.type ?? "?") ?? { jobs: 0, read: 0, written: 0 };
+    f.jobs++;
+    f.read += j.read;
+    f.written += j.written;
+    followUps.set(j.type ?? "?", f);
+  }
+  const rows: Rows | null =
+    sweep.length > 0 ? checkRows("settlement sweep, per session", [perItem(sumJobs(sweep), DUE)], "session") : null;
+  return {
+    rows,
+    /** The sweep's jobs as logged: the cron tick and the chain's `sessions.sweep` messages. */
+    sweepJobs: sweep.length,
+    followUpRows: [...followUps.entries()].map(([type, f]) => ({
+      type,
+      jobs: f.jobs,
+      readPerSession: round(f.read / DUE, 2),
+      writtenPerSession: round(f.written / DUE, 2),
+    })),
   };
 }
 
