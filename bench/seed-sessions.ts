@@ -2,7 +2,8 @@
 import { DAY, HOUR, ids, MINUTE, pad, type Row, type SeedRun, slotsWindow } from "./seed-base.ts";
 import { rulesCalendar } from "./seed-scheduling.ts";
 
-const SESSION_COLS = [
+/** The session columns the seeds write (the rest keep their defaults). */
+export const SESSION_COLS = [
   "id",
   "tutorProfileId",
   "studentProfileId",

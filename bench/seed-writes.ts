@@ -5,23 +5,7 @@
  * account and earnings above the minimum (bench/payments.ts: the payout run).
  */
 import { HOUR, ids, MINUTE, pad, type Row, type SeedRun } from "./seed-base.ts";
-
-const SESSION_COLS = [
-  "id",
-  "tutorProfileId",
-  "studentProfileId",
-  "subjectId",
-  "startTime",
-  "endTime",
-  "status",
-  "creditsCost",
-  "refunded",
-  "createdAt",
-  "updatedAt",
-  "refundedCredits",
-  "settlementStatus",
-  "settledAt",
-];
+import { SESSION_COLS } from "./seed-sessions.ts";
 
 const QUARTER = 15 * MINUTE;
 /** Sessions of the calendar tutor, one every 100 minutes. */
