@@ -2,7 +2,7 @@
  * Webhook endpoints, managed by admins. Every change writes its audit row in the same batch. The
  * secret is returned by create and rotation only; lists and reads never carry it.
  */
-import { and, desc, eq } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
 import { keysetAfter } from "../../db/keyset";
 import { webhookEndpoints } from "../../db/schema";
@@ -155,9 +155,3 @@ export async function rotateSecret(svc: ServiceContext, adminId: string, id: str
   ]);
   return { secret, previousSecretExpiresAt };
 }
-
-/** Whether the endpoint takes events of `type` (its list, or every type with `*`). */
-export const subscribes = (e: Pick<EndpointRow, "events">, type: string) =>
-  e.events.includes("*") || e.events.includes(type);
-
-export const enabledEndpoint = (id: string) => and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.enabled, true));
