@@ -35,6 +35,8 @@ export interface SeedSummary {
 }
 
 /** Writes the SQL files of one data set into `dir`; `now` anchors every timestamp. */
+const TUTOR_BIO = "Patient and precise; ten years of teaching.";
+
 export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
   mkdirSync(dir, { recursive: true });
   const w = new SqlWriter(dir);
@@ -54,6 +56,7 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
   ]);
   w.insert("subjects", ["id", "name", "slug", "createdAt"], subjectRows);
   count("subjects", subjectRows.length);
+  const subjectById = new Map(subjectRows.map((r) => [r[0] as string, r]));
 
   // Users without a tutor profile: the heavy student, the admin, booking lanes, webhook buyers.
   const users: Row[] = [
@@ -158,7 +161,7 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
       t.id,
       t.user,
       `Tutor ${t.id}`,
-      "Patient and precise; ten years of teaching.",
+      TUTOR_BIO,
       JSON.stringify(t.subjects),
       t.price,
       "UTC",
@@ -181,10 +184,19 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
       "ratingCount",
       "validFrom",
       "validTo",
+      // the card, as the profile above
+      "displayName",
+      "bio",
+      "timezone",
+      "ratingSum",
+      "subjectsJson",
     ],
     tutors.flatMap((t, i) => {
       const r = rated[i] ?? { ratingSum: 0, ratingCount: 0 };
       const average = r.ratingCount === 0 ? 0 : r.ratingSum / r.ratingCount;
+      const subjectsJson = JSON.stringify(
+        t.subjects.map((id) => subjectById.get(id)).map((s) => ({ id: s?.[0], name: s?.[1], slug: s?.[2] })),
+      );
       return ["*", ...t.subjects].map((k) => [
         t.id,
         k,
@@ -194,6 +206,11 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
         r.ratingCount,
         0,
         LISTING_CURRENT,
+        `Tutor ${t.id}`,
+        TUTOR_BIO,
+        "UTC",
+        r.ratingSum,
+        subjectsJson,
       ]);
     }),
   );

@@ -15,6 +15,7 @@ import { runSweepBatch } from "../../src/modules/sessions/sweeps";
 import { call, createUser, json, type TestUser } from "../helpers/api";
 import { endpointAt, newAdmin, receiverName } from "../integrations/helpers";
 import { book, createSubject, createTutor, fund, slotAt, type Tutor } from "../sessions/helpers";
+import { seedTutors } from "../tutors/seeded-tutors";
 
 interface Budget {
   read: number;
@@ -69,6 +70,8 @@ function within(route: string, scale: string, r: Rows) {
 
 interface World {
   subject: { id: string; slug: string };
+  /** A subject with `n` seeded tutors (the directory's pages). */
+  listed: { slug: string };
   tutor: Tutor;
   student: TestUser;
   admin: TestUser;
@@ -121,7 +124,8 @@ VALUES (?, ?, ?, ?, ?, ?, 'scheduled', 1, ?, ?)`,
   const booked = await book(student, tutor, subject.id, slotAt(72));
   expect(booked.status).toBe(201);
   const { id: sessionId } = await json<{ id: string }>(booked);
-  return { subject, tutor, student, admin, sessionId, endpointId: endpoint.id };
+  const { subject: listed } = await seedTutors(n, `rows${n}_${crypto.randomUUID().slice(0, 6)}`);
+  return { subject, listed, tutor, student, admin, sessionId, endpointId: endpoint.id };
 }
 
 async function reads(w: World, scale: string) {
@@ -130,7 +134,9 @@ async function reads(w: World, scale: string) {
     ["GET /v1/sessions", `/v1/sessions?${page}`, w.student.token],
     ["GET /v1/notifications", `/v1/notifications?${page}`, w.student.token],
     ["GET /v1/credits/ledger", `/v1/credits/ledger?${page}`, w.student.token],
-    ["GET /v1/tutors", `/v1/tutors?subject=${w.subject.slug}&${page}`, undefined],
+    ["GET /v1/tutors", `/v1/tutors?subject=${w.listed.slug}&${page}`, undefined],
+    ["GET /v1/tutors", `/v1/tutors?subject=${w.listed.slug}&sort=rating&minRating=2&${page}`, undefined],
+    ["GET /v1/tutors", `/v1/tutors?sort=price_asc&${page}`, undefined],
     ["GET /v1/admin/sessions", `/v1/admin/sessions?status=scheduled&${page}`, w.admin.token],
     [
       "GET /v1/admin/webhook-endpoints/{id}/deliveries",
@@ -144,7 +150,14 @@ async function reads(w: World, scale: string) {
   for (const [route, path, token] of cases) {
     const res = await call(path, { token });
     expect(res.status, `${route} → ${res.status}`).toBe(200);
+    const body = (await res.clone().json()) as { nextCursor?: string | null };
     within(route, scale, await rowsOf(res));
+    if (route === "GET /v1/tutors" && body.nextCursor) {
+      // a later page costs what the first does
+      const next = await call(`${path}&cursor=${body.nextCursor}`);
+      expect(next.status).toBe(200);
+      within(route, `${scale}, later page`, await rowsOf(next));
+    }
   }
 }
 

@@ -4,17 +4,14 @@
  * duplicate or a gap while reviews change ratings between the pages, every combination's query
  * on its index (test/setup.ts EXPLAINs each: no scan, no sort step), expired cursors refused.
  */
-import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
-import * as schema from "../../src/db/schema";
 import { purgeExpired } from "../../src/jobs/cleanup";
 import { jobContext } from "../../src/jobs/context";
 import { encodeCursor } from "../../src/lib/cursor";
-import { relistStatements } from "../../src/modules/tutors/listing";
 import { call, createUser, env, expectProblem, json } from "../helpers/api";
 import { pastLesson, review } from "../reviews/world";
 import type { Tutor } from "../sessions/helpers";
-import { insertSubject } from "./fixtures";
+import { type Profile, seedTutors } from "./seeded-tutors";
 
 interface Listed {
   id: string;
@@ -27,13 +24,6 @@ interface Page {
   items: Listed[];
   nextCursor: string | null;
 }
-interface Profile {
-  id: string;
-  createdAt: number;
-  hourlyCreditsPrice: number;
-  ratingSum: number;
-  ratingCount: number;
-}
 
 const sorts = ["newest", "rating", "price_asc", "price_desc"] as const;
 type Sort = (typeof sorts)[number];
@@ -45,48 +35,6 @@ const comparators: Record<Sort, (a: Profile, b: Profile) => number> = {
   price_asc: (a, b) => a.hourlyCreditsPrice - b.hourlyCreditsPrice || byId(a, b),
   price_desc: (a, b) => b.hourlyCreditsPrice - a.hourlyCreditsPrice || byId(b, a),
 };
-
-/** `n` approved tutors of one new subject, written by SQL with their listing derived by the real statements. */
-async function seedTutors(n: number, tag: string) {
-  const subject = await insertSubject(`Sorted ${tag}`);
-  const base = Date.now() - 10 * 86_400_000;
-  const rows: Profile[] = Array.from({ length: n }, (_, i) => {
-    const ratingCount = i % 7 === 0 ? 0 : 1 + (i % 13);
-    return {
-      id: `tut_${tag}_${String(i).padStart(5, "0")}`,
-      // groups of three share a creation time: the id breaks the tie
-      createdAt: base + Math.floor(i / 3) * 1000,
-      hourlyCreditsPrice: 1 + ((i * 37) % 60),
-      ratingCount,
-      ratingSum: ratingCount === 0 ? 0 : ratingCount + ((i * 11) % (4 * ratingCount + 1)),
-    };
-  });
-  const db = drizzle(env.DB, { schema });
-  for (let i = 0; i < rows.length; i += 50) {
-    const chunk = rows.slice(i, i + 50);
-    const values = chunk
-      .map(
-        (r) =>
-          `('${r.id}', 'usr_${r.id}', 'Tutor ${r.id}', '', '["${subject.id}"]', ${r.hourlyCreditsPrice}, 'approved', ${r.ratingSum}, ${r.ratingCount}, ${r.createdAt}, ${r.createdAt})`,
-      )
-      .join(",");
-    await env.DB.batch([
-      env.DB.prepare(
-        `INSERT INTO tutorProfiles (id, userId, displayName, bio, subjects, hourlyCreditsPrice, status, ratingSum, ratingCount, createdAt, updatedAt) VALUES ${values}`,
-      ),
-      env.DB.prepare(
-        `INSERT INTO tutorSubjects (tutorProfileId, subjectId) VALUES ${chunk.map((r) => `('${r.id}', '${subject.id}')`).join(",")}`,
-      ),
-      ...chunk.flatMap((r) =>
-        relistStatements(db, r.id).map((q) => {
-          const { sql, params } = q.toSQL();
-          return env.DB.prepare(sql).bind(...params);
-        }),
-      ),
-    ]);
-  }
-  return { subject, rows };
-}
 
 async function profilesOf(ids: readonly string[]): Promise<Profile[]> {
   const out: Profile[] = [];

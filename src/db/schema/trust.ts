@@ -55,6 +55,16 @@ export const tutorListings = sqliteTable(
     ratingCount: integer("ratingCount").notNull(),
     validFrom: integer("validFrom").notNull(),
     validTo: integer("validTo").notNull(),
+    // The card: what the directory shows of the tutor, so a page reads one row per tutor (no
+    // profile, subject or link rows). Written with the version; on current rows the trigger
+    // `tutorListings_card` keeps it equal to the profile when a shown field changes in place.
+    displayName: text("displayName").notNull().default(""),
+    bio: text("bio").notNull().default(""),
+    avatarS3Key: text("avatarS3Key"),
+    timezone: text("timezone"),
+    ratingSum: integer("ratingSum").notNull().default(0),
+    /** The tutor's subjects as a JSON array of { id, name, slug } (subjects are never renamed). */
+    subjectsJson: text("subjectsJson").notNull().default("[]"),
   },
   (t) => [
     index("tutorListings_by_newest").on(

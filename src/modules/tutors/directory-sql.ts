@@ -2,13 +2,12 @@
  * The directory page's SQL (directory.ts runs it; the bench EXPLAINs it with real values, so this
  * file imports nothing that Node's type stripping cannot load).
  *
- * Plan: the sort's covering index is named (INDEXED BY) and the listing drives the join (CROSS
- * JOIN fixes the order), so each combination is one index range walked in order: no scan, no sort
- * step. Filters that are not the sort key carry a unary `+`, which keeps SQLite from using them to
+ * Plan: the sort's index is named (INDEXED BY), so each combination is one index range walked in
+ * order: no scan, no sort step; each entry's row holds the tutor's card (one row read per tutor). Filters that are not the sort key carry a unary `+`, which keeps SQLite from using them to
  * choose another index; they are checked on the index entry itself (the indexes cover them).
  */
-import { LISTING_ALL_SUBJECTS } from "../../db/schema/trust";
-import { DB_NOW_MS } from "./listing";
+import { LISTING_ALL_SUBJECTS, LISTING_CURRENT } from "../../db/schema/trust";
+import { DB_NOW_MS, SUBJECTS_JSON_OF_P } from "./listing";
 import type { ShownTutor } from "./service";
 
 export const tutorSorts = ["newest", "rating", "price_asc", "price_desc"] as const;
@@ -67,9 +66,8 @@ export const plans: Record<TutorSort, SortPlan> = {
   },
 };
 
-/** The profile columns a directory entry shows. */
+/** The card columns a directory entry shows (on every listing row, and on the profile). */
 const SHOWN = [
-  "id",
   "displayName",
   "bio",
   "hourlyCreditsPrice",
@@ -78,7 +76,12 @@ const SHOWN = [
   "ratingCount",
   "timezone",
 ] as const satisfies readonly (keyof ShownTutor)[];
-export type Row = ShownTutor & { at: number; subjectsJson: string } & Record<`k${number}`, string | number>;
+export type Row = ShownTutor & {
+  at: number;
+  subjectsJson: string;
+  /** The profile as it is now, for a tutor whose walked version is no longer current (else null). */
+  nowJson: string | null;
+} & Record<`k${number}`, string | number>;
 
 /** The walk's instant: the cursor's, else the database's now (constant within the statement). */
 const AT = `COALESCE(?1, ${DB_NOW_MS})`;
@@ -116,27 +119,34 @@ export function directorySql(
     where.push(`(${cols}) ${plan.direction === "DESC" ? "<" : ">"} (${plan.keys.map(() => "?").join(", ")})`);
     params.push(...after);
   }
-  // the profile as it is now must still pass: a tutor who left the filter mid-walk drops out
-  // rather than being shown with a price or rating the filter excludes
-  where.push("p.status = 'approved'");
+  // A walked version that is still current is the profile as it is now (the same batch writes
+  // both), so the row is its own card and needs no other read: every tutor on a first page, and on
+  // later ones every tutor not changed since the walk began. A version closed mid-walk is checked
+  // against the profile as it is now, which must still be approved and pass the filters (a tutor
+  // who left the filter drops out rather than being shown with a price or rating it excludes), and
+  // is shown as it is now. SQLite evaluates OR and CASE lazily, so only those rows read the profile.
+  const nowChecks = ["p.status = 'approved'"];
   if (q.maxPrice !== undefined) {
-    where.push("p.hourlyCreditsPrice <= ?");
+    nowChecks.push("p.hourlyCreditsPrice <= ?");
     params.push(q.maxPrice);
   }
   if (q.minRating !== undefined) {
-    where.push("p.ratingCount > 0 AND p.ratingSum * 1.0 / p.ratingCount >= ?");
+    nowChecks.push("p.ratingCount > 0 AND p.ratingSum * 1.0 / p.ratingCount >= ?");
     params.push(q.minRating);
   }
+  where.push(
+    `(l.validTo = ${LISTING_CURRENT} OR EXISTS (SELECT 1 FROM tutorProfiles AS p WHERE p.id = l.tutorProfileId AND ${nowChecks.join(" AND ")}))`,
+  );
   const keys = plan.keys.map((k, i) => `l.${k} AS k${i}`).join(", ");
-  const shown = SHOWN.map((c) => `p.${c}`).join(", ");
+  const card = SHOWN.map((c) => `l.${c}`).join(", ");
+  const now = SHOWN.map((c) => `'${c}', p.${c}`).join(", ");
   const order = plan.keys.map((k) => `l.${k} ${plan.direction}`).join(", ");
-  // the walk's instant (the database's now on the first page) and each tutor's subjects as JSON
-  // (a primary-key range of tutorSubjects per row): the page is one statement, one round trip
-  const sql = `SELECT ${AT} AS at, ${keys}, ${shown},
-      (SELECT json_group_array(json_object('id', s.id, 'name', s.name, 'slug', s.slug))
-       FROM tutorSubjects ts JOIN subjects s ON s.id = ts.subjectId WHERE ts.tutorProfileId = p.id) AS subjectsJson
+  // the walk's instant (the database's now on the first page) with the page: one statement, one round trip
+  const sql = `SELECT ${AT} AS at, ${keys}, l.tutorProfileId AS id, ${card}, l.subjectsJson,
+      CASE WHEN l.validTo = ${LISTING_CURRENT} THEN NULL ELSE
+        (SELECT json_object(${now}, 'subjectsJson', ${SUBJECTS_JSON_OF_P}) FROM tutorProfiles AS p WHERE p.id = l.tutorProfileId)
+      END AS nowJson
     FROM tutorListings AS l INDEXED BY ${plan.index}
-    CROSS JOIN tutorProfiles AS p ON p.id = l.tutorProfileId
     WHERE ${where.join(" AND ")}
     ORDER BY ${order} LIMIT ?`;
   return { sql, params: [at ?? null, ...params, q.limit + 1] };

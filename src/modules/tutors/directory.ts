@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { DomainError } from "../../lib/errors";
 import { type DirectoryQuery, directorySql, plans, type Row, type SortPlan } from "./directory-sql";
 import { LISTING_RETENTION_MS } from "./listing";
-import { publicTutor, type SubjectRef } from "./service";
+import { publicTutor, type ShownTutor, type SubjectRef } from "./service";
 
 function readCursor(plan: SortPlan, cursor: string | undefined) {
   const decoded = decodeCursor<(string | number)[]>(cursor, ["number", ...plan.shape]);
@@ -44,12 +44,19 @@ export async function listTutors(svc: ServiceContext, q: DirectoryQuery) {
   const items = results.slice(0, q.limit);
   const last = items.at(-1);
   return {
-    items: items.map((r) => publicTutor(svc.config, r, subjectsOf(r.subjectsJson))),
+    items: items.map((r) => {
+      const shown: ShownTutor & { subjectsJson: string | SubjectRef[] } =
+        r.nowJson === null ? r : { ...r, ...(JSON.parse(r.nowJson) as ShownTutor & { subjectsJson: string }) };
+      return publicTutor(svc.config, shown, subjectsOf(shown.subjectsJson));
+    }),
     nextCursor:
       more && last ? encodeCursor([last.at, ...plan.keys.map((_, i) => last[`k${i}`] as string | number)]) : null,
   };
 }
 
-function subjectsOf(json: string): SubjectRef[] {
-  return (JSON.parse(json) as SubjectRef[]).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+/** (A card's subjects nested in `nowJson` may arrive as an array rather than as JSON text.) */
+function subjectsOf(json: string | SubjectRef[]): SubjectRef[] {
+  return (typeof json === "string" ? (JSON.parse(json) as SubjectRef[]) : [...json]).sort(
+    (a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+  );
 }

@@ -5,6 +5,14 @@
  * at the profile's `listedAt` and, if the tutor is approved, new rows open there, computed in SQL
  * from the profile row as that batch leaves it. So the listing never disagrees with the profile,
  * whatever the order in which concurrent batches commit.
+ *
+ * Each row also carries the tutor's card (name, bio, avatar, time zone, rating sum, subjects), so
+ * a directory page reads one row per tutor. The card's fields that are not sort keys change in
+ * place on the current rows: the trigger `tutorListings_card` (migration 0011) follows the
+ * profile's name, bio, avatar and time zone, whichever statement changes them. A directory page
+ * trusts a current row as the profile itself (directory-sql.ts), so the database also guarantees
+ * the one fact that hides a tutor: `tutorListings_unlisted` closes the current rows whenever the
+ * status leaves `approved`, by whatever statement (relisting then finds nothing to close).
  */
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
@@ -21,6 +29,10 @@ export const LISTING_RETENTION_MS = 24 * 60 * 60 * 1000;
  * promise that). The service's clock (a test clock in tests) plays no part in the listing.
  */
 export const DB_NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+/** Profile `p`'s subjects as the card stores them (`subjectsJson`): a primary-key range of tutorSubjects. */
+export const SUBJECTS_JSON_OF_P = `(SELECT json_group_array(json_object('id', s.id, 'name', s.name, 'slug', s.slug))
+  FROM tutorSubjects ts JOIN subjects s ON s.id = ts.subjectId WHERE ts.tutorProfileId = p.id)`;
 
 /**
  * The statements that re-derive one tutor's listing, to run in the batch that changed the
@@ -45,7 +57,9 @@ export function relistStatements(db: Db, tutorProfileId: string) {
     db.insert(tutorListings).select(
       sql`SELECT NULL, p.id, k.subjectKey, p.createdAt, p.hourlyCreditsPrice,
                  CASE WHEN p.ratingCount = 0 THEN 0 ELSE p.ratingSum * 1.0 / p.ratingCount END,
-                 p.ratingCount, p.listedAt, ${LISTING_CURRENT}
+                 p.ratingCount, p.listedAt, ${LISTING_CURRENT},
+                 p.displayName, p.bio, p.avatarS3Key, p.timezone, p.ratingSum,
+                 ${sql.raw(SUBJECTS_JSON_OF_P)}
           FROM tutorProfiles p
           JOIN (SELECT ${LISTING_ALL_SUBJECTS} AS subjectKey
                 UNION ALL SELECT subjectId FROM tutorSubjects WHERE tutorProfileId = ${tutorProfileId}) k

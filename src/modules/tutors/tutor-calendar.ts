@@ -4,7 +4,7 @@
  * `bookableSlots` (booking-rules.ts). The slots listing, booking, series and reschedule all load
  * through here, so they decide on the same data the same way.
  */
-import { and, asc, eq, gt, gte, lt, ne } from "drizzle-orm";
+import { and, asc, between, eq, gt, gte, inArray, lt, ne } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
 import {
   sessions,
@@ -56,6 +56,26 @@ export interface LoadedCalendar {
   calendar: TutorCalendar;
 }
 
+/** Every time zone's offset lies within UTC−12 … UTC+14. */
+const MIN_OFFSET_MS = -12 * 3_600_000;
+const MAX_OFFSET_MS = 14 * 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The weekdays (0 = Sunday) on which some instant of `[from, to)` falls in some time zone, or
+ * undefined when that is the whole week. The query is built before the tutor's time zone is read
+ * (it is in the same batch), so it covers every offset: at most three weekdays for a lesson.
+ */
+export function localWeekdays(from: number, to: number): number[] | undefined {
+  const first = Math.floor((from + MIN_OFFSET_MS) / DAY_MS);
+  const last = Math.floor((Math.max(from, to - 1) + MAX_OFFSET_MS) / DAY_MS);
+  if (last - first >= 6) return undefined;
+  // day 0 of the epoch (1970-01-01) was a Thursday, weekday 4
+  return Array.from({ length: last - first + 1 }, (_, i) => (((first + i + 4) % 7) + 7) % 7);
+}
+
+const isRun = (days: number[]) => days.every((d, i) => i === 0 || d === (days[i - 1] as number) + 1);
+
 type CalendarOptions = { publicOnly?: boolean; movingSessionId?: string; now?: number };
 
 /**
@@ -70,6 +90,7 @@ export function calendarQueries(
   to: number,
   opts: CalendarOptions = {},
 ) {
+  const days = localWeekdays(from, to);
   return [
     svc.db
       .select({ id: tutorProfiles.id, timezone: tutorProfiles.timezone })
@@ -90,7 +111,17 @@ export function calendarQueries(
         timezone: tutorAvailability.timezone,
       })
       .from(tutorAvailability)
-      .where(eq(tutorAvailability.tutorProfileId, tutorProfileId))
+      .where(
+        and(
+          eq(tutorAvailability.tutorProfileId, tutorProfileId),
+          // a booking reads the weekdays its interval can fall on, not the whole week (a slots window does)
+          days === undefined
+            ? undefined
+            : isRun(days)
+              ? between(tutorAvailability.weekday, days[0] as number, days.at(-1) as number) // one index range
+              : inArray(tutorAvailability.weekday, days), // across Saturday → Sunday
+        ),
+      )
       .orderBy(asc(tutorAvailability.weekday), asc(tutorAvailability.start)),
     svc.db
       .select({ id: sessions.id, startTime: sessions.startTime, endTime: sessions.endTime })
