@@ -54,7 +54,8 @@ import type { Rows } from "./rows.ts";
 import { LARGE, SMALL } from "./seed-base.ts";
 import { prepareState, startServer } from "./server.ts";
 import { sweepBacklog } from "./sweeps.ts";
-import { checkFloors, type Writes, writePaths, writeRows } from "./writes.ts";
+import { checkFloors, writeRows } from "./write-floors.ts";
+import { type Writes, writePaths } from "./writes.ts";
 
 export type Results = Awaited<ReturnType<typeof main>>;
 

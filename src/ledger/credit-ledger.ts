@@ -14,8 +14,9 @@ import { insertAudit, withDetails } from "../modules/audit/store";
 import { announceEventsFrom } from "../modules/integrations/nudge";
 import { insertEvent } from "../modules/integrations/outbox";
 import { insertNotification } from "../modules/notifications/store";
+import { reverseForAdminRefund, undoAdminRefund } from "./admin-refund-money";
 import { type BookSeriesResult, bookSeriesStep, bookSessionStep } from "./booking-money";
-import { applyCardRefund, applyDispute, reverseForAdminRefund, undoAdminRefund } from "./order-money";
+import { applyCardRefund, applyDispute } from "./order-money";
 import {
   type FailPayoutInput,
   failPayoutStep,

@@ -1,6 +1,6 @@
 /**
  * Money after the fact: card refunds, disputes and admin refunds of a purchase order, as ledger
- * operations. Each runs inside its user's CreditLedger lock and writes ONE batch: the ledger entry
+ * operations (the admin refund's two steps are in admin-refund-money.ts, on this file's steps). Each runs inside its user's CreditLedger lock and writes ONE batch: the ledger entry
  * (`purchase_reversal` debit or `purchase_reinstated` credit), the order's new money state, the
  * notifications, and for an admin refund (or its undo) the audit row. Every statement is guarded on the order still being in the state that was read, so a
  * stale read writes nothing, and the order's CHECKs (reversed ≤ credits, dispute part ≤ reversed,
@@ -11,22 +11,12 @@
  */
 import type { D1Like } from "../db/client";
 import { newId } from "../lib/crypto";
-import { insertAudit, withDetails } from "../modules/audit/store";
 import { insertEvent } from "../modules/integrations/outbox";
 import { insertAdminNotifications, insertNotification } from "../modules/notifications/store";
 import { balanceOf, entryWritten, insertEntry } from "./sql";
-import type {
-  AdminRefundInput,
-  CardRefundInput,
-  DisputeInput,
-  LedgerFailure,
-  LedgerResult,
-  OrderMoney,
-  OrderMoveResult,
-  UndoAdminRefundInput,
-} from "./types";
+import type { CardRefundInput, DisputeInput, LedgerFailure, LedgerResult, OrderMoney, OrderMoveResult } from "./types";
 
-const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
+export const fail = (code: LedgerFailure["code"], detail: string): LedgerFailure => ({ ok: false, code, detail });
 
 const ORDER_COLUMNS =
   "id, userId, status, totalCredits, totalCents, packId, refundedCents, stripeRefundedCents, reversedCredits, disputeReversedCredits, disputeStatus, disputeId";
@@ -36,7 +26,7 @@ export function readOrder(d1: D1Like, orderId: string) {
 }
 
 /** True while the order is exactly as read: the guard of every statement of an order operation. */
-function unchanged(o: OrderMoney) {
+export function unchanged(o: OrderMoney) {
   return {
     sql: "EXISTS (SELECT 1 FROM creditPurchaseOrders WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND stripeRefundedCents = ? AND disputeReversedCredits = ? AND disputeStatus IS ?)",
     binds: [o.id, o.reversedCredits, o.refundedCents, o.stripeRefundedCents, o.disputeReversedCredits, o.disputeStatus],
@@ -47,7 +37,13 @@ function unchanged(o: OrderMoney) {
  * The order's new money state. When the operation writes a ledger entry, `entryId` makes the update
  * conditional on that entry having been written in this batch: the order never moves without its entry.
  */
-function setOrder(d1: D1Like, o: OrderMoney, next: Partial<OrderMoney>, at: number, entryId: string | null = null) {
+export function setOrder(
+  d1: D1Like,
+  o: OrderMoney,
+  next: Partial<OrderMoney>,
+  at: number,
+  entryId: string | null = null,
+) {
   const g = unchanged(o);
   const n = { ...o, ...next };
   return d1
@@ -70,7 +66,7 @@ WHERE id = ? AND reversedCredits = ? AND refundedCents = ? AND stripeRefundedCen
     );
 }
 
-function entry(
+export function entry(
   d1: D1Like,
   o: OrderMoney,
   move: { id: string; kind: "reversal" | "reinstated"; credits: number; key: string; description: string; at: number },
@@ -97,7 +93,7 @@ function entry(
  * Runs the operation's batch. A reversal also announces `credits.reversed` (the outgoing webhooks'
  * event, snapshotting the order after its update), written only with the reversal's entry.
  */
-async function finish(
+export async function finish(
   d1: D1Like,
   o: OrderMoney,
   statements: D1PreparedStatement[],
@@ -135,7 +131,7 @@ async function finish(
 }
 
 /** The order must exist, belong to the user and have been credited before money can come back out. */
-async function creditedOrder(d1: D1Like, userId: string, orderId: string) {
+export async function creditedOrder(d1: D1Like, userId: string, orderId: string) {
   const o = await readOrder(d1, orderId);
   if (!o || o.userId !== userId) return fail("not_found", "Order not found");
   if (o.status !== "completed") return fail("conflict", `Order is ${o.status}, not completed`);
@@ -289,125 +285,4 @@ export async function applyDispute(d1: D1Like, input: DisputeInput): Promise<Led
   };
   statements.push(setOrder(d1, o, next, input.at, entryId));
   return finish(d1, o, statements, { reversed: 0, reinstated: credits });
-}
-
-/**
- * An admin refund, step one: reverse `credits` (never below zero: the admin refunds only what the
- * student still holds) and record the card refund as `pending`, in one batch, before Stripe is called.
- */
-export async function reverseForAdminRefund(
-  d1: D1Like,
-  input: AdminRefundInput,
-): Promise<LedgerResult<OrderMoveResult & { refundId: string }>> {
-  const existing = await d1
-    .prepare("SELECT id, orderId, credits, amountCents FROM cardRefunds WHERE idempotencyKey = ?")
-    .bind(`admin:${input.key}`)
-    .first<{ id: string; orderId: string; credits: number; amountCents: number }>();
-  if (existing) {
-    if (existing.orderId !== input.orderId || existing.credits !== input.credits) {
-      return fail("idempotency_conflict", "This Idempotency-Key was used for another refund");
-    }
-    const order = await readOrder(d1, input.orderId);
-    if (!order) return fail("not_found", "Order not found");
-    const balance = await balanceOf(d1, input.userId);
-    return { ok: true, replayed: true, reversed: 0, reinstated: 0, order, balance, refundId: existing.id };
-  }
-  const o = await creditedOrder(d1, input.userId, input.orderId);
-  if ("ok" in o) return o;
-  const left = o.totalCredits - o.reversedCredits;
-  if (input.credits > left) return fail("conflict", `Only ${left} credits of this order are left to refund`);
-  const balance = await balanceOf(d1, input.userId);
-  if (input.credits > balance) return fail("conflict", `The student holds only ${balance} credits`);
-  if (o.refundedCents + input.cents > o.totalCents) return fail("conflict", "The order's payment is already refunded");
-  const refundId = newId("rfd");
-  const entryId = newId("led");
-  const g = unchanged(o);
-  const statements = [
-    entry(d1, o, {
-      id: entryId,
-      kind: "reversal",
-      credits: input.credits,
-      key: `reversal:${o.id}:admin:${input.key}`,
-      description: `Refund to the card: ${input.credits} credits of ${o.packId}`,
-      at: input.at,
-    }),
-    d1
-      .prepare(
-        `INSERT INTO cardRefunds (id, orderId, idempotencyKey, amountCents, credits, reason, status, actorUserId, createdAt, updatedAt)
-SELECT ?, ?, ?, ?, ?, 'admin', 'pending', ?, ?, ? WHERE ${g.sql}`,
-      )
-      .bind(
-        refundId,
-        o.id,
-        `admin:${input.key}`,
-        input.cents,
-        input.credits,
-        input.actorUserId,
-        input.at,
-        input.at,
-        ...g.binds,
-      ),
-    ...(input.audit
-      ? [insertAudit(d1, withDetails(input.audit, { refundId, ledgerEntryId: entryId }), entryWritten(entryId))]
-      : []),
-    setOrder(
-      d1,
-      o,
-      { reversedCredits: o.reversedCredits + input.credits, refundedCents: o.refundedCents + input.cents },
-      input.at,
-      entryId,
-    ),
-  ];
-  const result = await finish(d1, o, statements, { reversed: input.credits, reinstated: 0 }, { entryId, at: input.at });
-  return result.ok ? { ...result, refundId } : result;
-}
-
-/** Step two when Stripe refused: reinstate the credits and give the cents back, once per refund. */
-export async function undoAdminRefund(d1: D1Like, input: UndoAdminRefundInput): Promise<LedgerResult<OrderMoveResult>> {
-  const refund = await d1
-    .prepare("SELECT orderId, credits, amountCents, status, idempotencyKey FROM cardRefunds WHERE id = ?")
-    .bind(input.refundId)
-    .first<{ orderId: string; credits: number; amountCents: number; status: string; idempotencyKey: string }>();
-  if (!refund) return fail("not_found", "Refund not found");
-  const o = await creditedOrder(d1, input.userId, refund.orderId);
-  if ("ok" in o) return o;
-  if (refund.status !== "pending") return finish(d1, o, [], { reversed: 0, reinstated: 0 });
-  const g = unchanged(o);
-  const entryId = newId("led");
-  const statements = [
-    entry(d1, o, {
-      id: entryId,
-      kind: "reinstated",
-      credits: refund.credits,
-      key: `reinstated:${o.id}:${refund.idempotencyKey}`,
-      description: `Refund to the card failed: ${refund.credits} credits reinstated`,
-      at: input.at,
-    }),
-    d1
-      .prepare(
-        `UPDATE cardRefunds SET status = 'failed', failureReason = ?, updatedAt = ? WHERE id = ? AND status = 'pending' AND ${g.sql}`,
-      )
-      .bind(input.reason.slice(0, 500), input.at, input.refundId, ...g.binds),
-    ...(input.audit
-      ? [
-          insertAudit(
-            d1,
-            withDetails(input.audit, { credits: refund.credits, cents: refund.amountCents, ledgerEntryId: entryId }),
-            entryWritten(entryId),
-          ),
-        ]
-      : []),
-    setOrder(
-      d1,
-      o,
-      {
-        reversedCredits: o.reversedCredits - refund.credits,
-        // never below what Stripe itself reported as refunded for the charge
-        refundedCents: Math.max(o.stripeRefundedCents, o.refundedCents - refund.amountCents),
-      },
-      input.at,
-      entryId,
-    ),
-  ];
-  return finish(d1, o, statements, { reversed: 0, reinstated: refund.credits });
 }

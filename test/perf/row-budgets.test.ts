@@ -72,6 +72,8 @@ interface World {
   subject: { id: string; slug: string };
   /** A subject with `n` seeded tutors (the directory's pages). */
   listed: { slug: string };
+  /** Unread notifications the world gave the student. */
+  unread: number;
   tutor: Tutor;
   student: TestUser;
   admin: TestUser;
@@ -125,7 +127,7 @@ VALUES (?, ?, ?, ?, ?, ?, 'scheduled', 1, ?, ?)`,
   expect(booked.status).toBe(201);
   const { id: sessionId } = await json<{ id: string }>(booked);
   const { subject: listed } = await seedTutors(n, `rows${n}_${crypto.randomUUID().slice(0, 6)}`);
-  return { subject, listed, tutor, student, admin, sessionId, endpointId: endpoint.id };
+  return { subject, listed, unread: n, tutor, student, admin, sessionId, endpointId: endpoint.id };
 }
 
 async function reads(w: World, scale: string) {
@@ -159,6 +161,15 @@ async function reads(w: World, scale: string) {
       within(route, `${scale}, later page`, await rowsOf(next));
     }
   }
+  // The unread count is exact: it reads one index entry per unread notification (a counter would
+  // cost a written row, billed as 1,000 read ones, on every notification and every read-marking),
+  // and nothing else that grows.
+  const res = await call("/v1/notifications/unread-count", { token: w.student.token });
+  expect(res.status).toBe(200);
+  const { count } = (await res.clone().json()) as { count: number };
+  expect(count).toBeGreaterThanOrEqual(w.unread);
+  const r = await rowsOf(res);
+  within("GET /v1/notifications/unread-count, beyond one per unread", scale, { ...r, read: r.read - count });
 }
 
 async function writes(w: World, scale: string) {
