@@ -55,6 +55,8 @@ export interface SettleStepInput {
   notifyAdmins?: { type: string; data: Record<string, unknown> };
   /** The admin's (or the system's) audit row: written only if this step changed the session. */
   audit?: AuditEntry;
+  /** false: the caller needs no session back (a sweep), so the batch does not read it. */
+  readBack?: boolean;
 }
 
 export interface SettleStepResult {
@@ -227,10 +229,13 @@ WHERE id = ? AND ${fromSql}`,
     );
   }
   // read back in the same transaction: the caller needs no read after the step
-  statements.push(d1.prepare("SELECT * FROM sessions WHERE id = ?").bind(input.sessionId));
+  const readBack = input.readBack !== false;
+  if (readBack) statements.push(d1.prepare("SELECT * FROM sessions WHERE id = ?").bind(input.sessionId));
   const results = await d1.batch(statements);
   if ((results[updateIndex]?.meta.changes ?? 0) === 0) return fail("conflict", "The session changed; reload it");
-  const after = (results.at(-1)?.results[0] as Record<string, string | number | null> | undefined) ?? null;
+  const after = readBack
+    ? ((results.at(-1)?.results[0] as Record<string, string | number | null> | undefined) ?? null)
+    : null;
   return {
     ok: true,
     replayed: false,

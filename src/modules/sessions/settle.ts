@@ -2,6 +2,7 @@
  * Every step that splits a session's credits goes through here: the participants are resolved, the
  * step runs in the student's CreditLedger (ledger/session-money.ts, one transaction) with the
  * platform's earning rate, and the session comes back from the step's own batch (no read after it).
+ * A sweep, which read the participants with its due rows, skips both reads (`settleKnown`).
  */
 import type { ServiceContext } from "../../context";
 import { rowFromDriver } from "../../db/rows";
@@ -22,8 +23,28 @@ export type SettleStep = Omit<
   notify: Note | (Note & { to: "student" | "tutor" })[];
 };
 
-export async function settleThroughLedger(svc: ServiceContext, session: SessionRow, step: SettleStep) {
+type People = Awaited<ReturnType<typeof participants>>;
+
+export async function settleThroughLedger(
+  svc: ServiceContext,
+  session: Pick<SessionRow, "id" | "studentProfileId" | "tutorProfileId">,
+  step: SettleStep,
+) {
   const people = await participants(svc, session);
+  const result = await runStep(svc, session.id, people, step, true);
+  if (!result.session) throw notFound("Session");
+  return { session: rowFromDriver(sessions, result.session), result, ...people };
+}
+
+/**
+ * The same step for a caller that already read the participants with its rows and needs no
+ * session back (the lifecycle sweeps): no read before the step and none inside it.
+ */
+export async function settleKnown(svc: ServiceContext, sessionId: string, people: People, step: SettleStep) {
+  return { result: await runStep(svc, sessionId, people, step, false), ...people };
+}
+
+async function runStep(svc: ServiceContext, sessionId: string, people: People, step: SettleStep, readBack: boolean) {
   const notes = step.notify;
   const notify =
     "type" in notes
@@ -33,18 +54,17 @@ export async function settleThroughLedger(svc: ServiceContext, session: SessionR
           type: n.type,
           data: n.data,
         }));
-  const result = unwrap(
+  return unwrap(
     await ledgerFor(svc.env, people.studentUserId).settleSession({
       ...step,
       notify,
-      sessionId: session.id,
+      sessionId,
       studentUserId: people.studentUserId,
       tutorUserId: people.tutorUserId,
       at: svc.clock.now(),
       centsPerCredit: svc.config.TUTOR_PAYOUT_CENTS_PER_CREDIT,
       currency: svc.config.PAYOUT_CURRENCY,
+      readBack,
     }),
   );
-  if (!result.session) throw notFound("Session");
-  return { session: rowFromDriver(sessions, result.session), result, ...people };
 }

@@ -20,9 +20,7 @@
  * forward, so a chain ends; a row that keeps failing is passed by and retried by the next cron run.
  */
 
-import { inArray } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
-import { sessions } from "../../db/schema";
 import { templates } from "../../email/templates";
 import { newId } from "../../lib/crypto";
 import { DomainError } from "../../lib/errors";
@@ -32,7 +30,7 @@ import { announceEvents } from "../integrations/nudge";
 import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { whenText } from "./service";
-import { settleThroughLedger } from "./settle";
+import { settleKnown } from "./settle";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -229,14 +227,18 @@ async function autoComplete(svc: ServiceContext, rows: Due[]): Promise<Due[]> {
 }
 
 /** One settling step for a due row; `undefined` when another run (or a person) changed it first. */
-async function settleOne(
-  svc: ServiceContext,
-  sweep: Exclude<SweepName, "auto_complete">,
-  row: typeof sessions.$inferSelect,
-) {
+async function settleOne(svc: ServiceContext, sweep: Exclude<SweepName, "auto_complete">, row: Due) {
+  // the due row carries the participants (its query joined them), and the step's guard decides on
+  // the session's state inside the batch: no read of the session before or after the step
+  const people = {
+    studentUserId: row.studentUserId,
+    studentEmail: row.studentEmail,
+    tutorUserId: row.tutorUserId,
+    tutorEmail: row.tutorEmail,
+  };
   try {
     if (sweep === "not_held") {
-      return await settleThroughLedger(svc, row, {
+      return await settleKnown(svc, row.id, people, {
         from: { status: ["scheduled"], settlement: ["open"] },
         set: { status: "cancelled", cancelledBy: "system", cancellationReason: "not_held" },
         refund: "all",
@@ -244,7 +246,7 @@ async function settleOne(
       });
     }
     const cents = row.creditsCost * svc.config.TUTOR_PAYOUT_CENTS_PER_CREDIT;
-    return await settleThroughLedger(svc, row, {
+    return await settleKnown(svc, row.id, people, {
       from: { status: [sweep === "settle_held" ? "completed" : "cancelled"], settlement: ["open"] },
       refund: 0,
       notify: [
@@ -267,21 +269,13 @@ async function settleOne(
 
 async function settleBatch(svc: ServiceContext, sweep: Exclude<SweepName, "auto_complete">, rows: Due[]) {
   if (rows.length === 0) return [];
-  const full = await svc.db.query.sessions.findMany({
-    where: inArray(
-      sessions.id,
-      rows.map((r) => r.id),
-    ),
-  });
-  const byId = new Map(full.map((r) => [r.id, r]));
   const done: Due[] = [];
   const mails: Mail[] = [];
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < rows.length; i = next++) {
       const due = rows[i] as Due;
-      const row = byId.get(due.id);
-      const settled = row && (await settleOne(svc, sweep, row));
+      const settled = await settleOne(svc, sweep, due);
       if (!settled) continue;
       done.push(due);
       const when = whenText(due.startTime);
