@@ -213,6 +213,8 @@ export function writeSeed(scale: Scale, dir: string, now: number): SeedSummary {
         subjectsJson,
       ]);
     }),
+    // a card makes a row ≈ 250 bytes: 100 rows keep a statement well inside D1's 100 KB limit
+    100,
   );
   count(
     "tutorListings",
