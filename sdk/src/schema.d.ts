@@ -6290,6 +6290,7 @@ export interface operations {
             /** @description `text/calendar`: one VEVENT per session (UID = session id, SEQUENCE grows with each reschedule, CANCELLED when cancelled) from 30 days ago on, and the tutor's time off as busy events */
             200: {
                 headers: {
+                    etag: components["headers"]["ETag"];
                     "x-d1-bookmark": components["headers"]["D1Bookmark"];
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -6297,6 +6298,16 @@ export interface operations {
                 content: {
                     "text/calendar": string;
                 };
+            };
+            /** @description Not modified: the `If-None-Match` matched */
+            304: {
+                headers: {
+                    etag: components["headers"]["ETag"];
+                    "x-d1-bookmark": components["headers"]["D1Bookmark"];
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not found (or not yours) (code: not_found) */
             404: {

@@ -1,11 +1,10 @@
 /**
  * The iCalendar (RFC 5545) text of one user's feed, from rows already read (service.ts). Pure: no
- * database, no clock. ical-generator writes the properties, escapes TEXT values (`\`, `;`, `,`,
- * newlines) and folds lines at 75 octets with CRLF; nothing here formats iCalendar by hand.
- * docs/calendar.md says why this library.
+ * database, no clock, so the same rows always give the same text. ics.ts holds the RFC's rules
+ * (escaping, folding, date-times); docs/calendar.md describes every property written here.
  */
-import ical, { ICalEventStatus, ICalEventTransparency } from "ical-generator";
 import type { SessionStatus } from "../../db/schema";
+import { CRLF, contentLine, escapeText, utcDateTimes } from "./ics";
 
 /** A session as the feed shows it: the caller's side decides whose name is the "other". */
 export interface FeedSession {
@@ -57,39 +56,95 @@ export function summaryOf(s: FeedSession): string {
 export const sequenceOf = (s: Pick<FeedSession, "rescheduleCount" | "status">) =>
   s.rescheduleCount + (s.status === "cancelled" ? 1 : 0);
 
+/** The calendar's own properties; REFRESH-INTERVAL and X-PUBLISHED-TTL suggest the same interval. */
+const HEADER = [
+  "BEGIN:VCALENDAR",
+  "VERSION:2.0",
+  "PRODID:-//tutorloop//calendar-feed//EN",
+  `NAME:${escapeText(CALENDAR_NAME)}`,
+  `X-WR-CALNAME:${escapeText(CALENDAR_NAME)}`,
+  `REFRESH-INTERVAL;VALUE=DURATION:PT${SUGGESTED_REFRESH_SECONDS / 60}M`,
+  `X-PUBLISHED-TTL:PT${SUGGESTED_REFRESH_SECONDS / 60}M`,
+]
+  .map(contentLine)
+  .join("");
+
 export function buildFeed(input: FeedInput): string {
-  const cal = ical({
-    prodId: { company: "tutorloop", product: "calendar-feed", language: "EN" },
-    name: CALENDAR_NAME,
-    ttl: SUGGESTED_REFRESH_SECONDS,
-  });
+  const at = utcDateTimes();
+  // a feed has a few distinct subjects and counterparts: each SUMMARY line is escaped and folded once
+  const summaries = new Map<string, string>();
+  const summaryLine = (summary: string) => {
+    let line = summaries.get(summary);
+    if (line === undefined) {
+      line = contentLine(`SUMMARY:${escapeText(summary)}`);
+      summaries.set(summary, line);
+    }
+    return line;
+  };
+  const sessionUrl = `URL;VALUE=URI:${input.apiUrl}/v1/sessions/`;
+  const out: string[] = [HEADER];
   for (const s of input.sessions) {
-    cal.createEvent({
-      id: s.id,
-      start: new Date(s.startTime),
-      end: new Date(s.endTime),
-      // last revision in our store (no METHOD: RFC 5545 3.8.7.2), so the text only changes with the data
-      stamp: new Date(s.updatedAt),
-      lastModified: new Date(s.updatedAt),
-      summary: summaryOf(s),
-      status: s.status === "cancelled" ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
-      sequence: sequenceOf(s),
-      url: `${input.apiUrl}/v1/sessions/${s.id}`,
-      transparency: s.status === "cancelled" ? ICalEventTransparency.TRANSPARENT : ICalEventTransparency.OPAQUE,
-    });
+    const cancelled = s.status === "cancelled";
+    // last revision in our store (no METHOD: RFC 5545 3.8.7.2), so the text only changes with the data
+    const stamp = at(s.updatedAt);
+    out.push(
+      `BEGIN:VEVENT${CRLF}`,
+      contentLine(`UID:${s.id}`),
+      `SEQUENCE:${sequenceOf(s)}${CRLF}DTSTAMP:${stamp}${CRLF}`,
+      `DTSTART:${at(s.startTime)}${CRLF}DTEND:${at(s.endTime)}${CRLF}`,
+      summaryLine(summaryOf(s)),
+      cancelled ? `TRANSP:TRANSPARENT${CRLF}` : `TRANSP:OPAQUE${CRLF}`,
+      contentLine(sessionUrl + s.id),
+      cancelled ? `STATUS:CANCELLED${CRLF}` : `STATUS:CONFIRMED${CRLF}`,
+      `LAST-MODIFIED:${stamp}${CRLF}END:VEVENT${CRLF}`,
+    );
   }
   for (const t of input.timeOff) {
-    cal.createEvent({
-      id: t.id,
-      start: new Date(t.startTime),
-      end: new Date(t.endTime),
-      stamp: new Date(t.createdAt),
-      summary: "Time off",
-      status: ICalEventStatus.CONFIRMED,
-      transparency: ICalEventTransparency.OPAQUE,
-    });
+    out.push(
+      `BEGIN:VEVENT${CRLF}`,
+      contentLine(`UID:${t.id}`),
+      `SEQUENCE:0${CRLF}DTSTAMP:${at(t.createdAt)}${CRLF}`,
+      `DTSTART:${at(t.startTime)}${CRLF}DTEND:${at(t.endTime)}${CRLF}`,
+      `SUMMARY:Time off${CRLF}TRANSP:OPAQUE${CRLF}STATUS:CONFIRMED${CRLF}END:VEVENT${CRLF}`,
+    );
   }
-  // RFC 5545 3.1: every content line ends with CRLF, the last one too; ical-generator ends the
-  // text at "END:VCALENDAR" without one (test/calendar/ics.ts checks the terminator)
-  return `${cal.toString()}\r\n`;
+  out.push(`END:VCALENDAR${CRLF}`);
+  return out.join("");
+}
+
+/** Rows that take every branch of `buildFeed`: both sides, names missing, a cancellation, escaping, folding. */
+const SAMPLE: FeedInput = {
+  apiUrl: "https://api.example",
+  sessions: [
+    { ...sampleSession("ses_a", "student"), subjectName: "Algèbre, niveau 2; \\ ", otherName: "Tess\nTutor" },
+    { ...sampleSession("ses_b", "tutor"), status: "cancelled", rescheduleCount: 2, subjectName: "数学".repeat(30) },
+    sampleSession("ses_c", "student"),
+  ],
+  timeOff: [{ id: "tof_a", startTime: 1_700_000_000_000, endTime: 1_700_086_400_000, createdAt: 1_699_000_000_000 }],
+};
+
+function sampleSession(id: string, as: FeedSession["as"]): FeedSession {
+  const at = 1_700_000_000_000;
+  return {
+    id,
+    as,
+    startTime: at,
+    endTime: at + 3_600_000,
+    status: "scheduled",
+    rescheduleCount: 0,
+    updatedAt: at,
+    subjectName: null,
+    otherName: null,
+  };
+}
+
+let format: string | undefined;
+
+/**
+ * The text of a fixed sample, part of every ETag (service.ts): the same rows give another text
+ * once this file writes differently, so its ETags must differ too — with no version to bump.
+ */
+export function feedFormat(): string {
+  format ??= buildFeed(SAMPLE);
+  return format;
 }

@@ -9,6 +9,7 @@
  * unknown token.
  */
 
+import { wellFormedIfNoneMatch } from "../../http/media-type";
 import { createRouter, defineRoute } from "../../http/openapi";
 import type { ApiTag } from "../../http/openapi-document";
 import { feedUrlSchema, tokenParameter } from "./schemas";
@@ -61,16 +62,16 @@ const feedRoute = defineRoute({
       "`text/calendar`: one VEVENT per session (UID = session id, SEQUENCE grows with each reschedule, CANCELLED when cancelled) from 30 days ago on, and the tutor's time off as busy events",
     content: { "text/calendar": { schema: { type: "string" } } },
   },
+  // an ETag, and 304 for a matching If-None-Match (service.ts)
+  conditional: true,
   errors: ["not_found"],
 });
 
 calendarRoutes.openapi({ ...feedRoute, parameters: [tokenParameter] }, async (c) => {
   const segment = c.req.param("token.ics" as never) as string | undefined;
   const token = segment?.endsWith(".ics") ? segment.slice(0, -".ics".length) : "";
-  const body = await feedFor(c.var.svc, token);
-  return c.body(body, 200, {
-    "content-type": "text/calendar; charset=utf-8",
-    "cache-control": FEED_CACHE_CONTROL,
-    "x-robots-tag": "noindex",
-  });
+  const feed = await feedFor(c.var.svc, token, wellFormedIfNoneMatch(c.req.header("if-none-match")));
+  const headers = { etag: feed.etag, "cache-control": FEED_CACHE_CONTROL, "x-robots-tag": "noindex" };
+  if (feed.text === null) return c.body(null, 304, headers);
+  return c.body(feed.text, 200, { ...headers, "content-type": "text/calendar; charset=utf-8" });
 });

@@ -1,30 +1,21 @@
 /**
  * The private calendar feed: the caller's feed URL (made on first use), its rotation, and the
- * feed itself for whoever holds the URL. token.ts makes and checks the secret; feed.ts writes the
- * iCalendar text; this file reads and writes `calendarFeeds` and the rows the feed shows.
+ * feed itself for whoever holds the URL. token.ts makes and checks the secret; feed-reads.ts reads
+ * what the feed shows; feed.ts writes the iCalendar text; this file reads and writes
+ * `calendarFeeds` and puts the feed together.
  */
-import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
-import { alias, type SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { and, eq } from "drizzle-orm";
 import type { ServiceContext } from "../../context";
-import {
-  calendarFeeds,
-  sessions,
-  studentProfiles,
-  subjects,
-  TIME_OFF_MAX_MS,
-  tutorProfiles,
-  tutorTimeOff,
-  users,
-} from "../../db/schema";
+import { calendarFeeds, users } from "../../db/schema";
+import { sha256Hex } from "../../lib/crypto";
 import { conflict, notFound } from "../../lib/errors";
-import { buildFeed, type FeedSession } from "./feed";
+import { buildFeed, type FeedInput, type FeedSession, feedFormat } from "./feed";
+import { type FeedRows, parseFeedRows, readFeedRows, type SessionRow } from "./feed-reads";
 import { FEED_TOKEN, feedToken, newNonce, tokenHash, tokenMatches } from "./token";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The feed shows what starts (or, for time off, ends) from this long ago on. */
 export const FEED_PAST_MS = 30 * DAY_MS;
-/** At most this many sessions per side (student, tutor) and window (upcoming, past), and time offs. */
-export const FEED_MAX_ROWS = 500;
 
 const apiUrl = (svc: ServiceContext) => svc.config.PUBLIC_API_URL.replace(/\/+$/, "");
 const feedUrl = (svc: ServiceContext, token: string) => `${apiUrl(svc)}/v1/calendar/${token}.ics`;
@@ -83,11 +74,22 @@ async function createFeed(svc: ServiceContext, userId: string) {
   return row;
 }
 
+/** A feed's text, or null when the caller's `If-None-Match` names its ETag (the caller answers 304). */
+export interface Feed {
+  etag: string;
+  text: string | null;
+}
+
 /**
  * The feed of the token's owner as iCalendar text, or 404: an unknown, rotated or malformed token,
  * one made with a secret that no longer verifies, or a closed account all look the same.
+ *
+ * The ETag is a hash of the rows as D1 returned them and of what writes the text (the API URL,
+ * feed.ts's format): any change a feed shows — a session's time, status or revision (`updatedAt`), a
+ * name, a time off, one entering or leaving the window — changes it. A match skips the parsing
+ * and the writing; the rows are read either way, because nothing cheaper tells of a change.
  */
-export async function feedFor(svc: ServiceContext, token: string): Promise<string> {
+export async function feedFor(svc: ServiceContext, token: string, ifNoneMatch?: string): Promise<Feed> {
   if (!FEED_TOKEN.test(token)) throw notFound("Calendar");
   const [owner] = await svc.db
     .select({
@@ -104,94 +106,46 @@ export async function feedFor(svc: ServiceContext, token: string): Promise<strin
   if (!(await tokenMatches(svc.config, token, owner.userId, owner.nonce))) throw notFound("Calendar");
 
   const now = svc.clock.now();
-  const from = now - FEED_PAST_MS;
-  // Upcoming lessons and the last 30 days are capped separately, so a busy past never crowds out
-  // what is to come: the next lessons first, the past newest first.
-  const future: Window = { from: now, order: "asc" };
-  const past: Window = { from, to: now, order: "desc" };
-  const [studentNext, studentPast, tutorNext, tutorPast, timeOff] = await svc.db.batch([
-    studentSide(svc, owner.studentProfileId ?? "", future),
-    studentSide(svc, owner.studentProfileId ?? "", past),
-    tutorSide(svc, owner.tutorProfileId ?? "", future),
-    tutorSide(svc, owner.tutorProfileId ?? "", past),
-    svc.db
-      .select({
-        id: tutorTimeOff.id,
-        startTime: tutorTimeOff.startTime,
-        endTime: tutorTimeOff.endTime,
-        createdAt: tutorTimeOff.createdAt,
-      })
-      .from(tutorTimeOff)
-      .where(
-        and(
-          eq(tutorTimeOff.tutorProfileId, owner.tutorProfileId ?? ""),
-          // a time off lasts at most 90 days: one bounded range on (tutorProfileId, startTime)
-          gt(tutorTimeOff.startTime, from - TIME_OFF_MAX_MS),
-          gte(tutorTimeOff.endTime, from),
-        ),
-      )
-      .orderBy(asc(tutorTimeOff.startTime), asc(tutorTimeOff.id))
-      .limit(FEED_MAX_ROWS),
-  ]);
-  // one event per session even if both sides ever named the same one
+  const raw = await readFeedRows(
+    svc,
+    { studentProfileId: owner.studentProfileId ?? "", tutorProfileId: owner.tutorProfileId ?? "" },
+    now,
+    now - FEED_PAST_MS,
+  );
+  const url = apiUrl(svc);
+  const hash = await sha256Hex(
+    [feedFormat(), url, raw.taken, raw.taught, raw.subjects, raw.tutors, raw.students, raw.timeOff].join("\n"),
+  );
+  // weak: the same rows give the same text, but what counts is that they mean the same events
+  const etag = `W/"${hash.slice(0, 32)}"`;
+  if (ifNoneMatch !== undefined && etagListed(ifNoneMatch, etag)) return { etag, text: null };
+  return { etag, text: buildFeed({ apiUrl: url, ...feedSessions(parseFeedRows(raw)) }) };
+}
+
+/** RFC 9110 13.1.2: `*`, or a listed tag equal to ours under the weak comparison (`W/` ignored). */
+function etagListed(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === "*") return true;
+  const opaque = etag.replace(/^W\//, "");
+  for (const [tag] of ifNoneMatch.matchAll(/"[^"]*"/g)) if (tag === opaque) return true;
+  return false;
+}
+
+/** One event per session, with its names; a session on both sides (the user taught themselves) as the tutor's. */
+function feedSessions(rows: FeedRows): Pick<FeedInput, "sessions" | "timeOff"> {
   const byId = new Map<string, FeedSession>();
-  for (const s of [...studentPast, ...studentNext]) byId.set(s.id, { ...s, as: "student" });
-  for (const s of [...tutorPast, ...tutorNext]) byId.set(s.id, { ...s, as: "tutor" });
-  return buildFeed({ apiUrl: apiUrl(svc), sessions: [...byId.values()], timeOff });
-}
-
-/**
- * Every selected column gets its own name: inside `db.batch` drizzle reads D1's rows as objects
- * keyed by column name, so two `name` columns (subject's and student's) would collide.
- */
-const named = <T>(column: SQLiteColumn, as: string) => sql<T>`${column}`.as(as);
-
-const sessionColumns = {
-  id: sessions.id,
-  startTime: sessions.startTime,
-  endTime: sessions.endTime,
-  status: sessions.status,
-  rescheduleCount: sessions.rescheduleCount,
-  updatedAt: sessions.updatedAt,
-  subjectName: named<string | null>(subjects.name, "subjectName"),
-};
-
-/** A stretch of start times read on a (profile, startTime) index, in the order that the cap keeps. */
-interface Window {
-  from: number;
-  to?: number;
-  order: "asc" | "desc";
-}
-
-const inWindow = (profile: SQLiteColumn, id: string, w: Window) =>
-  and(eq(profile, id), gte(sessions.startTime, w.from), w.to === undefined ? undefined : lt(sessions.startTime, w.to));
-const windowOrder = (w: Window) =>
-  w.order === "asc" ? [asc(sessions.startTime), asc(sessions.id)] : [desc(sessions.startTime), desc(sessions.id)];
-
-/** Sessions the user takes: the other participant is the tutor, by the tutor profile's display name. */
-function studentSide(svc: ServiceContext, studentProfileId: string, w: Window) {
-  return svc.db
-    .select({ ...sessionColumns, otherName: named<string | null>(tutorProfiles.displayName, "otherName") })
-    .from(sessions)
-    .leftJoin(subjects, eq(subjects.id, sessions.subjectId))
-    .leftJoin(tutorProfiles, eq(tutorProfiles.id, sessions.tutorProfileId))
-    .where(inWindow(sessions.studentProfileId, studentProfileId, w))
-    .orderBy(...windowOrder(w))
-    .limit(FEED_MAX_ROWS);
-}
-
-/** The student's user `name` (null unless they set one; never the profile name, which may be from the e-mail). */
-const student = alias(users, "student");
-
-/** Sessions the user teaches: the other participant is the student. */
-function tutorSide(svc: ServiceContext, tutorProfileId: string, w: Window) {
-  return svc.db
-    .select({ ...sessionColumns, otherName: named<string | null>(student.name, "otherName") })
-    .from(sessions)
-    .leftJoin(subjects, eq(subjects.id, sessions.subjectId))
-    .leftJoin(studentProfiles, eq(studentProfiles.id, sessions.studentProfileId))
-    .leftJoin(student, eq(student.id, studentProfiles.userId))
-    .where(inWindow(sessions.tutorProfileId, tutorProfileId, w))
-    .orderBy(...windowOrder(w))
-    .limit(FEED_MAX_ROWS);
+  const add = (s: SessionRow, as: FeedSession["as"], others: Map<string, string | null>) =>
+    byId.set(s.id, {
+      id: s.id,
+      startTime: s.startTime,
+      endTime: s.endTime,
+      status: s.status,
+      rescheduleCount: s.rescheduleCount,
+      updatedAt: s.updatedAt,
+      subjectName: (s.subjectId === null ? undefined : rows.subjects.get(s.subjectId)) ?? null,
+      otherName: others.get(s.otherProfileId) ?? null,
+      as,
+    });
+  for (const s of rows.taken) add(s, "student", rows.tutors);
+  for (const s of rows.taught) add(s, "tutor", rows.students);
+  return { sessions: [...byId.values()], timeOff: rows.timeOff };
 }
