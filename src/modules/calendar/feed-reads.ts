@@ -15,23 +15,19 @@
  */
 import type { ServiceContext } from "../../context";
 import { type SessionStatus, TIME_OFF_MAX_MS } from "../../db/schema";
+import type { FeedSession } from "./feed";
 
 /** At most this many sessions per side (student, tutor) and window (upcoming, past), and time offs. */
 export const FEED_MAX_ROWS = 500;
 
 type Side = "student" | "tutor";
 
-export interface SessionRow {
-  id: string;
-  startTime: number;
-  endTime: number;
-  status: SessionStatus;
-  rescheduleCount: number;
-  updatedAt: number;
+/** A session's own columns as the feed reads them (the names come once each, see below). */
+export type SessionRow = Omit<FeedSession, "subjectName" | "otherName" | "as"> & {
   subjectId: string | null;
   /** The other side's profile: the tutor's of a session the user takes, the student's of one they teach. */
   otherProfileId: string;
-}
+};
 
 export interface TimeOffRow {
   id: string;
