@@ -6,7 +6,7 @@
  * the liveness check needs (refuseIfNoLongerBookable). All on the primary: a write path decides on
  * the latest rows.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
 import { openPrimary } from "../../db/client";
 import { sessions, tutorProfiles, tutorSubjects, users } from "../../db/schema";
@@ -17,11 +17,10 @@ import { badRequest, DomainError, notFound } from "../../lib/errors";
 import { enqueueAfterCommit } from "../../queues/enqueue";
 import type { QueueMessage } from "../../queues/messages";
 import { refusal } from "../tutors/booking-rules";
-import { PUBLIC_TUTOR_STATUS } from "../tutors/service";
 import { calendarFrom, calendarQueries } from "../tutors/tutor-calendar";
 import { sessionView } from "./access";
 import type { BookRequest } from "./schemas";
-import { claimOf, creditsCostOf, refuseIfNotLive, studentProfileOf, whenText } from "./service";
+import { bookableTutorQuery, claimOf, creditsCostOf, refuseIfNotLive, studentProfileOf, whenText } from "./service";
 
 /**
  * The booking's session id. Under an `Idempotency-Key` it is derived from (user, key, body), so a
@@ -40,18 +39,7 @@ export async function bookSession(svc: ServiceContext, auth: Auth, input: BookRe
   const endTime = startTime + input.durationMinutes * 60_000;
   const sessionId = await bookingId(auth.userId, input, idempotencyKey);
   const [tutors, links, earlier, ...calendarRows] = await db.batch([
-    db
-      .select({
-        id: tutorProfiles.id,
-        userId: tutorProfiles.userId,
-        displayName: tutorProfiles.displayName,
-        hourlyCreditsPrice: tutorProfiles.hourlyCreditsPrice,
-        email: users.email,
-      })
-      .from(tutorProfiles)
-      .leftJoin(users, and(eq(users.id, tutorProfiles.userId), isNull(users.deletedAt)))
-      .where(and(eq(tutorProfiles.id, input.tutorProfileId), eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS)))
-      .limit(1),
+    bookableTutorQuery(db, input.tutorProfileId),
     db
       .select({ subjectId: tutorSubjects.subjectId })
       .from(tutorSubjects)

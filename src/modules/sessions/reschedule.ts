@@ -21,7 +21,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
 import { openPrimary } from "../../db/client";
 import { rowFromDriver } from "../../db/rows";
-import { sessions, studentProfiles, tutorProfiles, users } from "../../db/schema";
+import { sessions, studentProfiles, users } from "../../db/schema";
 import { templates } from "../../email/templates";
 import { slotFree } from "../../ledger/booking-sql";
 import { newId } from "../../lib/crypto";
@@ -33,11 +33,10 @@ import { announceEvents } from "../integrations/nudge";
 import { insertEvent } from "../integrations/outbox";
 import { insertNotification } from "../notifications/store";
 import { refusal } from "../tutors/booking-rules";
-import { PUBLIC_TUTOR_STATUS } from "../tutors/service";
 import { type CalendarResults, calendarFrom, calendarQueries } from "../tutors/tutor-calendar";
 import { accessSession, sessionView } from "./access";
 import type { RescheduleRequest } from "./schemas";
-import { claimOf, primarySession, whenText } from "./service";
+import { bookableTutorQuery, claimOf, primarySession, whenText } from "./service";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -67,17 +66,7 @@ export async function rescheduleSession(svc: ServiceContext, auth: Auth, id: str
   // addresses and the calendar without this session; on the primary, as a write path
   const { db } = openPrimary(svc.env.DB);
   const [tutors, students, ...calendarRows] = await db.batch([
-    db
-      .select({
-        id: tutorProfiles.id,
-        userId: tutorProfiles.userId,
-        displayName: tutorProfiles.displayName,
-        email: users.email,
-      })
-      .from(tutorProfiles)
-      .leftJoin(users, and(eq(users.id, tutorProfiles.userId), isNull(users.deletedAt)))
-      .where(and(eq(tutorProfiles.id, session.tutorProfileId), eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS)))
-      .limit(1),
+    bookableTutorQuery(db, session.tutorProfileId),
     db
       .select({ userId: studentProfiles.userId, email: users.email })
       .from(studentProfiles)

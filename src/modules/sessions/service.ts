@@ -5,9 +5,9 @@
  */
 import { and, asc, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Auth, ServiceContext } from "../../context";
-import { openPrimary, toStatement } from "../../db/client";
+import { type Db, openPrimary, toStatement } from "../../db/client";
 import { keysetAfter } from "../../db/keyset";
-import { type CancelledBy, type NoShowParty, sessions, tutorSubjects, users } from "../../db/schema";
+import { type CancelledBy, type NoShowParty, sessions, tutorProfiles, tutorSubjects, users } from "../../db/schema";
 import { templates } from "../../email/templates";
 import type { SlotClaim } from "../../ledger/booking-sql";
 import { decodeCursor, page } from "../../lib/cursor";
@@ -143,6 +143,25 @@ export async function refuseIfNotLive(
   }
   if (closed) throw new DomainError("unauthorized", "Invalid or expired access token");
   throw notFound("Tutor");
+}
+
+/**
+ * The approved tutor a booking or a move is for, with the address of their open account (null once
+ * it is closed): one row, for the caller to batch with the rest of what it decides on.
+ */
+export function bookableTutorQuery(db: Db, tutorProfileId: string) {
+  return db
+    .select({
+      id: tutorProfiles.id,
+      userId: tutorProfiles.userId,
+      displayName: tutorProfiles.displayName,
+      hourlyCreditsPrice: tutorProfiles.hourlyCreditsPrice,
+      email: users.email,
+    })
+    .from(tutorProfiles)
+    .leftJoin(users, and(eq(users.id, tutorProfiles.userId), isNull(users.deletedAt)))
+    .where(and(eq(tutorProfiles.id, tutorProfileId), eq(tutorProfiles.status, PUBLIC_TUTOR_STATUS)))
+    .limit(1);
 }
 
 export async function getSession(svc: ServiceContext, auth: Auth, id: string) {
