@@ -1,7 +1,8 @@
 /**
  * The private calendar feed end to end: book → the feed URL shows the lesson (parsed with ical.js)
- * → a reschedule raises SEQUENCE under the same UID → a cancellation is CANCELLED → rotating the
- * URL makes the old one 404, with no token needed to read either.
+ * → polled with its ETag it answers 304 → a reschedule raises SEQUENCE under the same UID (and
+ * changes the ETag) → a cancellation is CANCELLED → rotating the URL makes the old one 404, with no
+ * token needed to read either.
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -35,6 +36,7 @@ interface FeedEvent {
 async function feed(url: string): Promise<FeedEvent[]> {
   const r = await c.call(new URL(url).pathname);
   assert.equal(r.status, 200, r.text);
+  etags.set(url, r.headers.get("etag") ?? "");
   assert.match(r.headers.get("content-type") ?? "", /^text\/calendar/);
   const calendar = new ICAL.Component(ICAL.parse(r.text));
   return calendar.getAllSubcomponents("vevent").map((v) => {
@@ -46,6 +48,16 @@ async function feed(url: string): Promise<FeedEvent[]> {
       sequence: ev.sequence,
     };
   });
+}
+
+/** The ETag of each URL's last feed read. */
+const etags = new Map<string, string>();
+
+/** The feed's status when asked with `If-None-Match: etag` (304: unchanged since that read). */
+async function conditional(url: string, etag: string): Promise<number> {
+  const r = await c.call(new URL(url).pathname, { headers: { "if-none-match": etag } });
+  if (r.status === 304) assert.equal(r.headers.get("etag"), etag);
+  return r.status;
 }
 
 const FEED_URL = /\/v1\/calendar\/([A-Za-z0-9_-]{43})\.ics$/;
@@ -80,6 +92,11 @@ describe("calendar feed", () => {
       [id],
     );
 
+    // a calendar app that polls with the ETag gets 304 until the feed changes
+    const booked304 = etags.get(url) ?? "";
+    assert.match(booked304, /^W\/"[0-9a-f]+"$/);
+    assert.equal(await conditional(url, booked304), 304);
+
     const to = first + 3 * 3600_000;
     unwrap(
       await asStudent.POST("/v1/sessions/{id}/reschedule", {
@@ -87,7 +104,9 @@ describe("calendar feed", () => {
         body: { startTime: to },
       }),
     );
+    assert.equal(await conditional(url, booked304), 200);
     assert.deepEqual(await feed(url), [{ uid: id, start: to, status: "CONFIRMED", sequence: 1 }]);
+    assert.notEqual(etags.get(url), booked304);
 
     unwrap(await asStudent.POST("/v1/sessions/{id}/cancel", { params: { path: { id } }, body: { reason: "e2e" } }));
     assert.deepEqual(await feed(tutorUrl), [{ uid: id, start: to, status: "CANCELLED", sequence: 2 }]);

@@ -99,12 +99,18 @@ export async function schedulingJourney({ c, step, admin, student, tutor, tutorP
     ["Tutor", asTutor],
   ] as const) {
     const { url } = unwrap(await client.GET("/v1/me/calendar"));
-    const ics = await (await fetch(url)).text();
+    const res = await fetch(url);
+    const ics = await res.text();
     const events = ics.split("BEGIN:VEVENT").length - 1;
     const summaries = [...new Set([...ics.matchAll(/^SUMMARY:(.*)$/gm)].map((m) => m[1]))];
+    // what a calendar app's next poll gets while nothing changed
+    const etag = res.headers.get("etag") ?? "";
+    const again = await fetch(url, { headers: { "if-none-match": etag } });
+    if (again.status !== 304) throw new Error(`the feed polled with its ETag answered ${again.status}, not 304`);
     step(`${who}'s private calendar feed (subscribe to it in any calendar app): ${events} events`, {
       url: url.replace(/[A-Za-z0-9_-]{20,}\.ics$/, "<token>.ics"),
       summaries,
+      pollWithETag: `${again.status} Not Modified`,
     });
   }
 
